@@ -1,0 +1,170 @@
+"""Per-source assets, built from the source registry: fetched file -> staged snapshot -> core.
+
+raw/<source>      fetch into the content-addressed archive and log it in raw.manifest
+staging/<source>  parse the snapshot into staging.* (blocking checks run on it)
+core/<source>     publish the checked snapshot to core.* in one transaction
+"""
+
+import dagster as dg
+
+from pipelines.resources import SanctionsResource
+from sanctions import quality
+from sanctions.errors import SourceError
+from sanctions.refresh import fetch_source, parse_source, publish_source
+from sanctions.sources import SOURCES, Source
+
+PREVIEW_ROWS = 5
+
+
+def _fail(exc: SourceError) -> dg.Failure:
+    """A clean failure that names the source, the file and the problem (no retry)."""
+    return dg.Failure(
+        description=str(exc),
+        metadata={"source": exc.source_id, "file": exc.file, "problem": exc.problem},
+        allow_retries=False,
+    )
+
+
+def _preview(con, schema: str, source_id: str) -> dg.MetadataValue:
+    rows = con.execute(
+        f"""SELECT r.record_id, r.entity_type, r.name, r.listed_on,
+                   string_agg(DISTINCT p.programme_key, ' ' ORDER BY p.programme_key)
+            FROM {schema}.records r
+            LEFT JOIN {schema}.programmes p USING (source_id, record_id)
+            WHERE r.source_id = ? GROUP BY ALL ORDER BY r.record_id LIMIT {PREVIEW_ROWS}""",
+        [source_id],
+    ).fetchall()
+    lines = ["| record_id | type | name | listed on | programmes |", "|---|---|---|---|---|"]
+    for row in rows:
+        cells = ("" if value is None else str(value).replace("|", "\\|") for value in row)
+        lines.append("| " + " | ".join(cells) + " |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _count_metadata(counts: dict[str, int]) -> dict:
+    return {f"rows/{table}": count for table, count in counts.items()}
+
+
+def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
+    raw_key = dg.AssetKey(["raw", source.id])
+    staging_key = dg.AssetKey(["staging", source.id])
+    core_key = dg.AssetKey(["core", source.id])
+    tags = {"jurisdiction": source.jurisdiction}
+
+    @dg.asset(
+        key=raw_key,
+        group_name="raw",
+        kinds={"python"},
+        tags=tags,
+        description=f"{source.title}: the official files, fetched into the raw archive. "
+        f"{source.publisher_notes}",
+    )
+    def fetched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+        settings = sanctions.settings()
+        try:
+            with sanctions.connect() as con:
+                outcome = fetch_source(
+                    con,
+                    source,
+                    sanctions.archive(),
+                    settings.http,
+                    settings.mirror,
+                    settings.url_overrides.get(source.id),
+                )
+        except SourceError as exc:
+            raise _fail(exc) from exc
+        snapshot = outcome.snapshot
+        context.log.info(
+            f"{source.id}: snapshot {snapshot.snapshot_id[:12]} "
+            f"({'changed' if outcome.changed else 'unchanged'}) from "
+            + ", ".join(f.url for f in outcome.files)
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "snapshot_id": snapshot.snapshot_id,
+                "format": snapshot.format,
+                "changed": outcome.changed,
+                "published_on": str(snapshot.published_on or ""),
+                "files": dg.MetadataValue.json(
+                    [
+                        {
+                            "file": f.file_name,
+                            "url": f.url,
+                            "http_status": f.http_status,
+                            "not_modified": f.not_modified,
+                            "bytes": f.bytes,
+                            "sha256": f.sha256,
+                            "archive_path": str(f.archive_path),
+                        }
+                        for f in outcome.files
+                    ]
+                ),
+                "bytes": sum(f.bytes for f in outcome.files),
+            }
+        )
+
+    @dg.asset(
+        key=staging_key,
+        deps=[raw_key],
+        group_name="staging",
+        kinds={"duckdb"},
+        tags=tags,
+        description=f"{source.title}: the latest fetched snapshot, parsed into staging.* and "
+        "checked before it may replace core.",
+    )
+    def staged(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+        try:
+            with sanctions.connect() as con:
+                outcome = parse_source(con, source)
+                preview = _preview(con, "staging", source.id)
+                records = quality.staged_count(con, source.id)
+        except SourceError as exc:
+            raise _fail(exc) from exc
+        status = "parsed" if outcome.did_work else "unchanged"
+        context.log.info(f"{source.id}: {status} snapshot {outcome.snapshot_id[:12]}")
+        metadata = {
+            "status": status,
+            "reparsed": outcome.did_work,
+            "snapshot_id": outcome.snapshot_id,
+            "dagster/row_count": records,
+            "preview": preview,
+        }
+        if outcome.did_work:
+            metadata |= _count_metadata(outcome.counts)
+            metadata["parse_seconds"] = round(outcome.seconds, 3)
+            metadata["records_per_second"] = round(records / max(outcome.seconds, 1e-9))
+        return dg.MaterializeResult(metadata=metadata)
+
+    @dg.asset(
+        key=core_key,
+        deps=[staging_key],
+        group_name="core",
+        kinds={"duckdb"},
+        tags=tags,
+        description=f"{source.title}: the published records in core.* (replaced as one "
+        "transaction when a new snapshot passes its checks).",
+    )
+    def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+        try:
+            with sanctions.connect() as con:
+                outcome = publish_source(con, source)
+                preview = _preview(con, "core", source.id)
+                records = con.execute(
+                    "SELECT count(*) FROM core.records WHERE source_id = ?", [source.id]
+                ).fetchall()[0][0]
+        except SourceError as exc:
+            raise _fail(exc) from exc
+        status = "published" if outcome.did_work else "unchanged"
+        context.log.info(f"{source.id}: {status} snapshot {outcome.snapshot_id[:12]}")
+        metadata = {
+            "status": status,
+            "snapshot_id": outcome.snapshot_id,
+            "dagster/row_count": records,
+            "preview": preview,
+        }
+        return dg.MaterializeResult(metadata=metadata | _count_metadata(outcome.counts))
+
+    return [fetched, staged, published]
+
+
+source_assets = [asset for source in SOURCES.values() for asset in build_source_assets(source)]

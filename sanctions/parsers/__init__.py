@@ -1,0 +1,13 @@
+"""One module per source format; each exposes `parse(files, source_id)` and `publication_date`.
+
+`files` maps the official file names (upper case, e.g. "SDN.CSV") to archived paths.
+"""
+
+from types import ModuleType
+
+from sanctions.parsers import ofac_advanced_xml, ofac_csv
+
+PARSERS: dict[str, ModuleType] = {
+    "ofac_advanced_xml": ofac_advanced_xml,
+    "ofac_csv": ofac_csv,
+}

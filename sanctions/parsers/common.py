@@ -1,0 +1,219 @@
+"""Helpers every parser shares: text clean-up, dates, countries, programmes and safe XML."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+from lxml import etree
+
+from schemas import SCHEMA_FILES
+
+_SPACES = re.compile(r"\s+")
+NULL_MARKERS = frozenset({"", "-0-"})
+
+
+def clean(text: str | None) -> str | None:
+    """Trim, fold runs of white space (NBSP included) and turn empty or null markers into None."""
+    if text is None:
+        return None
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return None if text in NULL_MARKERS else text
+
+
+def slug(text: str) -> str:
+    """A lower-case snake_case key for free-form attribute names ("Vessel Flag" -> vessel_flag)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+# ---------------------------------------------------------------------------------------- dates
+
+
+class DateRange(NamedTuple):
+    earliest: date | None
+    latest: date | None
+    precision: str  # day, month, year, range, circa, unparsed
+
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
+_DAY_MONTH_YEAR = re.compile(r"^(?:(\d{1,2}) )?([A-Za-z]{3})[a-z]* (\d{4})$")
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def day_range(year: int, month: int | None = None, day: int | None = None) -> DateRange | None:
+    """The range of days a partial date stands for (1962 -> 1962-01-01..1962-12-31)."""
+    try:
+        if month is None:
+            return DateRange(date(year, 1, 1), date(year, 12, 31), "year")
+        if day is None:
+            last = calendar.monthrange(year, month)[1]
+            return DateRange(date(year, month, 1), date(year, month, last), "month")
+        exact = date(year, month, day)
+    except ValueError:
+        return None
+    return DateRange(exact, exact, "day")
+
+
+def precision_of(earliest: date, latest: date) -> str:
+    """Name the precision of a day range as the publishers write them."""
+    if earliest == latest:
+        return "day"
+    if (earliest.month, earliest.day, latest.month, latest.day) == (1, 1, 12, 31):
+        return "year" if earliest.year == latest.year else "range"
+    same_month = (earliest.year, earliest.month) == (latest.year, latest.month)
+    if (
+        same_month
+        and earliest.day == 1
+        and latest.day == calendar.monthrange(latest.year, latest.month)[1]
+    ):
+        return "month"
+    return "range"
+
+
+def parse_date_text(raw: str) -> DateRange:
+    """Parse the English date phrases of the lists: "12 Feb 1961", "Mar 1955", "1962",
+    "circa 1960", "1962 to 1964", "01 Jan 1960 to 31 Dec 1962", ISO dates. Unknown: unparsed."""
+    text = raw.strip().rstrip(".")
+    circa = False
+    lowered = text.lower()
+    for prefix in ("circa ", "approximately ", "approx. ", "about "):
+        if lowered.startswith(prefix):
+            circa, text = True, text[len(prefix) :]
+            break
+    if " to " in text:
+        start, _, end = text.partition(" to ")
+        first, last = _single_date(start), _single_date(end)
+        if first and last and first.earliest <= last.latest:
+            return DateRange(first.earliest, last.latest, "circa" if circa else "range")
+        return DateRange(None, None, "unparsed")
+    single = _single_date(text)
+    if single is None:
+        return DateRange(None, None, "unparsed")
+    return single._replace(precision="circa") if circa else single
+
+
+def _single_date(text: str) -> DateRange | None:
+    text = text.strip()
+    if match := _ISO.match(text):
+        year, month, day = (int(part) if part else None for part in match.groups())
+        return day_range(year, month, day)
+    if match := _DAY_MONTH_YEAR.match(text):
+        day, month_name, year = match.groups()
+        month = _MONTHS.get(month_name.lower())
+        if month is None:
+            return None
+        return day_range(int(year), month, int(day) if day else None)
+    return None
+
+
+def parse_month_day_year(text: str | None) -> date | None:
+    """`MM/DD/YYYY` as OFAC writes publication dates."""
+    if not text:
+        return None
+    try:
+        month, day, year = (int(part) for part in text.strip().split("/"))
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------------ countries
+
+
+class CountryLookup:
+    """Resolve the publishers' country spellings to ISO 3166 alpha-2 (schemas/countries.csv)."""
+
+    def __init__(self, rows: list[dict[str, str]]):
+        self._codes: dict[str, str] = {}
+        for row in rows:
+            for name in (row["country_code"], row["name"], *row["aliases"].split("|")):
+                if name:
+                    self._codes.setdefault(name.casefold(), row["country_code"])
+
+    def code(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        key = name.strip().rstrip(".").casefold()
+        return self._codes.get(key) or self._codes.get(key.removeprefix("region: "))
+
+
+@cache
+def countries() -> CountryLookup:
+    text = (SCHEMA_FILES / "countries.csv").read_text(encoding="utf-8")
+    return CountryLookup(list(csv.DictReader(io.StringIO(text))))
+
+
+# ----------------------------------------------------------------------------------- programmes
+
+
+class ProgrammeInfo(NamedTuple):
+    key: str
+    name: str
+    category: str
+    magnitsky_strict: bool
+    magnitsky_broad: bool
+
+
+@cache
+def programme_taxonomy() -> dict[tuple[str, str], ProgrammeInfo]:
+    """(jurisdiction, code as published, upper case) -> taxonomy entry (schemas/programmes.csv)."""
+    text = (SCHEMA_FILES / "programmes.csv").read_text(encoding="utf-8")
+    return {
+        (row["jurisdiction"], row["programme_code"].upper()): ProgrammeInfo(
+            row["programme_key"],
+            row["name"],
+            row["category"],
+            row["magnitsky_strict"] == "true",
+            row["magnitsky_broad"] == "true",
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    }
+
+
+def programme_key(jurisdiction: str, code: str) -> str | None:
+    """The stable key of a published programme code, or None when the taxonomy lacks it."""
+    info = programme_taxonomy().get((jurisdiction, code.strip().upper()))
+    return info.key if info else None
+
+
+# ------------------------------------------------------------------------------------------ XML
+
+
+def safe_iterparse(path: Path, tags: tuple[str, ...]) -> Iterator[tuple[str, etree._Element]]:
+    """Stream `end` events for `tags` (local names, any namespace) with a hardened parser:
+    no DTD loading, no entity expansion, no network access."""
+    events = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=tuple(f"{{*}}{tag}" for tag in tags),
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    for _, element in events:
+        yield local_name(element), element
+
+
+def release(element: etree._Element) -> None:
+    """Free a processed element and the siblings before it, keeping memory flat."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def local_name(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""

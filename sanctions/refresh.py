@@ -1,0 +1,123 @@
+"""The three steps of refreshing one source: fetch into the archive, parse into staging,
+publish to core. Each step skips its work when its input has not changed since it last ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from sanctions import warehouse
+from sanctions.archive import Archive
+from sanctions.errors import ParseError
+from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
+from sanctions.locations import fetch_plans
+from sanctions.parsers import PARSERS
+from sanctions.sources import Source
+from sanctions.warehouse import Snapshot
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    snapshot: Snapshot
+    files: list[FetchedFile]
+    changed: bool  # differs from the snapshot published in core
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    snapshot_id: str
+    did_work: bool  # False: input unchanged, nothing was parsed or published
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def snapshot_id_of(files: list[FetchedFile]) -> str:
+    """A single file's sha256, or a sha256 over the (name, sha256) pairs of a file set."""
+    if len(files) == 1:
+        return files[0].sha256
+    members = "\n".join(
+        f"{f.file_name}={f.sha256}" for f in sorted(files, key=lambda f: f.file_name)
+    )
+    return hashlib.sha256(members.encode()).hexdigest()
+
+
+def fetch_source(
+    con,
+    source: Source,
+    archive: Archive,
+    http: HttpOptions,
+    mirror: str | None = None,
+    override: str | None = None,
+) -> FetchOutcome:
+    """Fetch every file of the source's snapshot into the archive and log it in raw.manifest."""
+    plans = fetch_plans(source, mirror, override)
+    for position, plan in enumerate(plans):
+        last_plan = position == len(plans) - 1
+        fetched: list[FetchedFile] = []
+        for index, file in enumerate(plan.files):
+            result = fetch_to_archive(
+                source.id,
+                file.location,
+                file.file_name,
+                archive,
+                http,
+                previous=warehouse.previous_fetch(con, source.id, file.location),
+                optional=file.optional or (index == 0 and not last_plan),
+                browser_user_agent=source.needs_browser_user_agent,
+            )
+            if result is None and index == 0:
+                break  # this format is not offered here; try the next plan
+            if result is not None:
+                fetched.append(result)
+        if not fetched:
+            continue
+        parser = PARSERS[plan.format.name]
+        files = {f.file_name: f.archive_path for f in fetched}
+        published_on = parser.publication_date(files)
+        snapshot_id = snapshot_id_of(fetched)
+        warehouse.record_fetch(con, snapshot_id, plan.format.name, fetched, published_on)
+        snapshot = Snapshot(
+            source.id,
+            snapshot_id,
+            plan.format.name,
+            files,
+            published_on,
+            min(f.fetched_at for f in fetched),
+        )
+        loaded = warehouse.loaded_snapshot(con, source.id)
+        return FetchOutcome(snapshot, fetched, loaded is None or loaded[0] != snapshot_id)
+    raise AssertionError("fetch_plans always ends with a plan whose main file is required")
+
+
+def parse_source(con, source: Source) -> StepOutcome:
+    """Parse the latest fetched snapshot into staging, unless staging already holds it."""
+    snapshot = warehouse.latest_snapshot(con, source.id)
+    if snapshot is None:
+        raise ParseError(source.id, "(none)", "nothing has been fetched for this source yet")
+    if warehouse.staged_snapshot_id(con, source.id) == snapshot.snapshot_id:
+        return StepOutcome(snapshot.snapshot_id, did_work=False)
+    started = time.perf_counter()
+    rows = PARSERS[snapshot.format].parse(snapshot.files, source.id)
+    try:
+        counts = warehouse.stage(con, snapshot, rows)
+    except ParseError as exc:
+        archived = ", ".join(str(path) for path in snapshot.files.values())
+        raise ParseError(
+            exc.source_id, f"{exc.file} (archived as {archived})", exc.problem
+        ) from exc
+    return StepOutcome(snapshot.snapshot_id, True, counts, time.perf_counter() - started)
+
+
+def publish_source(con, source: Source) -> StepOutcome:
+    """Swap the staged snapshot into core unless core already holds it."""
+    staged = warehouse.staged_snapshot_id(con, source.id)
+    if staged is None:
+        raise ParseError(source.id, "(none)", "nothing is staged for this source")
+    loaded = warehouse.loaded_snapshot(con, source.id)
+    if loaded is not None and loaded[0] == staged:
+        return StepOutcome(staged, did_work=False)
+    started = time.perf_counter()
+    counts = warehouse.publish(con, source.id)
+    return StepOutcome(staged, True, counts, time.perf_counter() - started)

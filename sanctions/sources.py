@@ -1,0 +1,69 @@
+"""The registry of sources: who publishes what, where, and how to tell its formats apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sanctions.errors import FormatNotRecognised
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """One format a source publishes: the main file and optional companion files."""
+
+    name: str
+    main_file: str
+    companions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    jurisdiction: str
+    title: str
+    official_base_url: str
+    formats: tuple[FileFormat, ...]
+    # Record-count bounds for the blocking count check (settings may override them).
+    min_records: int = 1
+    max_records: int = 1_000_000
+    # Some publishers refuse non-browser clients (OFAC since 2026-07).
+    needs_browser_user_agent: bool = False
+    publisher_notes: str = ""
+
+    @property
+    def default_format(self) -> FileFormat:
+        return self.formats[0]
+
+    def format_for(self, file_names: list[str]) -> FileFormat:
+        """Pick the format whose main file is among `file_names` (case-insensitive)."""
+        present = {name.upper() for name in file_names}
+        for fmt in self.formats:
+            if fmt.main_file.upper() in present:
+                return fmt
+        expected = " or ".join(fmt.main_file for fmt in self.formats)
+        raise FormatNotRecognised(
+            self.id, ", ".join(sorted(file_names)) or "(no files)", f"expected {expected}"
+        )
+
+    def format_named(self, name: str) -> FileFormat:
+        return next(fmt for fmt in self.formats if fmt.name == name)
+
+
+OFAC_ADVANCED_XML = FileFormat("ofac_advanced_xml", "SDN_ADVANCED.XML")
+OFAC_CSV = FileFormat("ofac_csv", "SDN.CSV", ("ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"))
+
+US_OFAC = Source(
+    id="us_ofac",
+    jurisdiction="US",
+    title="OFAC Specially Designated Nationals and Blocked Persons List",
+    official_base_url=(
+        "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/"
+    ),
+    formats=(OFAC_ADVANCED_XML, OFAC_CSV),
+    min_records=5_000,
+    max_records=60_000,
+    needs_browser_user_agent=True,
+    publisher_notes="Updated irregularly, often several times a week, usually US business hours.",
+)
+
+SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC,)}
