@@ -89,23 +89,24 @@ ADDRESS_PARTS = {
 
 def publication_date(files: dict[str, Path]) -> date | None:
     """`DateOfIssue`, read from the head of the file without parsing the rest."""
-    path = _main_file(files)
-    for name, element in safe_iterparse(path, ("DateOfIssue", "ReferenceValueSets")):
-        if name == "DateOfIssue":
-            return _ymd(element)
-        return None
+    _, path = _main_file(files, "us_ofac")
+    try:
+        for name, element in safe_iterparse(path, ("DateOfIssue", "ReferenceValueSets")):
+            return _ymd(element) if name == "DateOfIssue" else None
+    except etree.XMLSyntaxError:
+        return None  # the parse step reports what is wrong with the file
     return None
 
 
 def parse(files: dict[str, Path], source_id: str = "us_ofac") -> Iterator[Row]:
-    path = _main_file(files)
-    return _Parser(source_id, path.name).rows(path)
+    name, path = _main_file(files, source_id)
+    return _Parser(source_id, name).rows(path)
 
 
-def _main_file(files: dict[str, Path]) -> Path:
+def _main_file(files: dict[str, Path], source_id: str) -> tuple[str, Path]:
     if len(files) != 1:
-        raise ParseError("us_ofac", ", ".join(files), "expected exactly one advanced XML file")
-    return next(iter(files.values()))
+        raise ParseError(source_id, ", ".join(files), "expected exactly one advanced XML file")
+    return next(iter(files.items()))
 
 
 class _Parser:

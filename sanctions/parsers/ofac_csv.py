@@ -298,6 +298,14 @@ def _programme_codes(cell: str) -> list[str]:
     return [code.strip() for code in text.split("] [") if code.strip()]
 
 
+def _iso_day(text: str | None) -> str | None:
+    """ISO form of an exact date ("01 Mar 2010" -> 2010-03-01); anything else as published."""
+    if not text:
+        return None
+    parsed = parse_date_text(text)
+    return parsed.earliest.isoformat() if parsed.precision == "day" else text
+
+
 class _RemarkFacts:
     """Structured facts read out of one record's Remarks ("DOB 1962; POB Shati; ...")."""
 
@@ -333,7 +341,15 @@ class _RemarkFacts:
         if match := _ID_ITEM.match(item):
             label, value, country, issued, expires = match.groups()
             self.rows.append(
-                Identifier(rid, label, value, countries().code(country), country, issued, expires)
+                Identifier(
+                    rid,
+                    label,
+                    value,
+                    countries().code(country),
+                    country,
+                    _iso_day(issued),
+                    _iso_day(expires),
+                )
             )
             return
         if match := _DIGITAL_CURRENCY.match(item):

@@ -1,0 +1,115 @@
+"""Shared fixtures: hand-written files, the real snapshots, and a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def real_data_dir() -> Path:
+    return Path(os.environ.get("SANCTIONS_REAL_DATA") or REPO.parent / "shared" / "data")
+
+
+@pytest.fixture
+def real_data() -> Path:
+    path = real_data_dir()
+    if not (path / "us_ofac").is_dir():
+        pytest.skip(f"real snapshots not found at {path} (set SANCTIONS_REAL_DATA)")
+    return path
+
+
+@pytest.fixture
+def csv_files() -> dict[str, Path]:
+    return {path.name: path for path in (FIXTURES / "us_ofac_csv").iterdir()}
+
+
+@pytest.fixture
+def xml_file() -> Path:
+    return FIXTURES / "us_ofac_xml" / "SDN_ADVANCED.XML"
+
+
+def make_mirror(root: Path, files: dict[str, Path | bytes], source_id: str = "us_ofac") -> Path:
+    """Lay out `<root>/<source_id>/<name>` from paths (copied) or raw bytes."""
+    folder = root / source_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        else:
+            shutil.copyfile(content, folder / name)
+    return root
+
+
+# ---------------------------------------------------------------------------------- HTTP server
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    declared_length: int | None = None  # send this Content-Length (larger = truncated body)
+
+
+@dataclass
+class Served:
+    """Replies per path, consumed in order (the last one repeats); requests are recorded."""
+
+    replies: dict[str, list[Reply]] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    base_url: str = ""
+
+    def route(self, path: str, *replies: Reply) -> None:
+        self.replies[path] = list(replies)
+
+    def hits(self, path: str) -> list[dict[str, str]]:
+        return [headers for seen, headers in self.requests if seen == path]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    served: Served
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.served.requests.append((self.path, dict(self.headers)))
+        queue = self.served.replies.get(self.path)
+        if not queue:
+            self.send_error(404)
+            return
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if "ETag" in reply.headers and self.headers.get("If-None-Match") == reply.headers["ETag"]:
+            self.send_response(304)
+            self.end_headers()
+            return
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(reply.declared_length or len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+        if reply.declared_length:
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    served = Served()
+    handler = type("Handler", (_Handler,), {"served": served})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    served.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield served
+    server.shutdown()
+    server.server_close()

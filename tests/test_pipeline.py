@@ -1,0 +1,117 @@
+"""The whole graph (fetch -> stage -> check -> publish) on hand-written files through a mirror."""
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs
+from tests.conftest import FIXTURES, Reply, make_mirror
+from tests.pipeline_helpers import core_state, failed_checks, failure_messages, metadata, run
+
+
+@pytest.fixture(autouse=True)
+def small_lists_and_fast_retries(monkeypatch):
+    monkeypatch.setenv("SANCTIONS_MIN_RECORDS_US_OFAC", "1")
+    monkeypatch.setenv("SANCTIONS_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("SANCTIONS_HTTP_RETRIES", "2")
+    monkeypatch.setenv("SANCTIONS_HTTP_READ_TIMEOUT", "5")
+
+
+@pytest.fixture
+def csv_mirror(tmp_path, csv_files):
+    return make_mirror(tmp_path / "mirror", csv_files)
+
+
+def test_definitions_load_with_job_and_schedule():
+    dg.Definitions.validate_loadable(defs)
+    assert defs.resolve_job_def("refresh_all") is not None
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_mirror_run_publishes_then_second_run_does_no_work(tmp_path, csv_mirror):
+    data = tmp_path / "data"
+    first = run(data, csv_mirror)
+    assert first.success, failure_messages(first)
+    assert metadata(first, "staging/us_ofac")["reparsed"] is True
+    assert metadata(first, "core/us_ofac")["status"] == "published"
+    assert metadata(first, "core/us_ofac")["dagster/row_count"] == 5
+    archived = sorted(p.name for p in (data / "raw" / "us_ofac").iterdir())
+    assert len(archived) == 4 and all(len(name.split(".")[0]) == 64 for name in archived)
+
+    second = run(data, csv_mirror)
+    assert second.success
+    assert metadata(second, "raw/us_ofac")["changed"] is False
+    assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
+    assert metadata(second, "staging/us_ofac")["reparsed"] is False
+    assert metadata(second, "core/us_ofac")["status"] == "unchanged"
+    assert core_state(data)[1] == 5
+
+
+def test_http_mirror_retries_uses_conditional_get_and_survives_truncation(
+    tmp_path, http_server, xml_file
+):
+    body = xml_file.read_bytes()
+    path = "/us_ofac/SDN_ADVANCED.XML"
+    http_server.route(path, Reply(status=503, headers={"Retry-After": "0"}),
+                      Reply(body=body, headers={"ETag": '"a"'}))  # fmt: skip
+    data = tmp_path / "data"
+    first = run(data, http_server.base_url)
+    assert first.success, failure_messages(first)
+    assert [h.get("If-None-Match") for h in http_server.hits(path)] == [None, None]
+    before = core_state(data)
+    assert before[1] == 3
+
+    second = run(data, http_server.base_url)
+    assert second.success
+    assert http_server.hits(path)[-1]["If-None-Match"] == '"a"'
+    assert metadata(second, "raw/us_ofac")["files"][0]["http_status"] == 304
+    assert metadata(second, "staging/us_ofac")["reparsed"] is False
+
+    http_server.route(path, Reply(body=body[:2000], declared_length=len(body)))
+    third = run(data, http_server.base_url)
+    assert not third.success
+    message = failure_messages(third)
+    assert "us_ofac: SDN_ADVANCED.XML" in message and "truncated" in message
+    assert core_state(data) == before
+
+
+BAD_INPUTS = {
+    "html page": ({"SDN.CSV": b"<!DOCTYPE html><html><body>Error 500</body></html>"},
+                  "SDN.CSV: an HTML page was served"),
+    "empty file": ({"SDN.CSV": b""}, "SDN.CSV: the file is empty"),
+    "malformed row": ({"SDN.CSV": b'9,"X","individual","SDGT",-0- \r\n\x1a'},
+                      "SDN.CSV (archived as"),
+    "truncated xml": ({"SDN_ADVANCED.XML": (FIXTURES / "us_ofac_xml" / "SDN_ADVANCED.XML")
+                       .read_bytes()[:3000]}, "SDN_ADVANCED.XML (archived as"),
+    "unrecognised format": ({"sdn.json": b"{}"}, "expected SDN_ADVANCED.XML or SDN.CSV"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_fails_clearly_and_changes_nothing(tmp_path, csv_mirror, case):
+    data = tmp_path / "data"
+    assert run(data, csv_mirror).success
+    before = core_state(data)
+    archive_before = sorted((data / "raw").rglob("*"))
+
+    files, expected = BAD_INPUTS[case]
+    bad_mirror = make_mirror(tmp_path / "bad", files)
+    result = run(data, bad_mirror)
+    assert not result.success
+    message = failure_messages(result)
+    assert message.startswith("us_ofac: ") and expected in message, message
+    assert core_state(data) == before
+    new_files = set(sorted((data / "raw").rglob("*"))) - set(archive_before)
+    assert all(not p.name.startswith(".incoming") for p in new_files)
+
+
+def test_failed_check_keeps_the_published_snapshot(tmp_path, csv_mirror, csv_files):
+    data = tmp_path / "data"
+    assert run(data, csv_mirror).success
+    before = core_state(data)
+    shrunk = b"".join(csv_files["SDN.CSV"].read_bytes().splitlines(keepends=True)[:2]) + b"\x1a"
+    result = run(data, make_mirror(tmp_path / "shrunk", {"SDN.CSV": shrunk}))
+    assert not result.success
+    assert failed_checks(result) == ["record_count_not_dropped"]
+    assert core_state(data) == before
