@@ -78,7 +78,7 @@ class Served:
 class _Handler(BaseHTTPRequestHandler):
     served: Served
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         self.served.requests.append((self.path, dict(self.headers)))
         queue = self.served.replies.get(self.path)
         if not queue:

@@ -133,5 +133,5 @@ def test_broken_files_name_the_file_and_the_problem(tmp_path, content, problem):
 )
 def test_date_phrases(text, expected):
     parsed = parse_date_text(text)
-    got = tuple(d.isoformat() if d else None for d in parsed[:2]) + (parsed.precision,)
+    got = (*(d.isoformat() if d else None for d in parsed[:2]), parsed.precision)
     assert got == expected
