@@ -8,7 +8,6 @@ core/<source>     publish the checked snapshot to core.* in one transaction
 import dagster as dg
 
 from pipelines.resources import SanctionsResource
-from sanctions import quality
 from sanctions.errors import SourceError
 from sanctions.refresh import fetch_source, parse_source, publish_source
 from sanctions.sources import SOURCES, Source
@@ -41,8 +40,30 @@ def _preview(con, schema: str, source_id: str) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def _count_metadata(counts: dict[str, int]) -> dict:
-    return {f"rows/{table}": count for table, count in counts.items()}
+def _run_step(context, sanctions, source: Source, step, schema: str, done: str) -> dict:
+    """Run a parse or publish step and describe it: status, snapshot, row counts, preview."""
+    try:
+        with sanctions.connect() as con:
+            outcome = step(con, source)
+            preview = _preview(con, schema, source.id)
+            records = con.execute(
+                f"SELECT count(*) FROM {schema}.records WHERE source_id = ?", [source.id]
+            ).fetchall()[0][0]
+    except SourceError as exc:
+        raise _fail(exc) from exc
+    status = done if outcome.did_work else "unchanged"
+    context.log.info(f"{source.id}: {status} snapshot {outcome.snapshot_id[:12]}")
+    metadata = {
+        "status": status,
+        "snapshot_id": outcome.snapshot_id,
+        "dagster/row_count": records,
+        "preview": preview,
+    }
+    if outcome.did_work:
+        metadata |= {f"rows/{table}": count for table, count in outcome.counts.items()}
+        metadata["seconds"] = round(outcome.seconds, 3)
+        metadata["records_per_second"] = round(records / max(outcome.seconds, 1e-9))
+    return metadata
 
 
 def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
@@ -113,26 +134,8 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
         "checked before it may replace core.",
     )
     def staged(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
-        try:
-            with sanctions.connect() as con:
-                outcome = parse_source(con, source)
-                preview = _preview(con, "staging", source.id)
-                records = quality.staged_count(con, source.id)
-        except SourceError as exc:
-            raise _fail(exc) from exc
-        status = "parsed" if outcome.did_work else "unchanged"
-        context.log.info(f"{source.id}: {status} snapshot {outcome.snapshot_id[:12]}")
-        metadata = {
-            "status": status,
-            "reparsed": outcome.did_work,
-            "snapshot_id": outcome.snapshot_id,
-            "dagster/row_count": records,
-            "preview": preview,
-        }
-        if outcome.did_work:
-            metadata |= _count_metadata(outcome.counts)
-            metadata["parse_seconds"] = round(outcome.seconds, 3)
-            metadata["records_per_second"] = round(records / max(outcome.seconds, 1e-9))
+        metadata = _run_step(context, sanctions, source, parse_source, "staging", "parsed")
+        metadata["reparsed"] = metadata["status"] == "parsed"
         return dg.MaterializeResult(metadata=metadata)
 
     @dg.asset(
@@ -145,24 +148,8 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
         "transaction when a new snapshot passes its checks).",
     )
     def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
-        try:
-            with sanctions.connect() as con:
-                outcome = publish_source(con, source)
-                preview = _preview(con, "core", source.id)
-                records = con.execute(
-                    "SELECT count(*) FROM core.records WHERE source_id = ?", [source.id]
-                ).fetchall()[0][0]
-        except SourceError as exc:
-            raise _fail(exc) from exc
-        status = "published" if outcome.did_work else "unchanged"
-        context.log.info(f"{source.id}: {status} snapshot {outcome.snapshot_id[:12]}")
-        metadata = {
-            "status": status,
-            "snapshot_id": outcome.snapshot_id,
-            "dagster/row_count": records,
-            "preview": preview,
-        }
-        return dg.MaterializeResult(metadata=metadata | _count_metadata(outcome.counts))
+        metadata = _run_step(context, sanctions, source, publish_source, "core", "published")
+        return dg.MaterializeResult(metadata=metadata)
 
     return [fetched, staged, published]
 

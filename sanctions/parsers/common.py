@@ -18,6 +18,7 @@ from lxml import etree
 from schemas import SCHEMA_FILES
 
 _SPACES = re.compile(r"\s+")
+_UNUSUAL_SPACE = re.compile(r"\s\s|[^\S ]")  # a run of spaces, or a tab, newline, NBSP, ...
 NULL_MARKERS = frozenset({"", "-0-"})
 
 
@@ -25,7 +26,11 @@ def clean(text: str | None) -> str | None:
     """Trim, fold runs of white space (NBSP included) and turn empty or null markers into None."""
     if text is None:
         return None
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if _UNUSUAL_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
     return None if text in NULL_MARKERS else text
 
 
