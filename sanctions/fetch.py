@@ -27,7 +27,7 @@ BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0 Safari/537.36"
 )
-PROJECT_USER_AGENT = "sanctions-alignment/0.1 (+https://github.com/; open-source research pipeline)"
+PROJECT_USER_AGENT = "sanctions-alignment/0.1 (open-source sanctions research pipeline)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CHUNK_BYTES = 1 << 20
 SNIFF_BYTES = 512

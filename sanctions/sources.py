@@ -45,9 +45,6 @@ class Source:
             self.id, ", ".join(sorted(file_names)) or "(no files)", f"expected {expected}"
         )
 
-    def format_named(self, name: str) -> FileFormat:
-        return next(fmt for fmt in self.formats if fmt.name == name)
-
 
 OFAC_ADVANCED_XML = FileFormat("ofac_advanced_xml", "SDN_ADVANCED.XML")
 OFAC_CSV = FileFormat("ofac_csv", "SDN.CSV", ("ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"))

@@ -119,17 +119,6 @@ def _single_date(text: str) -> DateRange | None:
     return None
 
 
-def parse_month_day_year(text: str | None) -> date | None:
-    """`MM/DD/YYYY` as OFAC writes publication dates."""
-    if not text:
-        return None
-    try:
-        month, day, year = (int(part) for part in text.strip().split("/"))
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
 # ------------------------------------------------------------------------------------ countries
 
 

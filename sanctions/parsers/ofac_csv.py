@@ -33,7 +33,7 @@ JURISDICTION = "US"
 SDN_COLUMNS = 12  # ent_num, name, type, programs, title, call sign, vessel type, tonnage, GRT,
 # vessel flag, vessel owner, remarks
 COMPANION_COLUMNS = {"ALT.CSV": 5, "ADD.CSV": 6, "SDN_COMMENTS.CSV": 2}
-ENTITY_TYPES = {"individual": "person", "vessel": "vessel", "aircraft": "aircraft", None: None}
+ENTITY_TYPES = {"individual": "person", "vessel": "vessel", "aircraft": "aircraft"}
 VESSEL_COLUMNS = (
     (5, "call_sign"),
     (6, "vessel_type"),
@@ -248,8 +248,7 @@ def _companion(files: dict[str, Path], name: str, source_id: str) -> Iterator[li
 def _sdn_rows(ent_num, row, continuation, alias_rows, address_rows) -> Iterator[Row]:
     record_id = f"{JURISDICTION}:{ent_num}"
     sdn_type = clean(row[2])
-    entity_type = ENTITY_TYPES.get(sdn_type.lower() if sdn_type else None, "organization")
-    entity_type = entity_type or "organization"
+    entity_type = ENTITY_TYPES.get((sdn_type or "").lower(), "organization")  # -0- is an entity
     remarks = clean((row[11] if clean(row[11]) else "") + (continuation or ""))
     facts = _RemarkFacts(record_id)
     if remarks:
