@@ -17,20 +17,16 @@ from lxml import etree
 
 from schemas import SCHEMA_FILES
 
-_SPACES = re.compile(r"\s+")
-_UNUSUAL_SPACE = re.compile(r"\s\s|[^\S ]")  # a run of spaces, or a tab, newline, NBSP, ...
 NULL_MARKERS = frozenset({"", "-0-"})
 
 
 def clean(text: str | None) -> str | None:
     """Trim, fold runs of white space (NBSP included) and turn empty or null markers into None."""
-    if text is None:
+    if text is None or text == "-0- ":
         return None
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
-    if _UNUSUAL_SPACE.search(text):
-        text = _SPACES.sub(" ", text)
-    text = text.strip()
+    text = " ".join(text.split())  # str.split() also splits on NBSP and other Unicode spaces
     return None if text in NULL_MARKERS else text
 
 

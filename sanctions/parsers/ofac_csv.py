@@ -129,13 +129,11 @@ ID_LABELS = sorted(
     key=len,
     reverse=True,
 )
-_ID_ITEM = re.compile(
-    r"^(?:alt\. )?(?P<label>" + "|".join(re.escape(label) for label in ID_LABELS) + r") "
-    r"(?P<value>.+?)(?: \((?P<country>[^()]+)\))?(?: issued (?P<issued>[^;]+?))?"
+_ID_TAIL = re.compile(
+    r"^(?P<value>.+?)(?: \((?P<country>[^()]+)\))?(?: issued (?P<issued>[^;]+?))?"
     r"(?: expires (?P<expires>[^;]+?))?$"
 )
-_DIGITAL_CURRENCY = re.compile(r"^(?:alt\. )?(Digital Currency Address - \w+) (\S+)$")
-_FIELD = re.compile(r"^(?:alt\. )?(DOB|POB|nationality|citizen|Gender) (.+)$")
+_DIGITAL_CURRENCY = "Digital Currency Address - "
 # Remark items kept as attributes: prefix -> attribute name.
 ATTRIBUTE_PREFIXES = (
     ("Linked To: ", "linked_to"),
@@ -305,6 +303,29 @@ def _iso_day(text: str | None) -> str | None:
     return parsed.earliest.isoformat() if parsed.precision == "day" else text
 
 
+def _prefix_table() -> dict[str, list[tuple[str, str, str]]]:
+    """Remark item prefixes, indexed by their first three characters, longest first, so that
+    each item is compared with a handful of candidates rather than with every label."""
+    entries = [
+        ("DOB ", "birth_date", ""),
+        ("POB ", "place_of_birth", ""),
+        ("nationality ", "country", "nationality"),
+        ("citizen ", "country", "citizenship"),
+        ("Gender ", "gender", ""),
+        (_DIGITAL_CURRENCY, "digital_currency", ""),
+    ]
+    entries += [(label + " ", "identifier", label) for label in ID_LABELS]
+    entries += [(prefix, "country", relation) for prefix, relation in COUNTRY_PREFIXES]
+    entries += [(prefix, "attribute", name) for prefix, name in ATTRIBUTE_PREFIXES]
+    table: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for entry in sorted(entries, key=lambda entry: len(entry[0]), reverse=True):
+        table[entry[0][:3]].append(entry)
+    return dict(table)
+
+
+_PREFIXES = _prefix_table()
+
+
 class _RemarkFacts:
     """Structured facts read out of one record's Remarks ("DOB 1962; POB Shati; ...")."""
 
@@ -316,50 +337,43 @@ class _RemarkFacts:
     def read(self, remarks: str) -> None:
         for item in remarks.split("; "):
             item = item.strip().rstrip(".").strip()
-            if item:
-                self._item(item)
+            if item.startswith("alt. "):
+                item = item[5:]
+            for prefix, kind, payload in _PREFIXES.get(item[:3], ()):
+                if item.startswith(prefix):
+                    self._fact(kind, payload, item[len(prefix) :].strip())
+                    break
 
-    def _item(self, item: str) -> None:
+    def _fact(self, kind: str, payload: str, value: str) -> None:
         rid = self.record_id
-        if match := _FIELD.match(item):
-            field, value = match.groups()
-            if field == "DOB":
-                parsed = parse_date_text(value)
-                self.rows.append(BirthDate(rid, value, *parsed))
-            elif field == "POB":
-                self.rows.append(Attribute(rid, "place_of_birth", value))
-                country = value.rpartition(", ")[2]
-                if code := countries().code(country):
-                    self.rows.append(Country(rid, "birth", code, country))
-            elif field == "Gender":
-                self.gender = value.lower()
-            else:
-                relation = "nationality" if field == "nationality" else "citizenship"
-                self.rows.append(Country(rid, relation, countries().code(value), value))
+        if not value:
             return
-        if match := _ID_ITEM.match(item):
-            label, value, country, issued, expires = match.groups()
+        if kind == "birth_date":
+            self.rows.append(BirthDate(rid, value, *parse_date_text(value)))
+        elif kind == "place_of_birth":
+            self.rows.append(Attribute(rid, "place_of_birth", value))
+            country = value.rpartition(", ")[2]
+            if code := countries().code(country):
+                self.rows.append(Country(rid, "birth", code, country))
+        elif kind == "country":
+            self.rows.append(Country(rid, payload, countries().code(value), value))
+        elif kind == "gender":
+            self.gender = value.lower()
+        elif kind == "identifier":
+            number, country, issued, expires = _ID_TAIL.match(value).groups()
             self.rows.append(
                 Identifier(
                     rid,
-                    label,
-                    value,
+                    payload,
+                    number,
                     countries().code(country),
                     country,
                     _iso_day(issued),
                     _iso_day(expires),
                 )
             )
-            return
-        if match := _DIGITAL_CURRENCY.match(item):
-            self.rows.append(Identifier(rid, match.group(1), match.group(2)))
-            return
-        for prefix, relation in COUNTRY_PREFIXES:
-            if item.startswith(prefix):
-                value = item[len(prefix) :]
-                self.rows.append(Country(rid, relation, countries().code(value), value))
-                return
-        for prefix, attribute in ATTRIBUTE_PREFIXES:
-            if item.startswith(prefix):
-                self.rows.append(Attribute(rid, attribute, item[len(prefix) :].strip()))
-                return
+        elif kind == "digital_currency":
+            currency, _, address = value.partition(" ")
+            self.rows.append(Identifier(rid, _DIGITAL_CURRENCY + currency, address))
+        else:
+            self.rows.append(Attribute(rid, payload, value))
