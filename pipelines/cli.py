@@ -12,6 +12,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from pipelines.settings import Settings, prepare_dagster_home
+from sanctions.sources import SOURCES
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -25,8 +26,17 @@ def _run(args: argparse.Namespace) -> int:
     if settings.mirror:
         print(f"mirror: {settings.mirror}", flush=True)
     job = defs.resolve_job_def("refresh_all")
+    selection = None
+    if args.source:
+        selection = [
+            dg.AssetKey([layer, source])
+            for source in args.source
+            for layer in ("raw", "staging", "core")
+        ]
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=selection
+        )
     _print_summary(result)
     return 0 if result.success else 1
 
@@ -62,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(".env")
     parser = argparse.ArgumentParser(prog="sanctions", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="refresh every source headless").set_defaults(func=_run)
+    run = commands.add_parser("run", help="refresh every source (or --source ...) headless")
+    run.add_argument(
+        "--source",
+        action="append",
+        choices=sorted(SOURCES),
+        help="refresh only this source (repeatable)",
+    )
+    run.set_defaults(func=_run)
     dev = commands.add_parser("dev", help="start the Dagster UI (dg dev)")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=_dev)

@@ -63,4 +63,18 @@ US_OFAC = Source(
     publisher_notes="Updated irregularly, often several times a week, usually US business hours.",
 )
 
-SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC,)}
+CA_SEMA = Source(
+    id="ca_sema",
+    jurisdiction="CA",
+    title="Consolidated Canadian Autonomous Sanctions List (SEMA and JVCFOA)",
+    official_base_url=(
+        "https://www.international.gc.ca/world-monde/assets/office_docs/"
+        "international_relations-relations_internationales/sanctions/"
+    ),
+    formats=(FileFormat("ca_sema_xml", "sema-lmes.xml"),),
+    min_records=1_000,
+    max_records=20_000,
+    publisher_notes="Updated when regulations change, without notice of format changes.",
+)
+
+SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA)}

@@ -8,9 +8,15 @@ from assets.sources import source_assets
 from pipelines.resources import SanctionsResource
 
 
-def run(data_dir, mirror) -> dg.ExecuteInProcessResult:
+def run(data_dir, mirror, sources=("us_ofac",)) -> dg.ExecuteInProcessResult:
+    """Materialise the given sources' assets (and their checks) against a mirror."""
     return dg.materialize(
         [*source_assets, *source_checks],
+        selection=[
+            dg.AssetKey([layer, source])
+            for source in sources
+            for layer in ("raw", "staging", "core")
+        ],
         resources={"sanctions": SanctionsResource(data_dir=str(data_dir), mirror=str(mirror))},
         raise_on_error=False,
     )
@@ -28,8 +34,11 @@ def failure_messages(result) -> str:
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
-            messages.append(data.user_failure_data.description if data.user_failure_data
-                            else data.error.to_string())  # fmt: skip
+            messages.append(
+                data.user_failure_data.description
+                if data.user_failure_data
+                else data.error.to_string()
+            )
     return "\n".join(messages)
 
 

@@ -139,5 +139,9 @@ def test_paths_and_file_urls_go_through_the_same_checks(tmp_path):
     source.write_bytes(b"   \r\n")
     with pytest.raises(FetchError, match="empty"):
         fetch_to_archive("us_ofac", str(source), "SDN.CSV", archive, FAST)
-    assert fetch_to_archive("us_ofac", str(tmp_path / "nope.csv"), "ALT.CSV", archive, FAST,
-                            optional=True) is None  # fmt: skip
+    assert (
+        fetch_to_archive(
+            "us_ofac", str(tmp_path / "nope.csv"), "ALT.CSV", archive, FAST, optional=True
+        )
+        is None
+    )

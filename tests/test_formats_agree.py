@@ -16,9 +16,10 @@ def facts(rows):
         "programmes": pick(Programme, lambda p: (p.record_id, p.programme_key)),
         "birth_dates": pick(BirthDate, lambda b: (b.record_id, b.earliest, b.latest)),
         "nationality": pick(Country, lambda c: (c.record_id, c.relation, c.country_code)),
-        "identifiers": pick(Identifier, lambda i: (i.record_id, i.id_type, i.value,
-                                                   i.country_code, i.issued_on)),
-    }  # fmt: skip
+        "identifiers": pick(
+            Identifier, lambda i: (i.record_id, i.id_type, i.value, i.country_code, i.issued_on)
+        ),
+    }
 
 
 def test_csv_and_advanced_xml_agree(csv_files, xml_file):

@@ -56,8 +56,9 @@ def test_features_documents_and_relationships(xml_file):
         "RU",
         "2010-03-01",
     )
-    assert ("US:1003", "flag", "IR") in {(c.record_id, c.relation, c.country_code)
-                                         for c in of(Country, rows)}  # fmt: skip
+    assert ("US:1003", "flag", "IR") in {
+        (c.record_id, c.relation, c.country_code) for c in of(Country, rows)
+    }
     assert of(Relationship, rows) == [Relationship("US:1001", "US:1002", "Associate Of", False)]
 
 

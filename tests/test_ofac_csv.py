@@ -105,12 +105,14 @@ def test_sdn_csv_alone_is_enough(csv_files):
     ("content", "problem"),
     [
         (b'1001,"PETROV, Ivan","individual","GLOMAG",-0- \r\n', "line 1: 5 fields, expected 12"),
-        (b'1001,"PETROV, Ivan","individual","GLOMAG",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 19',
-         "malformed CSV"),
+        (
+            b'1001,"PETROV, Ivan","individual","GLOMAG",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 19',
+            "malformed CSV",
+        ),
         (b'X1,"A",-0- ,"SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n', "is not a number"),
         (b"\x1a", "no records"),
     ],
-)  # fmt: skip
+)
 def test_broken_files_name_the_file_and_the_problem(tmp_path, content, problem):
     path = tmp_path / "SDN.CSV"
     path.write_bytes(content)

@@ -1,6 +1,7 @@
 """The whole graph (fetch -> stage -> check -> publish) on hand-written files through a mirror."""
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.definitions import defs
@@ -53,8 +54,11 @@ def test_http_mirror_retries_uses_conditional_get_and_survives_truncation(
 ):
     body = xml_file.read_bytes()
     path = "/us_ofac/SDN_ADVANCED.XML"
-    http_server.route(path, Reply(status=503, headers={"Retry-After": "0"}),
-                      Reply(body=body, headers={"ETag": '"a"'}))  # fmt: skip
+    http_server.route(
+        path,
+        Reply(status=503, headers={"Retry-After": "0"}),
+        Reply(body=body, headers={"ETag": '"a"'}),
+    )
     data = tmp_path / "data"
     first = run(data, http_server.base_url)
     assert first.success, failure_messages(first)
@@ -77,15 +81,21 @@ def test_http_mirror_retries_uses_conditional_get_and_survives_truncation(
 
 
 BAD_INPUTS = {
-    "html page": ({"SDN.CSV": b"<!DOCTYPE html><html><body>Error 500</body></html>"},
-                  "SDN.CSV: an HTML page was served"),
+    "html page": (
+        {"SDN.CSV": b"<!DOCTYPE html><html><body>Error 500</body></html>"},
+        "SDN.CSV: an HTML page was served",
+    ),
     "empty file": ({"SDN.CSV": b""}, "SDN.CSV: the file is empty"),
-    "malformed row": ({"SDN.CSV": b'9,"X","individual","SDGT",-0- \r\n\x1a'},
-                      "SDN.CSV (archived as"),
-    "truncated xml": ({"SDN_ADVANCED.XML": (FIXTURES / "us_ofac_xml" / "SDN_ADVANCED.XML")
-                       .read_bytes()[:3000]}, "SDN_ADVANCED.XML (archived as"),
+    "malformed row": (
+        {"SDN.CSV": b'9,"X","individual","SDGT",-0- \r\n\x1a'},
+        "SDN.CSV (archived as",
+    ),
+    "truncated xml": (
+        {"SDN_ADVANCED.XML": (FIXTURES / "us_ofac_xml" / "SDN_ADVANCED.XML").read_bytes()[:3000]},
+        "SDN_ADVANCED.XML (archived as",
+    ),
     "unrecognised format": ({"sdn.json": b"{}"}, "expected SDN_ADVANCED.XML or SDN.CSV"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
@@ -115,3 +125,29 @@ def test_failed_check_keeps_the_published_snapshot(tmp_path, csv_mirror, csv_fil
     assert not result.success
     assert failed_checks(result) == ["record_count_not_dropped"]
     assert core_state(data) == before
+
+
+def test_a_failing_source_does_not_block_the_others(tmp_path, csv_files, monkeypatch):
+    monkeypatch.setenv("SANCTIONS_MIN_RECORDS_CA_SEMA", "1")
+    mirror = make_mirror(tmp_path / "mirror", csv_files)
+    make_mirror(mirror, {"sema-lmes.xml": FIXTURES / "ca_sema" / "gen2026.xml"}, "ca_sema")
+    data = tmp_path / "data"
+    assert run(data, mirror, sources=("us_ofac", "ca_sema")).success
+    canada_before = canada_rows(data)
+
+    broken = (FIXTURES / "ca_sema" / "gen2026.xml").read_bytes()[:500]
+    make_mirror(mirror, {"sema-lmes.xml": broken}, "ca_sema")
+    fewer_aliases = b"".join(csv_files["ALT.CSV"].read_bytes().splitlines(keepends=True)[:-2])
+    make_mirror(mirror, {"ALT.CSV": fewer_aliases + b"\x1a"})
+    result = run(data, mirror, sources=("us_ofac", "ca_sema"))
+    assert not result.success
+    assert "ca_sema: sema-lmes.xml (archived as" in failure_messages(result)
+    assert metadata(result, "core/us_ofac")["status"] == "published"  # the US list still loads
+    assert canada_rows(data) == canada_before
+
+
+def canada_rows(data) -> list:
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "SELECT * FROM core.records WHERE source_id = 'ca_sema' ORDER BY record_id"
+        ).fetchall()

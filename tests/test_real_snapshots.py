@@ -8,8 +8,8 @@ from collections import Counter
 import duckdb
 import pytest
 
-from sanctions.model import Name, Programme, Record
-from sanctions.parsers import ofac_advanced_xml, ofac_csv
+from sanctions.model import Identifier, Name, Programme, Record
+from sanctions.parsers import ca_sema_xml, ofac_advanced_xml, ofac_csv
 from tests.conftest import make_mirror
 
 pytestmark = pytest.mark.integration
@@ -64,11 +64,16 @@ def test_cons_advanced_2020_03_17_has_programmes_and_listing_dates(real_data):
     )
 
 
-def test_sanctions_run_loads_a_real_csv_mirror(real_data, tmp_path):
+def real_mirror(real_data, root):
+    """A mirror of every source built from the real snapshots."""
     folder = real_data / "us_ofac/csv_2021-07-07"
-    mirror = make_mirror(
-        tmp_path / "mirror", {n: folder / n for n in ("SDN.CSV", "ALT.CSV", "ADD.CSV")}
-    )
+    make_mirror(root, {n: folder / n for n in ("SDN.CSV", "ALT.CSV", "ADD.CSV")}, "us_ofac")
+    make_mirror(root, {"sema-lmes.xml": real_data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
+    return root
+
+
+def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
+    mirror = real_mirror(real_data, tmp_path / "mirror")
     env = {
         **os.environ,
         "SANCTIONS_MIRROR": str(mirror),
@@ -77,17 +82,66 @@ def test_sanctions_run_loads_a_real_csv_mirror(real_data, tmp_path):
     env.pop("DAGSTER_HOME", None)
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "core/us_ofac        published    8976" in done.stdout
+    assert "core/ca_sema        published    1369" in done.stdout
     assert (tmp_path / "data/dagster_home/dagster.yaml").is_file()
     with duckdb.connect(str(tmp_path / "data/warehouse.duckdb"), read_only=True) as con:
         counts = con.execute(
-            """SELECT (SELECT count(*) FROM core.records),
-                      (SELECT count(*) FROM core.names WHERE kind <> 'primary'),
+            """SELECT (SELECT count(*) FROM core.records WHERE source_id = 'us_ofac'),
+                      (SELECT count(*) FROM core.names WHERE kind <> 'primary'
+                                                          AND source_id = 'us_ofac'),
                       (SELECT count(*) FROM raw.manifest),
-                      (SELECT count(*) FROM ref.programmes WHERE magnitsky_strict)"""
+                      (SELECT count(DISTINCT record_id) FROM core.programmes
+                       WHERE programme_key = 'CA-JVCFOA')"""
         ).fetchall()[0]
-    assert counts[:3] == (8_976, 11_910, 3)
-    assert counts[3] >= 2
+    assert counts == (8_976, 11_910, 4, 70)
+
+
+def ca_rows(real_data, name):
+    return by_kind(ca_sema_xml.parse({"sema-lmes.xml": real_data / "ca" / name}))
+
+
+def test_canada_2020_first_generation(real_data):
+    rows = ca_rows(real_data, "sema-lmes_2020-04-15.xml")
+    records = rows[Record]
+    assert len(records) == 1_369
+    assert len({r.record_id for r in records}) == 1_369
+    assert Counter(r.entity_type for r in records) == {"person": 985, "organization": 384}
+    assert len({p.record_id for p in rows[Programme] if p.programme_key == "CA-JVCFOA"}) == 70
+    assert all(p.programme_key for p in rows[Programme])
+
+
+def test_canada_2026_slice_second_generation(real_data):
+    rows = ca_rows(real_data, "sema-lmes_2026-08_slice.xml")
+    assert Counter(r.entity_type for r in rows[Record]) == {
+        "person": 7,
+        "organization": 3,
+        "vessel": 2,
+    }
+    vessels = {r.record_id for r in rows[Record] if r.entity_type == "vessel"}
+    assert {i.record_id for i in rows[Identifier] if i.id_type == "IMO"} == vessels
+    assert sum(p.programme_key == "CA-JVCFOA" for p in rows[Programme]) == 1
+
+
+def test_canada_bilingual_third_generation_reads_like_the_older_ones(real_data):
+    rows = ca_rows(real_data, "sema-lmes_2026-08-25_bilingual_excerpt.xml")
+    assert Counter(r.entity_type for r in rows[Record]) == {
+        "person": 1,
+        "organization": 1,
+        "vessel": 1,
+    }
+    assert [i.value for i in rows[Identifier]] == ["7612448"]
+    older = ca_rows(real_data, "sema-lmes_2026-08_slice.xml")
+    shared = {r.record_id for r in rows[Record]} & {r.record_id for r in older[Record]}
+    assert len(shared) == 2  # the vessel and the organization are in both files
+    for kind in (Record, Name, Programme, Identifier):
+        assert {r for r in rows[kind] if r.record_id in shared} == {
+            r for r in older[kind] if r.record_id in shared
+        }, kind.__name__

@@ -8,7 +8,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -47,6 +47,9 @@ class DateRange(NamedTuple):
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 _DAY_MONTH_YEAR = re.compile(r"^(?:(\d{1,2}) )?([A-Za-z]{3})[a-z]* (\d{4})$")
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# Day first, as Canada (DD-MM-YYYY) and the UK (dd/mm/yyyy, with dd, mm or 00 placeholders) write.
+_DAY_FIRST = re.compile(r"^(\d{1,2}|dd|DD|00)[/-](\d{1,2}|mm|MM|00)[/-](\d{4})$")
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def day_range(year: int, month: int | None = None, day: int | None = None) -> DateRange | None:
@@ -79,6 +82,14 @@ def precision_of(earliest: date, latest: date) -> str:
     return "range"
 
 
+def excel_serial_date(text: str) -> DateRange | None:
+    """Spreadsheet day numbers that leak into published files (Canada's ship build dates)."""
+    if text.isdigit() and len(text) == 5:
+        day = EXCEL_EPOCH + timedelta(days=int(text))
+        return DateRange(day, day, "day")
+    return None
+
+
 def parse_date_text(raw: str) -> DateRange:
     """Parse the English date phrases of the lists: "12 Feb 1961", "Mar 1955", "1962",
     "circa 1960", "1962 to 1964", "01 Jan 1960 to 31 Dec 1962", ISO dates. Unknown: unparsed."""
@@ -106,12 +117,31 @@ def _single_date(text: str) -> DateRange | None:
     if match := _ISO.match(text):
         year, month, day = (int(part) if part else None for part in match.groups())
         return day_range(year, month, day)
+    if match := _DAY_FIRST.match(text):
+        day, month, year = (
+            int(part) if part.isdigit() and int(part) else None for part in match.groups()
+        )
+        if month is None:
+            day = None
+        return day_range(year, month, day) if year else None
     if match := _DAY_MONTH_YEAR.match(text):
         day, month_name, year = match.groups()
         month = _MONTHS.get(month_name.lower())
         if month is None:
             return None
         return day_range(int(year), month, int(day) if day else None)
+    return None
+
+
+_SCRIPT_NAMES = {"CJK": "Han", "HANGUL": "Hangul", "HIRAGANA": "Japanese", "KATAKANA": "Japanese"}
+
+
+def script_of(text: str) -> str | None:
+    """The writing system of the first letter (Latin, Cyrillic, Arabic, Hebrew, Han, ...)."""
+    for char in text:
+        if char.isalpha():
+            first = unicodedata.name(char, "").split(" ")[0]
+            return _SCRIPT_NAMES.get(first, first.title()) if first else None
     return None
 
 
