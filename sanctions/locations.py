@@ -34,7 +34,10 @@ def fetch_plans(source: Source, mirror: str | None, override: str | None) -> lis
     """Candidate plans in order of preference; the fetcher uses the first whose main file exists."""
     if override:
         name = Path(unquote(urlparse(override).path)).name
-        fmt = source.format_for([name])
+        if len(source.formats) == 1:
+            fmt = source.default_format
+        else:
+            fmt, name = source.format_for([name])
         return [_plan(fmt, override.rsplit("/", 1)[0] + "/" if "/" in override else "", name)]
     if mirror:
         base = mirror.rstrip("/") + f"/{source.id}"
@@ -42,7 +45,7 @@ def fetch_plans(source: Source, mirror: str | None, override: str | None) -> lis
             return [_plan(fmt, base + "/", fmt.main_file) for fmt in source.formats]
         return [_directory_plan(source, Path(base))]
     fmt = source.default_format
-    return [_plan(fmt, source.official_base_url, fmt.main_file)]
+    return [_plan(fmt, source.official_base_url, fmt.official_path or fmt.main_file)]
 
 
 def _plan(fmt: FileFormat, base: str, main_name: str) -> FetchPlan:
@@ -57,8 +60,8 @@ def _directory_plan(source: Source, folder: Path) -> FetchPlan:
             source.id, str(folder), "the mirror has no folder for this source"
         )
     present = {path.name.upper(): path for path in folder.iterdir() if path.is_file()}
-    fmt = source.format_for(list(present))
-    files = [FileLocation(fmt.main_file, str(present[fmt.main_file.upper()]))]
+    fmt, main_name = source.format_for(list(present))
+    files = [FileLocation(fmt.main_file, str(present[main_name]))]
     files += [
         FileLocation(name, str(present[name.upper()]), optional=True)
         for name in fmt.companions

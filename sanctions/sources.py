@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatch
 
 from sanctions.errors import FormatNotRecognised
 
@@ -12,8 +13,13 @@ class FileFormat:
     """One format a source publishes: the main file and optional companion files."""
 
     name: str
-    main_file: str
+    main_file: str  # the official name; parsers find the main file under it
     companions: tuple[str, ...] = ()
+    pattern: str | None = None  # where the publisher's file name varies, e.g. "*.xml"
+    official_path: str | None = None  # path under the official base URL, if not main_file
+
+    def matches(self, file_name: str) -> bool:
+        return fnmatch(file_name.upper(), (self.pattern or self.main_file).upper())
 
 
 @dataclass(frozen=True)
@@ -34,16 +40,19 @@ class Source:
     def default_format(self) -> FileFormat:
         return self.formats[0]
 
-    def format_for(self, file_names: list[str]) -> FileFormat:
-        """Pick the format whose main file is among `file_names` (case-insensitive)."""
-        present = {name.upper() for name in file_names}
+    def format_for(self, file_names: list[str]) -> tuple[FileFormat, str]:
+        """The format whose main file is among `file_names` (case-insensitive), and that file."""
+        listed = ", ".join(sorted(file_names)) or "(no files)"
         for fmt in self.formats:
-            if fmt.main_file.upper() in present:
-                return fmt
-        expected = " or ".join(fmt.main_file for fmt in self.formats)
-        raise FormatNotRecognised(
-            self.id, ", ".join(sorted(file_names)) or "(no files)", f"expected {expected}"
-        )
+            matching = [name for name in file_names if fmt.matches(name)]
+            if len(matching) > 1:
+                raise FormatNotRecognised(
+                    self.id, listed, f"more than one file matches {fmt.pattern}: keep one"
+                )
+            if matching:
+                return fmt, matching[0]
+        expected = " or ".join(fmt.pattern or fmt.main_file for fmt in self.formats)
+        raise FormatNotRecognised(self.id, listed, f"expected {expected}")
 
 
 OFAC_ADVANCED_XML = FileFormat("ofac_advanced_xml", "SDN_ADVANCED.XML")
@@ -77,4 +86,22 @@ CA_SEMA = Source(
     publisher_notes="Updated when regulations change, without notice of format changes.",
 )
 
-SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA)}
+EU_FSF = Source(
+    id="eu_fsf",
+    jurisdiction="EU",
+    title="EU Financial Sanctions Files (consolidated list)",
+    official_base_url="https://webgate.ec.europa.eu/fsd/fsf/public/files/",
+    formats=(
+        FileFormat(
+            "eu_fsf_xml",
+            "xmlFullSanctionsList_1_1.xml",
+            pattern="*.xml",
+            official_path="xmlFullSanctionsList_1_1/content?token=dG9rZW4tMjAxNw",
+        ),
+    ),
+    min_records=2_000,
+    max_records=30_000,
+    publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
+)
+
+SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA, EU_FSF)}

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from sanctions.model import Identifier, Name, Programme, Record
-from sanctions.parsers import ca_sema_xml, ofac_advanced_xml, ofac_csv
+from sanctions.parsers import ca_sema_xml, eu_fsf_xml, ofac_advanced_xml, ofac_csv
 from tests.conftest import make_mirror
 
 pytestmark = pytest.mark.integration
@@ -69,6 +69,7 @@ def real_mirror(real_data, root):
     folder = real_data / "us_ofac/csv_2021-07-07"
     make_mirror(root, {n: folder / n for n in ("SDN.CSV", "ALT.CSV", "ADD.CSV")}, "us_ofac")
     make_mirror(root, {"sema-lmes.xml": real_data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
+    make_mirror(root, {"fsf_2026-08-05.xml": real_data / "eu/fsf_2026-08-05_excerpt.xml"}, "eu_fsf")
     return root
 
 
@@ -78,6 +79,7 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
         **os.environ,
         "SANCTIONS_MIRROR": str(mirror),
         "SANCTIONS_DATA_DIR": str(tmp_path / "data"),
+        "SANCTIONS_MIN_RECORDS_EU_FSF": "1",  # the EU file here is a 5-record excerpt
     }
     env.pop("DAGSTER_HOME", None)
     done = subprocess.run(
@@ -91,6 +93,7 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "core/us_ofac        published    8976" in done.stdout
     assert "core/ca_sema        published    1369" in done.stdout
+    assert "core/eu_fsf         published    5" in done.stdout
     assert (tmp_path / "data/dagster_home/dagster.yaml").is_file()
     with duckdb.connect(str(tmp_path / "data/warehouse.duckdb"), read_only=True) as con:
         counts = con.execute(
@@ -101,7 +104,7 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
                       (SELECT count(DISTINCT record_id) FROM core.programmes
                        WHERE programme_key = 'CA-JVCFOA')"""
         ).fetchall()[0]
-    assert counts == (8_976, 11_910, 4, 70)
+    assert counts == (8_976, 11_910, 5, 70)
 
 
 def ca_rows(real_data, name):
@@ -145,3 +148,13 @@ def test_canada_bilingual_third_generation_reads_like_the_older_ones(real_data):
         assert {r for r in rows[kind] if r.record_id in shared} == {
             r for r in older[kind] if r.record_id in shared
         }, kind.__name__
+
+
+def test_eu_excerpt_2026_08_05(real_data):
+    rows = by_kind(eu_fsf_xml.parse({"fsf.xml": real_data / "eu/fsf_2026-08-05_excerpt.xml"}))
+    assert Counter(r.entity_type for r in rows[Record]) == {"person": 4, "organization": 1}
+    keys = {p.programme_raw: p.programme_key for p in rows[Programme]}
+    assert keys == {"TERR": "EU-TERR", "AFG": "EU-AFG", "IRN": "EU-IRN", "LBY": "EU-LBY",
+                    "TAQA": "EU-TAQA"}  # fmt: skip
+    primaries = Counter(n.record_id for n in rows[Name] if n.kind == "primary")
+    assert set(primaries.values()) == {1} and len(primaries) == 5

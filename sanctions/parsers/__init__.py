@@ -5,10 +5,11 @@
 
 from types import ModuleType
 
-from sanctions.parsers import ca_sema_xml, ofac_advanced_xml, ofac_csv
+from sanctions.parsers import ca_sema_xml, eu_fsf_xml, ofac_advanced_xml, ofac_csv
 
 PARSERS: dict[str, ModuleType] = {
     "ofac_advanced_xml": ofac_advanced_xml,
     "ofac_csv": ofac_csv,
     "ca_sema_xml": ca_sema_xml,
+    "eu_fsf_xml": eu_fsf_xml,
 }

@@ -207,13 +207,15 @@ def programme_key(jurisdiction: str, code: str) -> str | None:
 # ------------------------------------------------------------------------------------------ XML
 
 
-def safe_iterparse(path: Path, tags: tuple[str, ...]) -> Iterator[tuple[str, etree._Element]]:
-    """Stream `end` events for `tags` (local names, any namespace) with a hardened parser:
-    no DTD loading, no entity expansion, no network access."""
+def safe_iterparse(
+    path: Path, tags: tuple[str, ...] | None, event: str = "end"
+) -> Iterator[tuple[str, etree._Element]]:
+    """Stream `event`s for `tags` (local names, any namespace; None: every element) with a
+    hardened parser: no DTD loading, no entity expansion, no network access."""
     events = etree.iterparse(
         str(path),
-        events=("end",),
-        tag=tuple(f"{{*}}{tag}" for tag in tags),
+        events=(event,),
+        tag=tuple(f"{{*}}{tag}" for tag in tags) if tags else None,
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -223,6 +225,16 @@ def safe_iterparse(path: Path, tags: tuple[str, ...]) -> Iterator[tuple[str, etr
     )
     for _, element in events:
         yield local_name(element), element
+
+
+def root_attributes(path: Path) -> dict[str, str]:
+    """The root element's attributes, read without parsing the rest of the file."""
+    try:
+        for _, root in safe_iterparse(path, None, event="start"):
+            return dict(root.attrib)
+    except etree.XMLSyntaxError:
+        return {}  # the parse step reports what is wrong with the file
+    return {}
 
 
 def release(element: etree._Element) -> None:
