@@ -86,6 +86,20 @@ CA_SEMA = Source(
     publisher_notes="Updated when regulations change, without notice of format changes.",
 )
 
+UK_FCDO = Source(
+    id="uk_fcdo",
+    jurisdiction="UK",
+    title="UK Sanctions List (FCDO; OFSI Consolidated List until 2026-01-28)",
+    official_base_url="https://sanctionslist.fcdo.gov.uk/docs/",
+    formats=(
+        FileFormat("uk_fcdo_xml", "UK-Sanctions-List.xml"),
+        FileFormat("uk_ofsi_csv", "ConList.csv"),
+    ),
+    min_records=2_000,
+    max_records=30_000,
+    publisher_notes="Updated on each designation, usually UK working days.",
+)
+
 EU_FSF = Source(
     id="eu_fsf",
     jurisdiction="EU",
@@ -104,4 +118,4 @@ EU_FSF = Source(
     publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
 )
 
-SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA, EU_FSF)}
+SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF)}

@@ -184,6 +184,9 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
         for row_type, batch in batches.items():
             if batch:
                 counts[TABLE_OF_ROW[row_type]] += _insert(con, snapshot, row_type, batch)
+        for table in RECORD_TABLES:
+            if table != "records":  # a repeated record must reach the uniqueness check
+                counts[table] -= _drop_repeated_rows(con, table, snapshot.source_id)
         _derive_record_columns(con, snapshot.source_id)
         files = " ".join(f"{name}={path.stem}" for name, path in sorted(snapshot.files.items()))
         con.execute(
@@ -223,6 +226,16 @@ def _insert(con, snapshot: Snapshot, row_type: type, batch: list[Row]) -> int:
         f"INSERT INTO staging.{table} ({', '.join(columns)}) SELECT {', '.join(selects)}", values
     )
     return len(batch)
+
+
+def _drop_repeated_rows(con, table: str, source_id: str) -> int:
+    """Publishers repeat facts (the UK a passport, the EU a birth date per amending act)."""
+    columns = ", ".join(_column_types(con, table))
+    return con.execute(
+        f"""DELETE FROM staging.{table} WHERE source_id = ? AND rowid NOT IN (
+                SELECT min(rowid) FROM staging.{table} WHERE source_id = ? GROUP BY {columns})""",
+        [source_id, source_id],
+    ).fetchall()[0][0]
 
 
 def _column_types(con, table: str) -> dict[str, str]:

@@ -5,11 +5,20 @@
 
 from types import ModuleType
 
-from sanctions.parsers import ca_sema_xml, eu_fsf_xml, ofac_advanced_xml, ofac_csv
+from sanctions.parsers import (
+    ca_sema_xml,
+    eu_fsf_xml,
+    ofac_advanced_xml,
+    ofac_csv,
+    uk_fcdo_xml,
+    uk_ofsi_csv,
+)
 
 PARSERS: dict[str, ModuleType] = {
     "ofac_advanced_xml": ofac_advanced_xml,
     "ofac_csv": ofac_csv,
     "ca_sema_xml": ca_sema_xml,
     "eu_fsf_xml": eu_fsf_xml,
+    "uk_fcdo_xml": uk_fcdo_xml,
+    "uk_ofsi_csv": uk_ofsi_csv,
 }

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from sanctions.errors import ParseError
 from schemas import SCHEMA_FILES
 
 NULL_MARKERS = frozenset({"", "-0-"})
@@ -202,6 +203,42 @@ def programme_key(jurisdiction: str, code: str) -> str | None:
     """The stable key of a published programme code, or None when the taxonomy lacks it."""
     info = programme_taxonomy().get((jurisdiction, code.strip().upper()))
     return info.key if info else None
+
+
+# ------------------------------------------------------------------------------------------ CSV
+
+
+def decode_text(path: Path) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, which older list files use."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def csv_rows(
+    text: str, source_id: str, file_name: str, columns: int | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, row) of a CSV text, strict about quoting and, if given, the field count;
+    problems become a ParseError naming the line."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for row in reader:
+            if not row or row == ["\x1a"]:  # OFAC ends its files with a lone Ctrl-Z
+                continue
+            if columns is not None and len(row) != columns:
+                raise ParseError(
+                    source_id,
+                    file_name,
+                    f"line {reader.line_num}: {len(row)} fields, expected {columns} "
+                    "(truncated, or not the expected file?)",
+                )
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise ParseError(
+            source_id, file_name, f"line {reader.line_num}: malformed CSV ({exc}); truncated?"
+        ) from exc
 
 
 # ------------------------------------------------------------------------------------------ XML

@@ -119,8 +119,10 @@ def _entity_rows(entity) -> Iterator[Row]:
     remarks = "\n".join(_remarks(entity)) or None
     yield Record(record_id, logical_id, entity_type, title, gender, remarks)
     yield from _names(record_id, names)
-    for label, attribute in (("EU reference number", "euReferenceNumber"),
-                             ("UN reference number", "unitedNationId")):  # fmt: skip
+    for label, attribute in (
+        ("EU reference number", "euReferenceNumber"),
+        ("UN reference number", "unitedNationId"),
+    ):
         if value := _attr(entity, attribute):
             yield Identifier(record_id, label, value)
     yield from dict.fromkeys(facts)  # the EU repeats facts once per amending act
@@ -195,8 +197,11 @@ def _birth(record_id: str, element) -> Iterator[Row]:
         if element.get("circa") == "true" and parsed.earliest:
             parsed = parsed._replace(precision="circa")
         yield BirthDate(record_id, raw, *parsed)
-    place = ", ".join(p for p in (_attr(element, "city"), _attr(element, "place"),
-                                  _attr(element, "region")) if p and p != "-")  # fmt: skip
+    place = ", ".join(
+        p
+        for p in (_attr(element, "city"), _attr(element, "place"), _attr(element, "region"))
+        if p and p != "-"
+    )
     code, country = _country(element)
     if place or country:
         yield Attribute(record_id, "place_of_birth", ", ".join(p for p in (place, country) if p))

@@ -7,8 +7,6 @@ continue, mid-word, in SDN_COMMENTS.CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -27,7 +25,14 @@ from sanctions.model import (
     Record,
     Row,
 )
-from sanctions.parsers.common import clean, countries, parse_date_text, programme_key
+from sanctions.parsers.common import (
+    clean,
+    countries,
+    csv_rows,
+    decode_text,
+    parse_date_text,
+    programme_key,
+)
 
 JURISDICTION = "US"
 SDN_COLUMNS = 12  # ent_num, name, type, programs, title, call sign, vessel type, tonnage, GRT,
@@ -168,38 +173,12 @@ COUNTRY_PREFIXES = (
 
 def read_rows(file_name: str, path: Path, columns: int, source_id: str) -> Iterator[list[str]]:
     """Rows of one OFAC CSV file, each with exactly `columns` fields, or a ParseError."""
-    data = path.read_bytes()
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        for row in reader:
-            if not row or row == ["\x1a"]:
-                continue
-            if len(row) != columns:
-                raise ParseError(
-                    source_id,
-                    file_name,
-                    f"line {reader.line_num}: {len(row)} fields, expected {columns} "
-                    "(truncated or not an OFAC CSV file?)",
-                )
-            if not row[0].strip().isdigit():
-                raise ParseError(
-                    source_id,
-                    file_name,
-                    f"line {reader.line_num}: entity number {row[0][:30]!r} is not a number",
-                )
-            yield row
-    except csv.Error as exc:
-        raise ParseError(
-            source_id, file_name, f"line {reader.line_num}: malformed CSV ({exc}); truncated?"
-        ) from exc
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    for line, row in csv_rows(decode_text(path), source_id, file_name, columns):
+        if not row[0].strip().isdigit():
+            raise ParseError(
+                source_id, file_name, f"line {line}: entity number {row[0][:30]!r} is not a number"
+            )
+        yield row
 
 
 def publication_date(files: dict[str, Path]) -> date | None:

@@ -1,0 +1,68 @@
+"""What the two UK formats (FCDO UK Sanctions List XML, OFSI ConList.csv) share: record keys,
+name assembly, regime names and the numbered lists both use ("(1) Libya (2) Tunisia")."""
+
+from __future__ import annotations
+
+import re
+
+from sanctions.model import Name
+from sanctions.parsers.common import clean, programme_key, script_of
+
+JURISDICTION = "UK"
+ENTITY_TYPES = {"individual": "person", "entity": "organization", "ship": "vessel"}
+NAME_KINDS = {
+    "primary name": "primary",
+    "primary name variation": "aka",
+    "alias": "aka",
+    "aka": "aka",
+    "fka": "fka",
+}
+_NUMBERED = re.compile(r"\(\d+\)\s*")
+_SI_NOISE = re.compile(
+    r"^the\s+|\s*\((?:united nations )?sanctions\)|\s*\(eu exit\)|\s*(?:sanctions\s+)?"
+    r"regulations\s+\d{4}$",
+    re.IGNORECASE,
+)
+
+
+def record_key(group_id: str | None, unique_id: str | None) -> str:
+    """The OFSI Group ID (kept by the FCDO list, so history spans the 2026 switch), else the
+    FCDO Unique ID."""
+    return clean(group_id) or clean(unique_id) or ""
+
+
+def regime_code(regime: str) -> str:
+    """ConList's short regime name, also for the FCDO list's statutory-instrument titles:
+    "The Russia (Sanctions) (EU Exit) Regulations 2019" -> "Russia"."""
+    return " ".join(_SI_NOISE.sub("", regime).split())
+
+
+def regime_key(regime: str) -> str | None:
+    return programme_key(JURISDICTION, regime_code(regime))
+
+
+def numbered(text: str | None) -> list[str]:
+    """Split "(1) A (2) B" into ["A", "B"]; plain text gives one item."""
+    if not text:
+        return []
+    return [item for part in _NUMBERED.split(text) if (item := clean(part))]
+
+
+def person_or_entity_name(
+    record_id: str, is_person: bool, parts: list[str | None], kind_text: str | None, weak: bool
+) -> Name | None:
+    """Name 1-5 are given names, Name 6 the surname or the whole name of an entity or ship."""
+    given = " ".join(part for part in parts[:5] if part) or None
+    family = parts[5] if len(parts) > 5 else None
+    full = " ".join(part for part in (given, family) if part)
+    if not full:
+        return None
+    kind = NAME_KINDS.get((kind_text or "").strip().lower(), "aka")
+    if not is_person:
+        given = family = None
+    return Name(record_id, full, kind, weak, script_of(full), given, family)
+
+
+def non_latin_name(record_id: str, text: str | None) -> Name | None:
+    name = clean(text)
+    return Name(record_id, name, "aka", False, script_of(name)) if name else None

@@ -1,0 +1,220 @@
+"""The FCDO UK Sanctions List XML (`UK-Sanctions-List.xml`), the UK's only list since 2026-01-28.
+
+One `Designation` per Unique ID, streamed. Records are keyed on the OFSI Group ID, which the
+FCDO kept, so a party designated under two regimes (two Unique IDs, one group) is one record
+with two programmes, and history continues from the OFSI ConList.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from lxml import etree
+
+from sanctions.errors import ParseError
+from sanctions.model import (
+    Address,
+    Attribute,
+    BirthDate,
+    Country,
+    Identifier,
+    Programme,
+    Record,
+    Row,
+)
+from sanctions.parsers.common import (
+    clean,
+    countries,
+    parse_date_text,
+    release,
+    safe_iterparse,
+)
+from sanctions.parsers.uk_common import (
+    ENTITY_TYPES,
+    JURISDICTION,
+    non_latin_name,
+    person_or_entity_name,
+    record_key,
+    regime_key,
+)
+
+# Repeated text children kept as attributes: container/child -> attribute name.
+TEXT_ATTRIBUTES = {
+    "PhoneNumbers/PhoneNumber": "phone",
+    "EmailAddresses/EmailAddress": "email",
+    "Websites/Website": "website",
+    "IndividualDetails/Individual/Positions/Position": "position",
+    "EntityDetails/Entity/TypeOfEntities/TypeOfEntity": "entity_type",
+    "EntityDetails/Entity/ParentCompanies/ParentCompany": "parent_company",
+    "EntityDetails/Entity/Subsidiaries/Subsidiary": "subsidiaries",
+    "ShipDetails/Ship/CurrentOwnerOperators/CurrentOwnerOperator": "vessel_owner",
+    "ShipDetails/Ship/TypeOfShipDetails/TypeOfShipDetail": "vessel_type",
+    "ShipDetails/Ship/TonnageOfShipDetails/TonnageOfShipDetail": "tonnage",
+    "ShipDetails/Ship/LengthOfShipDetails/LengthOfShipDetail": "length",
+    "ShipDetails/Ship/PreviousFlags/PreviousFlag": "previous_flags",
+}
+
+
+def publication_date(files: dict[str, Path]) -> date | None:
+    """`DateGenerated` (dd/mm/yyyy), the first element of the file."""
+    try:
+        for _, element in safe_iterparse(next(iter(files.values())), ("DateGenerated",)):
+            return parse_date_text(element.text or "").earliest
+    except etree.XMLSyntaxError:
+        return None
+    return None
+
+
+def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
+    file_name, path = next(iter(files.items()))
+    emitted: set[str] = set()  # record ids; a group can hold several designations
+    designations = 0
+    try:
+        for _, designation in safe_iterparse(path, ("Designation",)):
+            designations += 1
+            yield from _designation_rows(designation, emitted)
+            release(designation)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
+    if not designations:
+        raise ParseError(
+            source_id, file_name, "no Designation elements: not a UK Sanctions List XML file?"
+        )
+
+
+def _texts(element, path: str) -> list[str]:
+    found = element.iterfind("/".join(f"{{*}}{step}" for step in path.split("/")))
+    return [text for item in found if (text := clean(item.text))]
+
+
+def _text(element, path: str) -> str | None:
+    texts = _texts(element, path)
+    return texts[0] if texts else None
+
+
+def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
+    unique_id = _text(designation, "UniqueID")
+    key = record_key(_text(designation, "OFSIGroupID"), unique_id)
+    record_id = f"{JURISDICTION}:{key}"
+    entity_type = ENTITY_TYPES.get(
+        (_text(designation, "IndividualEntityShip") or "").lower(), "organization"
+    )
+    if record_id not in emitted:
+        emitted.add(record_id)
+        gender = _text(designation, "IndividualDetails/Individual/Genders/Gender")
+        remarks = (
+            "\n".join(
+                _texts(designation, "OtherInformation")
+                + _texts(designation, "UKStatementofReasons")
+            )
+            or None
+        )
+        yield Record(
+            record_id,
+            key,
+            entity_type,
+            _text(designation, "Titles/Title"),
+            gender.lower() if gender else None,
+            remarks,
+        )
+    for name in designation.iterfind("{*}Names/{*}Name"):
+        parts = [clean(name.findtext(f"{{*}}Name{n}")) for n in range(1, 7)]
+        weak = (name.findtext("{*}AliasStrength") or "").lower().startswith("low")
+        if row := person_or_entity_name(
+            record_id, entity_type == "person", parts, name.findtext("{*}NameType"), weak
+        ):
+            yield row
+    for text in _texts(designation, "NonLatinNames/NonLatinName/NameNonLatinScript"):
+        yield non_latin_name(record_id, text)
+    if regime := _text(designation, "RegimeName"):
+        listed = _text(designation, "DateDesignated")
+        yield Programme(
+            record_id,
+            regime,
+            regime_key(regime),
+            _text(designation, "DesignationSource"),
+            parse_date_text(listed).earliest if listed else None,
+        )
+    for label, path in (
+        ("UK Sanctions List Ref", "UniqueID"),
+        ("UN reference number", "UNReferenceNumber"),
+    ):
+        for value in _texts(designation, path):
+            yield Identifier(record_id, label, value)
+    yield from _individual(record_id, designation)
+    yield from _ship(record_id, designation)
+    for value in _texts(
+        designation, "EntityDetails/Entity/BusinessRegistrationNumbers/BusinessRegistrationNumber"
+    ):
+        yield Identifier(record_id, "Business registration number", value)
+    for path, attribute in TEXT_ATTRIBUTES.items():
+        for value in _texts(designation, path):
+            yield Attribute(record_id, attribute, value)
+    for address in designation.iterfind("{*}Addresses/{*}Address"):
+        yield from _address(record_id, address)
+
+
+def _individual(record_id: str, designation) -> Iterator[Row]:
+    individual = designation.find("{*}IndividualDetails/{*}Individual")
+    if individual is None:
+        return
+    for raw in _texts(individual, "DOBs/DOB"):
+        yield BirthDate(record_id, raw, *parse_date_text(raw))
+    for nationality in _texts(individual, "Nationalities/Nationality"):
+        yield Country(record_id, "nationality", countries().code(nationality), nationality)
+    for passport in individual.iterfind("{*}PassportDetails/{*}Passport"):
+        if number := clean(passport.findtext("{*}PassportNumber")):
+            yield Identifier(
+                record_id,
+                "Passport",
+                number,
+                None,
+                None,
+                None,
+                None,
+                clean(passport.findtext("{*}PassportAdditionalInformation")),
+            )
+    for national in individual.iterfind("{*}NationalIdentifierDetails/{*}NationalIdentifier"):
+        if number := clean(national.findtext("{*}NationalIdentifierNumber")):
+            yield Identifier(
+                record_id,
+                "National ID",
+                number,
+                None,
+                None,
+                None,
+                None,
+                clean(national.findtext("{*}NationalIdentifierAdditionalInformation")),
+            )
+    for location in individual.iterfind("{*}BirthDetails/{*}Location"):
+        town = clean(location.findtext("{*}TownOfBirth"))
+        country = clean(location.findtext("{*}CountryOfBirth"))
+        if town or country:
+            yield Attribute(record_id, "place_of_birth", ", ".join(p for p in (town, country) if p))
+        if country:
+            yield Country(record_id, "birth", countries().code(country), country)
+
+
+def _ship(record_id: str, designation) -> Iterator[Row]:
+    ship = designation.find("{*}ShipDetails/{*}Ship")
+    if ship is None:
+        return
+    for imo in _texts(ship, "IMONumbers/IMONumber"):
+        yield Identifier(record_id, "IMO", imo.upper().removeprefix("IMO").strip())
+    for flag in _texts(ship, "CurrentBelievedFlagOfShips/CurrentBelievedFlagOfShip"):
+        yield Country(record_id, "flag", countries().code(flag), flag)
+
+
+def _address(record_id: str, address) -> Iterator[Row]:
+    lines = [clean(address.findtext(f"{{*}}AddressLine{n}")) for n in range(1, 7)]
+    postal = clean(address.findtext("{*}AddressPostalCode"))
+    country = clean(address.findtext("{*}AddressCountry"))
+    full = ", ".join(p for p in (*lines, postal, country) if p)
+    code = countries().code(country)
+    if full:
+        street = ", ".join(p for p in lines[:5] if p) or None
+        yield Address(record_id, full, street, lines[5], None, postal, code, country)
+    if country:
+        yield Country(record_id, "address", code, country)

@@ -1,0 +1,232 @@
+"""OFSI's Consolidated List as `ConList.csv` (retired 2026-01-28; read for historical files).
+
+Line 1 is metadata ("Last Updated,10/04/2025"), line 2 the header, then one row per name,
+grouped by Group ID. The regime is per row, so a group listed under two regimes keeps both.
+Gender, ship details and reference numbers live in "(Key):value" runs of Other Information.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from sanctions.errors import ParseError
+from sanctions.model import (
+    Address,
+    Attribute,
+    BirthDate,
+    Country,
+    Identifier,
+    Programme,
+    Record,
+    Row,
+)
+from sanctions.parsers.common import clean, countries, csv_rows, decode_text, parse_date_text
+from sanctions.parsers.uk_common import (
+    ENTITY_TYPES,
+    JURISDICTION,
+    non_latin_name,
+    numbered,
+    person_or_entity_name,
+    record_key,
+    regime_key,
+)
+
+REQUIRED_COLUMNS = (
+    "Name 6",
+    "Name 1",
+    "Name 2",
+    "Name 3",
+    "Name 4",
+    "Name 5",
+    "Title",
+    "Name Non-Latin Script",
+    "DOB",
+    "Town of Birth",
+    "Country of Birth",
+    "Nationality",
+    "Passport Number",
+    "Passport Details",
+    "National Identification Number",
+    "National Identification Details",
+    "Position",
+    "Address 1",
+    "Address 6",
+    "Post/Zip Code",
+    "Country",
+    "Other Information",
+    "Group Type",
+    "Alias Type",
+    "Alias Quality",
+    "Regime",
+    "Listed On",
+    "Group ID",
+)
+_OTHER_INFO_KEY = re.compile(r"\(([A-Z][A-Za-z /.-]{1,40})\):")
+OTHER_INFO_IDENTIFIERS = {
+    "UK Sanctions List Ref": "UK Sanctions List Ref",
+    "UN Ref": "UN reference number",
+    "IMO number": "IMO",
+    "Business Reg No": "Business registration number",
+}
+OTHER_INFO_ATTRIBUTES = {
+    "Phone number": "phone",
+    "Email address": "email",
+    "Website": "website",
+    "Fax": "fax",
+    "Type of entity": "entity_type",
+    "Parent company": "parent_company",
+    "Subsidiaries": "subsidiaries",
+    "Type of ship": "vessel_type",
+    "Tonnage of ship": "tonnage",
+    "Length of ship": "length",
+    "Year built": "year_built",
+    "Current owners": "vessel_owner",
+    "Previous flags": "previous_flags",
+}
+
+
+def _read(path: Path, file_name: str, source_id: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows; line 1 (metadata) is checked and skipped."""
+    lines = csv_rows(decode_text(path), source_id, file_name)
+    metadata = next(lines, (0, []))[1]
+    header = next(lines, (0, []))[1]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if not metadata or metadata[0].strip() != "Last Updated" or missing:
+        problem = (
+            f"columns missing: {', '.join(missing)}"
+            if missing
+            else "line 1 is not 'Last Updated,<date>'"
+        )
+        raise ParseError(source_id, file_name, f"not an OFSI ConList.csv: {problem}")
+    rows = []
+    for line, row in lines:
+        if len(row) != len(header):
+            raise ParseError(
+                source_id, file_name, f"line {line}: {len(row)} fields, expected {len(header)}"
+            )
+        rows.append(row)
+    return header, rows
+
+
+def publication_date(files: dict[str, Path]) -> date | None:
+    with next(iter(files.values())).open(encoding="utf-8-sig", errors="replace") as handle:
+        first = handle.readline().strip().split(",")
+    return parse_date_text(first[1]).earliest if len(first) > 1 else None
+
+
+def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
+    file_name, path = next(iter(files.items()))
+    header, rows = _read(path, file_name, source_id)
+    column = {name: index for index, name in enumerate(header)}
+    groups: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    for row in rows:
+        values = {name: clean(row[index]) for name, index in column.items()}
+        groups[record_key(values["Group ID"], None)].append(values)
+    if not groups:
+        raise ParseError(source_id, file_name, "no rows after the header")
+    for key, group in groups.items():
+        yield from _group_rows(key, group)
+
+
+def _group_rows(key: str, group: list[dict]) -> Iterator[Row]:
+    record_id = f"{JURISDICTION}:{key}"
+    first = group[0]
+    entity_type = ENTITY_TYPES.get((first["Group Type"] or "").lower(), "organization")
+    info = _other_information(first["Other Information"])
+    gender = info.pop("Gender", [None])[0]
+    yield Record(
+        record_id,
+        key,
+        entity_type,
+        first["Title"],
+        gender.lower() if gender else None,
+        first["Other Information"],
+    )
+    facts: dict[Row, None] = {}  # ordered set: the same fact repeats on every name row
+    for row in group:
+        for fact in _row_facts(record_id, entity_type, row):
+            facts.setdefault(fact)
+    for label, values in info.items():
+        for value in values:
+            if label in OTHER_INFO_IDENTIFIERS:
+                facts.setdefault(Identifier(record_id, OTHER_INFO_IDENTIFIERS[label], value))
+            elif label in OTHER_INFO_ATTRIBUTES:
+                facts.setdefault(Attribute(record_id, OTHER_INFO_ATTRIBUTES[label], value))
+            elif label == "Flag of ship":
+                facts.setdefault(Country(record_id, "flag", countries().code(value), value))
+    yield from facts
+
+
+def _row_facts(record_id: str, entity_type: str, row: dict) -> Iterator[Row]:
+    weak = (row["Alias Quality"] or "").lower().startswith("low")
+    parts = [row[f"Name {n}"] for n in range(1, 7)]
+    if name := person_or_entity_name(
+        record_id, entity_type == "person", parts, row["Alias Type"], weak
+    ):
+        yield name
+    if name := non_latin_name(record_id, row["Name Non-Latin Script"]):
+        yield name
+    if regime := row["Regime"]:
+        listed = parse_date_text(row["Listed On"]).earliest if row["Listed On"] else None
+        yield Programme(record_id, regime, regime_key(regime), None, listed)
+    for raw in numbered(row["DOB"]):
+        yield BirthDate(record_id, raw, *parse_date_text(raw))
+    town, country_of_birth = row["Town of Birth"], row["Country of Birth"]
+    if town or country_of_birth:
+        place = ", ".join(p for p in (town, country_of_birth) if p)
+        yield Attribute(record_id, "place_of_birth", place)
+    if country_of_birth:
+        yield Country(record_id, "birth", countries().code(country_of_birth), country_of_birth)
+    for nationality in numbered(row["Nationality"]):
+        yield Country(record_id, "nationality", countries().code(nationality), nationality)
+    yield from _documents(record_id, "Passport", row["Passport Number"], row["Passport Details"])
+    yield from _documents(
+        record_id,
+        "National ID",
+        row["National Identification Number"],
+        row["National Identification Details"],
+    )
+    for position in numbered(row["Position"]):
+        yield Attribute(record_id, "position", position)
+    lines = [row[f"Address {n}"] for n in range(1, 7)]
+    country = row["Country"]
+    full = ", ".join(p for p in (*lines, row["Post/Zip Code"], country) if p)
+    if full:
+        street = ", ".join(p for p in lines[:5] if p) or None
+        yield Address(
+            record_id,
+            full,
+            street,
+            lines[5],
+            None,
+            row["Post/Zip Code"],
+            countries().code(country),
+            country,
+        )
+    if country:
+        yield Country(record_id, "address", countries().code(country), country)
+
+
+def _documents(record_id: str, id_type: str, numbers: str | None, details: str | None):
+    """Numbers and details come as parallel numbered lists: "(1) 223611 (2) C00146605"."""
+    notes = numbered(details)
+    for index, number in enumerate(numbered(numbers)):
+        note = notes[index] if index < len(notes) else None
+        yield Identifier(record_id, id_type, number, None, None, None, None, note)
+
+
+def _other_information(text: str | None) -> dict[str, list[str]]:
+    """The "(Key):value" runs of Other Information, e.g. (Gender):Male (IMO number):7408873."""
+    found: dict[str, list[str]] = defaultdict(list)
+    if not text:
+        return found
+    pieces = _OTHER_INFO_KEY.split(text)
+    for label, value in zip(pieces[1::2], pieces[2::2], strict=True):
+        value = clean(value.rstrip(". "))
+        if value and label not in ("UK Statement of Reasons",):
+            found[label].append(value)
+    return found

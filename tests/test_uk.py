@@ -1,0 +1,126 @@
+"""Both UK formats on hand-written files: OFSI ConList.csv and the FCDO UK Sanctions List XML."""
+
+import pytest
+
+from sanctions.errors import ParseError
+from sanctions.model import Attribute, BirthDate, Country, Identifier, Name, Programme, Record
+from sanctions.parsers import uk_fcdo_xml, uk_ofsi_csv
+from sanctions.parsers.uk_common import regime_code
+from tests.conftest import FIXTURES
+
+CONLIST = {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}
+UKSL = {"UK-Sanctions-List.xml": FIXTURES / "uk" / "UK-Sanctions-List.xml"}
+
+
+def of(kind, rows, record_id=None):
+    return [r for r in rows if type(r) is kind and record_id in (None, r.record_id)]
+
+
+@pytest.fixture
+def conlist():
+    return list(uk_ofsi_csv.parse(CONLIST))
+
+
+@pytest.fixture
+def uksl():
+    return list(uk_fcdo_xml.parse(UKSL))
+
+
+def test_conlist_groups_rows_into_records(conlist):
+    records = {r.record_id: r for r in of(Record, conlist)}
+    assert {k: (r.entity_type, r.gender) for k, r in records.items()} == {
+        "UK:90001": ("person", "male"),
+        "UK:90002": ("vessel", None),
+    }
+    assert {p.programme_key for p in of(Programme, conlist, "UK:90001")} == {"UK-GHR", "UK-GAC"}
+    names = {(n.name, n.kind, n.is_weak) for n in of(Name, conlist, "UK:90001")}
+    assert names == {
+        ("Ivan Sergeyevich PETROV", "primary", False),
+        ("Ivan Sergeyevich PETROFF", "aka", True),
+        ("Иван Сергеевич Петров", "aka", False),
+    }
+
+
+def test_conlist_numbered_lists_and_other_information(conlist):
+    nationalities = {
+        c.country_code for c in of(Country, conlist, "UK:90001") if c.relation == "nationality"
+    }
+    assert nationalities == {"RU", "CY"}
+    passports = {
+        (i.value, i.note) for i in of(Identifier, conlist, "UK:90001") if i.id_type == "Passport"
+    }
+    assert passports == {("7101234567", "Russian passport"), ("K0000001", "Cypriot passport")}
+    ship = {
+        (type(r).__name__, getattr(r, "value", None) or getattr(r, "country_code", None))
+        for r in conlist
+        if r.record_id == "UK:90002"
+    }
+    assert {
+        ("Identifier", "9000001"),
+        ("Country", "IR"),
+        ("Attribute", "Crude Oil Tanker"),
+        ("Identifier", "RUS9001"),
+    } <= ship
+    assert uk_ofsi_csv.publication_date(CONLIST).isoformat() == "2025-11-20"
+
+
+def test_uksl_merges_designations_of_one_group(uksl):
+    assert [r.record_id for r in of(Record, uksl)] == ["UK:90001", "UK:90002"]
+    assert {(p.programme_key, p.list_name) for p in of(Programme, uksl, "UK:90001")} == {
+        ("UK-GHR", "UK"),
+        ("UK-GAC", "UK"),
+    }
+    unique_ids = {
+        i.value for i in of(Identifier, uksl, "UK:90001") if i.id_type == "UK Sanctions List Ref"
+    }
+    assert unique_ids == {"GHR0901", "GAC0901"}
+    assert [i.value for i in of(Identifier, uksl, "UK:90002") if i.id_type == "IMO"] == ["9000001"]
+    assert uk_fcdo_xml.publication_date(UKSL).isoformat() == "2026-11-20"
+
+
+def test_both_uk_formats_give_the_same_party(conlist, uksl):
+    def facts(rows):
+        return {
+            "records": {(r.record_id, r.entity_type, r.gender) for r in of(Record, rows)},
+            "primary": {(n.record_id, n.name) for n in of(Name, rows) if n.kind == "primary"},
+            "programmes": {
+                (p.record_id, p.programme_key, p.listed_on) for p in of(Programme, rows)
+            },
+            "births": {(b.record_id, b.earliest) for b in of(BirthDate, rows)},
+            "countries": {(c.record_id, c.relation, c.country_code) for c in of(Country, rows)},
+            "imo": {i.value for i in of(Identifier, rows) if i.id_type == "IMO"},
+            "vessel_type": {a.value for a in of(Attribute, rows) if a.attribute == "vessel_type"},
+        }
+
+    assert facts(conlist) == facts(uksl)
+
+
+@pytest.mark.parametrize(
+    ("regime", "code"),
+    [
+        ("The Global Human Rights Sanctions Regulations 2020", "Global Human Rights"),
+        ("The Iran (Sanctions) (Nuclear) (EU Exit) Regulations 2019", "Iran (Nuclear)"),
+        (
+            "Isil (Da'esh) and Al-Qaeda (United Nations Sanctions) (EU Exit) Regulations 2019",
+            "Isil (Da'esh) and Al-Qaeda",
+        ),
+        ("Global Anti-Corruption", "Global Anti-Corruption"),
+    ],
+)
+def test_regime_titles_reduce_to_conlist_names(regime, code):
+    assert regime_code(regime) == code
+
+
+def test_conlist_with_a_changed_header_fails_naming_the_columns(tmp_path):
+    text = CONLIST["ConList.csv"].read_text(encoding="utf-8-sig")
+    changed = tmp_path / "ConList.csv"
+    changed.write_text(text.replace("Group ID", "Group Identifier"), encoding="utf-8")
+    with pytest.raises(ParseError, match=r"uk_fcdo: ConList\.csv: .*columns missing: Group ID"):
+        list(uk_ofsi_csv.parse({"ConList.csv": changed}))
+
+
+def test_uksl_without_designations_fails(tmp_path):
+    empty = tmp_path / "UK-Sanctions-List.xml"
+    empty.write_text("<Designations><DateGenerated>01/01/2026</DateGenerated></Designations>")
+    with pytest.raises(ParseError, match="no Designation elements"):
+        list(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": empty}))
