@@ -27,6 +27,7 @@ from sanctions.model import (
 from sanctions.parsers.common import (
     clean,
     countries,
+    local_name,
     parse_date_text,
     release,
     safe_iterparse,
@@ -40,20 +41,20 @@ from sanctions.parsers.uk_common import (
     regime_key,
 )
 
-# Repeated text children kept as attributes: container/child -> attribute name.
+# Leaf elements kept as attributes (their names are unique in the schema): element -> attribute.
 TEXT_ATTRIBUTES = {
-    "PhoneNumbers/PhoneNumber": "phone",
-    "EmailAddresses/EmailAddress": "email",
-    "Websites/Website": "website",
-    "IndividualDetails/Individual/Positions/Position": "position",
-    "EntityDetails/Entity/TypeOfEntities/TypeOfEntity": "entity_type",
-    "EntityDetails/Entity/ParentCompanies/ParentCompany": "parent_company",
-    "EntityDetails/Entity/Subsidiaries/Subsidiary": "subsidiaries",
-    "ShipDetails/Ship/CurrentOwnerOperators/CurrentOwnerOperator": "vessel_owner",
-    "ShipDetails/Ship/TypeOfShipDetails/TypeOfShipDetail": "vessel_type",
-    "ShipDetails/Ship/TonnageOfShipDetails/TonnageOfShipDetail": "tonnage",
-    "ShipDetails/Ship/LengthOfShipDetails/LengthOfShipDetail": "length",
-    "ShipDetails/Ship/PreviousFlags/PreviousFlag": "previous_flags",
+    "PhoneNumber": "phone",
+    "EmailAddress": "email",
+    "Website": "website",
+    "Position": "position",
+    "TypeOfEntity": "entity_type",
+    "ParentCompany": "parent_company",
+    "Subsidiary": "subsidiaries",
+    "CurrentOwnerOperator": "vessel_owner",
+    "TypeOfShipDetail": "vessel_type",
+    "TonnageOfShipDetail": "tonnage",
+    "LengthOfShipDetail": "length",
+    "PreviousFlag": "previous_flags",
 }
 
 
@@ -149,8 +150,9 @@ def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
         designation, "EntityDetails/Entity/BusinessRegistrationNumbers/BusinessRegistrationNumber"
     ):
         yield Identifier(record_id, "Business registration number", value)
-    for path, attribute in TEXT_ATTRIBUTES.items():
-        for value in _texts(designation, path):
+    for element in designation.iter():
+        attribute = TEXT_ATTRIBUTES.get(local_name(element))
+        if attribute and (value := clean(element.text)):
             yield Attribute(record_id, attribute, value)
     for address in designation.iterfind("{*}Addresses/{*}Address"):
         yield from _address(record_id, address)
