@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sanctions import warehouse
 from sanctions.archive import Archive
@@ -53,6 +53,8 @@ def fetch_source(
 ) -> FetchOutcome:
     """Fetch every file of the source's snapshot into the archive and log it in raw.manifest."""
     plans = fetch_plans(source, mirror, override)
+    if http.retries < source.min_retries:
+        http = replace(http, retries=source.min_retries)
     for position, plan in enumerate(plans):
         last_plan = position == len(plans) - 1
         fetched: list[FetchedFile] = []

@@ -34,6 +34,8 @@ class Source:
     max_records: int = 1_000_000
     # Some publishers refuse non-browser clients (OFAC since 2026-07).
     needs_browser_user_agent: bool = False
+    # Retries at least this many times, whatever the setting (the EU server fails in bursts).
+    min_retries: int = 0
     publisher_notes: str = ""
 
     @property
@@ -115,6 +117,7 @@ EU_FSF = Source(
     ),
     min_records=2_000,
     max_records=30_000,
+    min_retries=8,
     publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
 )
 
