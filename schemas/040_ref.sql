@@ -3,13 +3,13 @@
 CREATE OR REPLACE TABLE ref.programmes AS
 SELECT * FROM read_csv('{programmes_csv}', header = true, columns = {
     'jurisdiction': 'VARCHAR', 'programme_code': 'VARCHAR', 'programme_key': 'VARCHAR',
-    'name': 'VARCHAR', 'category': 'VARCHAR', 'magnitsky_strict': 'BOOLEAN',
+    'title': 'VARCHAR', 'category': 'VARCHAR', 'magnitsky_strict': 'BOOLEAN',
     'magnitsky_broad': 'BOOLEAN'});
 COMMENT ON TABLE ref.programmes IS 'Programme taxonomy: every published programme code of every jurisdiction with its stable key, category and Magnitsky-style flags. Edit schemas/programmes.csv to extend it.';
 COMMENT ON COLUMN ref.programmes.jurisdiction IS 'US, CA, UK or EU.';
 COMMENT ON COLUMN ref.programmes.programme_code IS 'The code or regime text as the publisher writes it (matched case-insensitively).';
 COMMENT ON COLUMN ref.programmes.programme_key IS 'Stable key used across the warehouse, e.g. US-GLOMAG.';
-COMMENT ON COLUMN ref.programmes.name IS 'Human-readable name and legal basis.';
+COMMENT ON COLUMN ref.programmes.title IS 'Title of the programme or regime and its legal basis.';
 COMMENT ON COLUMN ref.programmes.category IS 'human_rights, human_rights_and_corruption, corruption, country, terrorism, proliferation, narcotics, cyber, organized_crime, election_interference, hostage_taking or other.';
 COMMENT ON COLUMN ref.programmes.magnitsky_strict IS 'A global human-rights or anti-corruption regime (strict Magnitsky-style scope).';
 COMMENT ON COLUMN ref.programmes.magnitsky_broad IS 'Strict scope plus human-rights programmes aimed at one country (broad scope).';

@@ -79,3 +79,10 @@ def test_not_an_fsf_file(tmp_path):
     other.write_text('<?xml version="1.0"?><export xmlns="http://eu.europa.ec/fpi/fsd/export"/>')
     with pytest.raises(ParseError, match=r"eu_fsf: fsf\.xml: no sanctionEntity elements"):
         list(eu_fsf_xml.parse({"fsf.xml": other}))
+
+
+def test_renamed_name_elements_fail_naming_them(tmp_path):
+    renamed = tmp_path / "fsf.xml"
+    renamed.write_text(FILE.read_text().replace("nameAlias", "alias"))
+    with pytest.raises(ParseError, match=r"2 records but 0 with a name.*unknown elements: alias"):
+        list(eu_fsf_xml.parse({"fsf.xml": renamed}))

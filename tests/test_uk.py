@@ -124,3 +124,13 @@ def test_uksl_without_designations_fails(tmp_path):
     empty.write_text("<Designations><DateGenerated>01/01/2026</DateGenerated></Designations>")
     with pytest.raises(ParseError, match="no Designation elements"):
         list(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": empty}))
+
+
+def test_uksl_with_renamed_name_elements_fails_naming_them(tmp_path):
+    text = UKSL["UK-Sanctions-List.xml"].read_text()
+    renamed = tmp_path / "UK-Sanctions-List.xml"
+    renamed.write_text(
+        text.replace("<Names>", "<DesignationNames>").replace("</Names>", "</DesignationNames>")
+    )
+    with pytest.raises(ParseError, match=r"3 records but 1 with a name.*DesignationNames"):
+        list(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": renamed}))

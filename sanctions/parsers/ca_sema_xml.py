@@ -9,7 +9,6 @@ holds the sanctions regime, not a nationality.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -20,8 +19,10 @@ from lxml import etree
 from sanctions.errors import ParseError
 from sanctions.model import Attribute, BirthDate, Identifier, Name, Programme, Record, Row
 from sanctions.parsers.common import (
+    ElementWatch,
     clean,
     excel_serial_date,
+    local_name,
     parse_date_text,
     programme_key,
     release,
@@ -29,7 +30,6 @@ from sanctions.parsers.common import (
     script_of,
 )
 
-log = logging.getLogger(__name__)
 JURISDICTION = "CA"
 # English element name (the part before the first "-") -> field, for all three generations.
 FIELDS = {
@@ -71,43 +71,28 @@ def parse(files: dict[str, Path], source_id: str = "ca_sema") -> Iterator[Row]:
     if len(files) != 1:
         raise ParseError(source_id, ", ".join(files), "expected exactly one sema-lmes.xml")
     file_name, path = next(iter(files.items()))
-    unknown: set[str] = set()
-    records = names = 0  # names: records with a primary name
+    watch = ElementWatch(frozenset(FIELDS), key=_english)
     try:
         for _, element in safe_iterparse(path, ("record",)):
-            fields = _fields(element, unknown)
+            rows = list(_rows(_fields(element)))
+            watch.see(element, any(type(row) is Name and row.kind == "primary" for row in rows))
             release(element)
-            records += 1
-            rows = list(_rows(fields))
-            names += any(type(row) is Name and row.kind == "primary" for row in rows)
             yield from rows
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    if unknown:
-        log.warning(
-            "%s: %s: unknown elements: %s", source_id, file_name, ", ".join(sorted(unknown))
-        )
-    if not records or names < records / 2:
-        found = f"; unknown elements: {', '.join(sorted(unknown))}" if unknown else ""
-        raise ParseError(
-            source_id,
-            file_name,
-            f"{records} records but {names} with a name: the element names changed?{found}",
-        )
+    watch.verdict(source_id, file_name, "record")
 
 
-def _fields(record, unknown: set[str]) -> dict[str, str]:
+def _english(element) -> str:
+    """The English part of an element name: Country-Pays -> Country."""
+    return local_name(element).split("-", 1)[0]
+
+
+def _fields(record) -> dict[str, str]:
     fields = {}
     for child in record:
-        if not isinstance(child.tag, str):
-            continue
-        english = child.tag.rpartition("}")[2].split("-", 1)[0]
-        field = FIELDS.get(english)
-        if field is None:
-            unknown.add(child.tag)
-            continue
-        value = clean(child.text)
-        if value:
+        field = FIELDS.get(_english(child))
+        if field and (value := clean(child.text)):
             fields[field] = value
     return fields
 

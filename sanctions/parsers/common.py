@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sanctions.errors import ParseError
 from schemas import SCHEMA_FILES
 
 NULL_MARKERS = frozenset({"", "-0-"})
+log = logging.getLogger("sanctions.parsers")
 
 
 def clean(text: str | None) -> str | None:
@@ -177,7 +179,7 @@ def countries() -> CountryLookup:
 
 class ProgrammeInfo(NamedTuple):
     key: str
-    name: str
+    title: str
     category: str
     magnitsky_strict: bool
     magnitsky_broad: bool
@@ -190,7 +192,7 @@ def programme_taxonomy() -> dict[tuple[str, str], ProgrammeInfo]:
     return {
         (row["jurisdiction"], row["programme_code"].upper()): ProgrammeInfo(
             row["programme_key"],
-            row["name"],
+            row["title"],
             row["category"],
             row["magnitsky_strict"] == "true",
             row["magnitsky_broad"] == "true",
@@ -262,6 +264,45 @@ def safe_iterparse(
     )
     for _, element in events:
         yield local_name(element), element
+
+
+class ElementWatch:
+    """Notices element names a parser does not know and records left without a name, so a
+    renamed schema fails loudly, naming the new elements, instead of loading empty fields."""
+
+    def __init__(self, known: frozenset[str], key=None):
+        self.known = known
+        self.key = key or local_name  # Canada compares the English part of bilingual names
+        self.unknown: set[str] = set()
+        self.records = 0
+        self.named = 0
+
+    def see(self, element, has_name: bool) -> None:
+        self.records += 1
+        self.named += has_name
+        for child in element:
+            name = self.key(child)
+            if name and name not in self.known:
+                self.unknown.add(local_name(child))
+
+    def verdict(self, source_id: str, file_name: str, record_element: str) -> None:
+        found = f"; unknown elements: {', '.join(sorted(self.unknown))}" if self.unknown else ""
+        if not self.records:
+            raise ParseError(source_id, file_name, f"no {record_element} elements{found}")
+        if self.named < self.records / 2:
+            raise ParseError(
+                source_id,
+                file_name,
+                f"{self.records} records but {self.named} with a name: the element names "
+                f"changed?{found}",
+            )
+        if self.unknown:
+            log.warning(
+                "%s: %s: unknown elements: %s",
+                source_id,
+                file_name,
+                ", ".join(sorted(self.unknown)),
+            )
 
 
 def root_attributes(path: Path) -> dict[str, str]:

@@ -28,6 +28,7 @@ from sanctions.model import (
 )
 from sanctions.parsers.common import (
     DateRange,
+    ElementWatch,
     clean,
     day_range,
     local_name,
@@ -45,6 +46,18 @@ GENDERS = {"M": "male", "F": "female"}
 CONTACT_ATTRIBUTES = {"WEB": "website", "PHONE": "phone", "EMAIL": "email", "FAX": "fax"}
 _WEAK_REMARK = re.compile(r"\blow?\s+qual", re.IGNORECASE)
 UNKNOWN_COUNTRY = "00"
+ENTITY_CHILDREN = frozenset(
+    {
+        "regulation",
+        "subjectType",
+        "nameAlias",
+        "citizenship",
+        "birthdate",
+        "identification",
+        "address",
+        "remark",
+    }
+)
 
 
 def publication_date(files: dict[str, Path]) -> date | None:
@@ -57,18 +70,16 @@ def parse(files: dict[str, Path], source_id: str = "eu_fsf") -> Iterator[Row]:
     if len(files) != 1:
         raise ParseError(source_id, ", ".join(files), "expected exactly one FSF XML file")
     file_name, path = next(iter(files.items()))
-    records = 0
+    watch = ElementWatch(ENTITY_CHILDREN)
     try:
         for _, entity in safe_iterparse(path, ("sanctionEntity",)):
-            records += 1
-            yield from _entity_rows(entity)
+            rows = list(_entity_rows(entity))
+            watch.see(entity, any(type(row) is Name for row in rows))
             release(entity)
+            yield from rows
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    if not records:
-        raise ParseError(
-            source_id, file_name, "no sanctionEntity elements: not an FSF XML v1.1 file?"
-        )
+    watch.verdict(source_id, file_name, "sanctionEntity")
 
 
 def _attr(element, name: str) -> str | None:

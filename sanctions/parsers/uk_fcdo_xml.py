@@ -20,11 +20,13 @@ from sanctions.model import (
     BirthDate,
     Country,
     Identifier,
+    Name,
     Programme,
     Record,
     Row,
 )
 from sanctions.parsers.common import (
+    ElementWatch,
     clean,
     countries,
     local_name,
@@ -41,6 +43,32 @@ from sanctions.parsers.uk_common import (
     regime_key,
 )
 
+DESIGNATION_CHILDREN = frozenset(
+    {
+        "LastUpdated",
+        "DateDesignated",
+        "UniqueID",
+        "OFSIGroupID",
+        "UNReferenceNumber",
+        "Names",
+        "NonLatinNames",
+        "Titles",
+        "RegimeName",
+        "IndividualEntityShip",
+        "DesignationSource",
+        "SanctionsImposed",
+        "SanctionsImposedIndicators",
+        "OtherInformation",
+        "UKStatementofReasons",
+        "Addresses",
+        "PhoneNumbers",
+        "EmailAddresses",
+        "Websites",
+        "IndividualDetails",
+        "EntityDetails",
+        "ShipDetails",
+    }
+)
 # Leaf elements kept as attributes (their names are unique in the schema): element -> attribute.
 TEXT_ATTRIBUTES = {
     "PhoneNumber": "phone",
@@ -71,18 +99,16 @@ def publication_date(files: dict[str, Path]) -> date | None:
 def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
     file_name, path = next(iter(files.items()))
     emitted: set[str] = set()  # record ids; a group can hold several designations
-    designations = 0
+    watch = ElementWatch(DESIGNATION_CHILDREN)
     try:
         for _, designation in safe_iterparse(path, ("Designation",)):
-            designations += 1
-            yield from _designation_rows(designation, emitted)
+            rows = list(_designation_rows(designation, emitted))
+            watch.see(designation, any(type(row) is Name for row in rows))
             release(designation)
+            yield from rows
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    if not designations:
-        raise ParseError(
-            source_id, file_name, "no Designation elements: not a UK Sanctions List XML file?"
-        )
+    watch.verdict(source_id, file_name, "Designation")
 
 
 def _texts(element, path: str) -> list[str]:
