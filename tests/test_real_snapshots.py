@@ -74,23 +74,26 @@ def real_mirror(real_data, root):
     return root
 
 
-def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
-    mirror = real_mirror(real_data, tmp_path / "mirror")
+def sanctions_run(mirror, data) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "SANCTIONS_MIRROR": str(mirror),
-        "SANCTIONS_DATA_DIR": str(tmp_path / "data"),
+        "SANCTIONS_DATA_DIR": str(data),
         "SANCTIONS_MIN_RECORDS_EU_FSF": "1",  # the EU file here is a 5-record excerpt
     }
     env.pop("DAGSTER_HOME", None)
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run"],
-        cwd=tmp_path,
+        cwd=data.parent,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
+    done = sanctions_run(real_mirror(real_data, tmp_path / "mirror"), tmp_path / "data")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "core/us_ofac        published    8976" in done.stdout
     assert "core/ca_sema        published    1369" in done.stdout
@@ -109,6 +112,22 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
     # ALT.CSV's 11,910 alias rows hold two exact repeats (ent_num 8407 and 16448, each listed
     # twice under different alt_num); core keeps distinct facts.
     assert counts == (8_976, 11_908, 6, 70)
+
+
+def test_one_corrupted_source_leaves_the_other_three_loading(real_data, tmp_path):
+    mirror = real_mirror(real_data, tmp_path / "mirror")
+    canada = (real_data / "ca/sema-lmes_2020-04-15.xml").read_bytes()
+    make_mirror(mirror, {"sema-lmes.xml": canada[: len(canada) // 2]}, "ca_sema")
+    done = sanctions_run(mirror, tmp_path / "data")
+    assert done.returncode == 1
+    assert "FAILED staging__ca_sema: ca_sema: sema-lmes.xml (archived as" in done.stdout
+    assert "malformed XML" in done.stdout
+    for published in (
+        "core/us_ofac        published    8976",
+        "core/uk_fcdo        published    4686",
+        "core/eu_fsf         published    5",
+    ):
+        assert published in done.stdout
 
 
 def ca_rows(real_data, name):
