@@ -9,7 +9,14 @@ import duckdb
 import pytest
 
 from sanctions.model import Identifier, Name, Programme, Record
-from sanctions.parsers import ca_sema_xml, eu_fsf_xml, ofac_advanced_xml, ofac_csv
+from sanctions.parsers import (
+    ca_sema_xml,
+    eu_fsf_xml,
+    ofac_advanced_xml,
+    ofac_csv,
+    uk_fcdo_xml,
+    uk_ofsi_csv,
+)
 from tests.conftest import make_mirror
 
 pytestmark = pytest.mark.integration
@@ -186,3 +193,32 @@ def test_eu_excerpt_2026_08_05(real_data):
     }
     primaries = Counter(n.record_id for n in rows[Name] if n.kind == "primary")
     assert set(primaries.values()) == {1} and len(primaries) == 5
+
+
+def test_uk_conlist_2025_04_10(real_data):
+    rows = by_kind(uk_ofsi_csv.parse({"ConList.csv": real_data / "uk/ConList_2025-04-10.csv"}))
+    records = rows[Record]
+    assert len(records) == 4_686
+    assert Counter(r.entity_type for r in records) == {
+        "person": 3_662,
+        "organization": 1_009,
+        "vessel": 15,
+    }
+    programmes = rows[Programme]
+    assert len({p.record_id for p in programmes if p.programme_key == "UK-GHR"}) == 143
+    assert len({p.record_id for p in programmes if p.programme_key == "UK-GAC"}) == 66
+    regimes = {}
+    for p in programmes:
+        regimes.setdefault(p.record_id, set()).add(p.programme_key)
+    assert sum(len(keys) > 1 for keys in regimes.values()) == 15  # groups under several regimes
+    assert all(p.programme_key for p in programmes)
+
+
+def test_uksl_sample_each_designation_has_regime_names_and_identifiers(real_data):
+    path = real_data / "uk/UK-Sanctions-List_2026-09-10_sample_EDITED.xml"
+    rows = by_kind(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": path}))
+    records = {r.record_id for r in rows[Record]}
+    assert len(records) == 5
+    for kind in (Programme, Name, Identifier):
+        assert {r.record_id for r in rows[kind]} == records, kind.__name__
+    assert all(p.programme_key for p in rows[Programme])

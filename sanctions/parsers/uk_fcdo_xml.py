@@ -192,30 +192,15 @@ def _individual(record_id: str, designation) -> Iterator[Row]:
         yield BirthDate(record_id, raw, *parse_date_text(raw))
     for nationality in _texts(individual, "Nationalities/Nationality"):
         yield Country(record_id, "nationality", countries().code(nationality), nationality)
-    for passport in individual.iterfind("{*}PassportDetails/{*}Passport"):
-        if number := clean(passport.findtext("{*}PassportNumber")):
-            yield Identifier(
-                record_id,
-                "Passport",
-                number,
-                None,
-                None,
-                None,
-                None,
-                clean(passport.findtext("{*}PassportAdditionalInformation")),
-            )
-    for national in individual.iterfind("{*}NationalIdentifierDetails/{*}NationalIdentifier"):
-        if number := clean(national.findtext("{*}NationalIdentifierNumber")):
-            yield Identifier(
-                record_id,
-                "National ID",
-                number,
-                None,
-                None,
-                None,
-                None,
-                clean(national.findtext("{*}NationalIdentifierAdditionalInformation")),
-            )
+    for id_type, document in (
+        ("Passport", "PassportDetails/Passport"),
+        ("National ID", "NationalIdentifierDetails/NationalIdentifier"),
+    ):
+        element = document.rpartition("/")[2]
+        for found in individual.iterfind(f"{{*}}{document.replace('/', '/{*}')}"):
+            if number := clean(found.findtext(f"{{*}}{element}Number")):
+                note = clean(found.findtext(f"{{*}}{element}AdditionalInformation"))
+                yield Identifier(record_id, id_type, number, note=note)
     for location in individual.iterfind("{*}BirthDetails/{*}Location"):
         town = clean(location.findtext("{*}TownOfBirth"))
         country = clean(location.findtext("{*}CountryOfBirth"))
