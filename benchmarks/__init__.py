@@ -1,0 +1,1 @@
+"""Benchmarks: parser speed, matching speed and matching quality on the real snapshots."""

@@ -1,0 +1,386 @@
+"""Find the records, across and within lists, that are the same party.
+
+    normalise  every name variant and identifier (sanctions.normalise)
+    block      in DuckDB: pairs sharing a rare name key or an exact identifier, same entity
+               type, at most MAX_CANDIDATES per record - never all pairs
+    score      every name pair of every candidate in one rapidfuzz cpdist call, then the best
+               pair per candidate; evidence from birth dates, identifiers, countries, gender
+    decide     accept / review / reject by the documented rules below; analysts' judgements win
+
+Decision rules (MATCHER_VERSION), on score = best name score + evidence adjustments:
+  - accept: score >= ACCEPT with supporting evidence (shared identifier, overlapping birth dates
+    or a shared nationality), or an exact strong multi-token name with no conflicting evidence,
+    or a shared passport / national id / IMO number with name score >= ID_NAME_FLOOR;
+  - never accept on a weak alias alone (review at most); within one list, accept only an exact
+    name with an exact birth date or a shared identifier;
+  - review: score >= REVIEW; reject below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from sanctions.normalise import normalise_identifier, normalise_name, skeleton
+
+MATCHER_VERSION = "rules-1"
+ACCEPT = 90.0
+REVIEW = 80.0
+ID_NAME_FLOOR = 70.0
+MAX_KEY_FREQUENCY = 300  # name keys shared by more records are too common to block on
+# An organisation matched on aliases only must also resemble the other by its primary name: an
+# alias can be shared by a network of fronts.
+PRIMARY_FLOOR = 70.0
+FORM_CONFLICT_PENALTY = 10.0  # "OOO X" against "OAO X": two companies of one group
+MAX_CANDIDATES = 15  # per record and other list, the best by shared-key rarity
+STRONG_ID_CLASSES = ("passport", "national_id", "imo", "un_reference", "lei", "swift", "mmsi")
+
+
+@dataclass
+class MatchStats:
+    records: int = 0
+    records_without_name: int = 0
+    names: int = 0
+    identifiers: int = 0
+    candidates: int = 0
+    name_pairs: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+
+
+def build_candidates(con) -> MatchStats:
+    """Normalise names and identifiers into temp tables and block them into `cand`."""
+    stats = MatchStats()
+    records = con.execute(
+        "SELECT record_id, source_id, jurisdiction, entity_type FROM core.records"
+    ).fetchall()
+    stats.records = len(records)
+    names = con.execute("SELECT record_id, name, is_weak, kind FROM core.names").fetchall()
+    name_rows: dict[tuple[str, str], list] = {}
+    key_rows: set[tuple[str, str]] = set()
+    for record_id, name, is_weak, kind in names:
+        normal = normalise_name(name)
+        if not normal.strong:
+            continue
+        text, primary = normal.text, kind == "primary"
+        existing = name_rows.get((record_id, text))
+        if existing is None:
+            existing = [
+                record_id,
+                text,
+                bool(is_weak),
+                name,
+                len(normal.strong),
+                primary,
+                normal.legal_form,
+            ]
+            name_rows[(record_id, text)] = existing
+        if existing[2] and not is_weak:
+            existing[2], existing[3] = False, name
+        existing[5] = existing[5] or primary
+        for token in normal.strong:
+            if len(token) >= 2:
+                key_rows.add((record_id, token))
+                key_rows.add((record_id, "~" + skeleton(token)))
+    named = {row[0] for row in name_rows.values()}
+    stats.records_without_name = sum(1 for record in records if record[0] not in named)
+    stats.names = len(name_rows)
+
+    ids = set()
+    for record_id, id_type, value in con.execute(
+        "SELECT record_id, id_type, value FROM core.identifiers"
+    ).fetchall():
+        normal_id = normalise_identifier(id_type or "", value or "")
+        if normal_id:
+            ids.add((record_id, *normal_id))
+    stats.identifiers = len(ids)
+
+    _temp_table(
+        con,
+        "m_records",
+        ["record_id", "source_id", "jurisdiction", "entity_type"],
+        ["VARCHAR"] * 4,
+        records,
+    )
+    _temp_table(
+        con,
+        "m_names",
+        ["record_id", "text", "is_weak", "shown", "tokens", "is_primary", "legal_form"],
+        ["VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN", "VARCHAR"],
+        list(name_rows.values()),
+    )
+    _temp_table(con, "m_keys", ["record_id", "key"], ["VARCHAR", "VARCHAR"], list(key_rows))
+    _temp_table(con, "m_ids", ["record_id", "id_class", "value"], ["VARCHAR"] * 3, list(ids))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE m_cand AS
+        WITH keys AS (
+            SELECT k.record_id, k.key, r.entity_type, r.source_id
+            FROM m_keys k JOIN m_records r USING (record_id)
+        ), frequency AS (
+            SELECT entity_type, key, count(*) AS records FROM keys GROUP BY ALL
+            HAVING count(*) BETWEEN 2 AND {MAX_KEY_FREQUENCY}
+        ), by_name AS (
+            SELECT a.record_id AS l, b.record_id AS r, sum(1.0 / f.records) AS weight
+            FROM keys a JOIN keys b USING (entity_type, key)
+            JOIN frequency f USING (entity_type, key)
+            WHERE a.record_id < b.record_id AND a.source_id <> b.source_id GROUP BY ALL
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY l ORDER BY weight DESC, r) AS rank_l,
+                      row_number() OVER (PARTITION BY r ORDER BY weight DESC, l) AS rank_r
+            FROM by_name
+        ), same_list AS (  -- within one list only exact repeats of a name are candidates
+            SELECT DISTINCT a.record_id AS l, b.record_id AS r
+            FROM m_names a JOIN m_names b USING (text)
+            JOIN m_records ra ON ra.record_id = a.record_id
+            JOIN m_records rb ON rb.record_id = b.record_id
+            WHERE a.record_id < b.record_id AND ra.source_id = rb.source_id
+              AND ra.entity_type = rb.entity_type AND NOT a.is_weak AND NOT b.is_weak
+              AND a.tokens >= 2
+        ), by_id AS (
+            SELECT DISTINCT a.record_id AS l, b.record_id AS r
+            FROM m_ids a JOIN m_ids b USING (id_class, value)
+            WHERE a.record_id < b.record_id
+        )
+        SELECT row_number() OVER (ORDER BY l, r) - 1 AS pid, l, r FROM (
+            SELECT l, r FROM ranked
+            WHERE rank_l <= {MAX_CANDIDATES} OR rank_r <= {MAX_CANDIDATES}
+            UNION SELECT l, r FROM same_list
+            UNION SELECT l, r FROM by_id
+        )"""
+    )
+    stats.candidates = con.execute("SELECT count(*) FROM m_cand").fetchall()[0][0]
+    return stats
+
+
+SCORE_COLUMNS = [
+    "pid",
+    "name_score",
+    "strong_score",
+    "left_name",
+    "right_name",
+    "min_tokens",
+    "primary_score",
+    "close_matches",
+]
+SCORE_TYPES = ["BIGINT", "DOUBLE", "DOUBLE", "VARCHAR", "VARCHAR", "INTEGER", "DOUBLE", "INTEGER"]
+
+
+def score_candidates(con, stats: MatchStats) -> None:
+    """Best name score per candidate pair, in bulk: one cpdist over every name pair."""
+    pairs = con.execute(
+        """SELECT c.pid, a.text, b.text, a.is_weak OR b.is_weak AS weak, a.tokens, b.tokens,
+                  a.shown, b.shown, a.is_primary AND b.is_primary AS both_primary,
+                  a.legal_form <> '' AND b.legal_form <> '' AND a.legal_form <> b.legal_form
+                      AS form_conflict
+           FROM m_cand c JOIN m_names a ON a.record_id = c.l JOIN m_names b ON b.record_id = c.r
+           ORDER BY c.pid"""
+    ).fetchnumpy()
+    stats.name_pairs = len(pairs["pid"])
+    if not stats.name_pairs:
+        _temp_table(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, [])
+        return
+    left, right = pairs["text"], pairs["text_1"]
+    sort_ratio = cpdist(left, right, scorer=fuzz.token_sort_ratio, workers=-1)
+    set_ratio = cpdist(left, right, scorer=fuzz.token_set_ratio, workers=-1)
+    multi_token = (pairs["tokens"] >= 2) & (pairs["tokens_1"] >= 2)
+    # A name contained in the other ("Ivan Petrov" in "Ivan Sergeyevich Petrov") scores just
+    # below an equal one; single tokens never win by containment.
+    score = np.where(multi_token, np.maximum(sort_ratio, set_ratio - 6), sort_ratio)
+    score = score - np.where(pairs["form_conflict"], FORM_CONFLICT_PENALTY, 0.0)
+    strong = np.where(pairs["weak"], 0.0, score)
+    pid = pairs["pid"].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+    best_any = np.maximum.reduceat(score, starts)
+    best_strong = np.maximum.reduceat(strong, starts)
+    primary_score = np.maximum.reduceat(np.where(pairs["both_primary"], strong, 0.0), starts)
+    close_matches = np.add.reduceat((strong >= 95).astype(np.int64), starts)
+    # the name pair shown for each candidate: the best strong one, else the best
+    order = np.lexsort((-score, -strong, pid))
+    first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]]
+    min_tokens = np.minimum(pairs["tokens"], pairs["tokens_1"])[first]
+    rows = zip(
+        pid[starts].tolist(),
+        best_any.tolist(),
+        best_strong.tolist(),
+        pairs["shown"][first].tolist(),
+        pairs["shown_1"][first].tolist(),
+        min_tokens.tolist(),
+        primary_score.tolist(),
+        close_matches.tolist(),
+        strict=True,
+    )
+    _temp_table(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, list(rows))
+
+
+EVIDENCE_SQL = """
+CREATE OR REPLACE TEMP TABLE m_evidence AS
+WITH births AS (
+    SELECT c.pid,
+           bool_or(a.precision = 'day' AND b.precision = 'day'
+                   AND a.earliest = b.earliest) AS same_day,
+           bool_or(a.earliest <= b.latest AND b.earliest <= a.latest) AS overlap,
+           bool_or(a.earliest - INTERVAL 366 DAY <= b.latest
+                   AND b.earliest - INTERVAL 366 DAY <= a.latest) AS near
+    FROM m_cand c
+    JOIN core.birth_dates a ON a.record_id = c.l AND a.earliest IS NOT NULL
+    JOIN core.birth_dates b ON b.record_id = c.r AND b.earliest IS NOT NULL
+    GROUP BY c.pid
+), id_pairs AS (
+    SELECT c.pid, a.id_class, bool_or(a.value = b.value) AS shared
+    FROM m_cand c JOIN m_ids a ON a.record_id = c.l JOIN m_ids b ON b.record_id = c.r
+    WHERE a.id_class = b.id_class GROUP BY ALL
+), ids AS (
+    SELECT pid,
+           bool_or(shared AND id_class IN ({strong})) AS shared_strong_id,
+           bool_or(shared) AS shared_id,
+           bool_or(NOT shared AND id_class IN ('passport', 'imo')) AS id_conflict,
+           bool_or(NOT shared AND id_class = 'imo') AS imo_conflict
+    FROM id_pairs GROUP BY pid
+), nationality AS (
+    SELECT c.pid, bool_or(a.country_code = b.country_code) AS shared,
+           count(*) > 0 AND NOT bool_or(a.country_code = b.country_code) AS conflict
+    FROM m_cand c
+    JOIN core.countries a ON a.record_id = c.l AND a.relation IN ('nationality', 'citizenship')
+                          AND a.country_code IS NOT NULL
+    JOIN core.countries b ON b.record_id = c.r AND b.relation IN ('nationality', 'citizenship')
+                          AND b.country_code IS NOT NULL
+    GROUP BY c.pid
+)
+SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
+       ra.entity_type AS entity_type,
+       coalesce(s.name_score, 0) AS name_score, coalesce(s.strong_score, 0) AS strong_score,
+       s.left_name, s.right_name, coalesce(s.min_tokens, 0) AS min_tokens,
+       coalesce(s.primary_score, 0) AS primary_score,
+       coalesce(s.close_matches, 0) AS close_matches,
+       coalesce(bi.same_day, false) AS dob_same_day, coalesce(bi.overlap, false) AS dob_overlap,
+       bi.pid IS NOT NULL AND NOT bi.near AS dob_disjoint,
+       coalesce(i.shared_strong_id, false) AS shared_strong_id,
+       coalesce(i.shared_id, false) AS shared_id,
+       coalesce(i.id_conflict, false) AND NOT coalesce(i.shared_strong_id, false) AS id_conflict,
+       coalesce(i.imo_conflict, false) AND NOT coalesce(i.shared_strong_id, false) AS imo_conflict,
+       coalesce(n.shared, false) AS country_shared, coalesce(n.conflict, false) AS country_conflict,
+       ga.gender IS NOT NULL AND gb.gender IS NOT NULL AND ga.gender <> gb.gender AS gender_conflict
+FROM m_cand c
+JOIN m_records ra ON ra.record_id = c.l JOIN m_records rb ON rb.record_id = c.r
+JOIN core.records ga ON ga.record_id = c.l JOIN core.records gb ON gb.record_id = c.r
+LEFT JOIN m_name_scores s USING (pid)
+LEFT JOIN births bi USING (pid) LEFT JOIN ids i USING (pid) LEFT JOIN nationality n USING (pid)
+"""
+
+DECISION_SQL = f"""
+CREATE OR REPLACE TEMP TABLE m_decided AS
+WITH scored AS (
+    SELECT *,
+        name_score
+        + CASE WHEN shared_strong_id THEN 12 WHEN shared_id THEN 6 ELSE 0 END
+        + CASE WHEN dob_same_day THEN 6 WHEN dob_overlap THEN 3 ELSE 0 END
+        + CASE WHEN country_shared THEN 3 ELSE 0 END
+        - CASE WHEN dob_disjoint THEN 30 ELSE 0 END
+        - CASE WHEN country_conflict THEN 8 ELSE 0 END
+        - CASE WHEN gender_conflict THEN 15 ELSE 0 END
+        - CASE WHEN id_conflict THEN 10 ELSE 0 END
+        - CASE WHEN imo_conflict THEN 40 ELSE 0 END AS score,
+        shared_id OR dob_overlap OR country_shared AS evidence,
+        dob_disjoint OR country_conflict OR gender_conflict OR id_conflict AS conflict,
+        strong_score < name_score AND strong_score < {REVIEW} AS weak_only
+    FROM m_evidence
+)
+SELECT *,
+    CASE
+        WHEN imo_conflict THEN 'reject:imo-conflict'
+        WHEN same_source THEN CASE
+            WHEN strong_score = 100 AND (dob_same_day OR shared_strong_id) AND NOT conflict
+                THEN 'accept:same-list-duplicate'
+            WHEN entity_type = 'person' AND primary_score = 100 AND min_tokens >= 3
+                 AND NOT conflict THEN 'accept:same-list-full-name'
+            WHEN score >= {REVIEW} THEN 'review:same-list'
+            ELSE 'reject:below-review' END
+        WHEN weak_only AND score >= {REVIEW} THEN 'review:weak-alias-only'
+        WHEN shared_strong_id AND strong_score >= {ID_NAME_FLOOR} AND NOT conflict
+            THEN 'accept:shared-identifier'
+        WHEN score >= {ACCEPT} AND evidence AND strong_score >= {REVIEW}
+            THEN 'accept:name+evidence'
+        WHEN strong_score = 100 AND NOT conflict AND (min_tokens >= 2 OR close_matches >= 2)
+             AND (entity_type <> 'organization' OR primary_score = 100
+                  OR close_matches >= 3
+                  OR (close_matches >= 2 AND primary_score >= {PRIMARY_FLOOR}))
+            THEN 'accept:exact-name'
+        WHEN entity_type = 'person' AND strong_score >= 95 AND min_tokens >= 3 AND NOT conflict
+            THEN 'accept:close-full-name'
+        WHEN score >= {REVIEW} THEN 'review:band'
+        ELSE 'reject:below-review'
+    END AS rule
+FROM scored
+"""
+
+
+def decide(con) -> None:
+    con.execute(EVIDENCE_SQL.format(strong=", ".join(f"'{c}'" for c in STRONG_ID_CLASSES)))
+    con.execute(DECISION_SQL)
+
+
+def explanation_sql() -> str:
+    return """json_object(
+        'name_score', round(name_score, 1), 'strong_name_score', round(strong_score, 1),
+        'dob_same_day', dob_same_day, 'dob_overlap', dob_overlap, 'dob_disjoint', dob_disjoint,
+        'shared_strong_identifier', shared_strong_id, 'shared_identifier', shared_id,
+        'identifier_conflict', id_conflict, 'imo_conflict', imo_conflict,
+        'country_shared', country_shared, 'country_conflict', country_conflict,
+        'gender_conflict', gender_conflict, 'same_list', same_source,
+        'entity_type', entity_type, 'weak_alias_only', weak_only,
+        'primary_names_score', round(primary_score, 1), 'close_name_pairs', close_matches)"""
+
+
+def write_links(con, stats: MatchStats, matched_at: datetime | None = None) -> None:
+    """Replace matching.links with this run's review-or-better links and the judged pairs."""
+    matched_at = matched_at or datetime.now(UTC)
+    con.execute("DELETE FROM matching.links")
+    con.execute(
+        f"""INSERT INTO matching.links
+        WITH latest AS (
+            SELECT * FROM matching.judgements
+            QUALIFY row_number() OVER (PARTITION BY left_record_id, right_record_id
+                                       ORDER BY judged_at DESC) = 1
+        )
+        SELECT d.l, d.r, round(d.score, 2), round(d.name_score, 2),
+               CASE WHEN j.verdict = 'same' THEN 'accept'
+                    WHEN j.verdict = 'different' THEN 'reject'
+                    ELSE split_part(d.rule, ':', 1) END,
+               CASE WHEN j.verdict IN ('same', 'different') THEN 'judgement:' || j.verdict
+                    ELSE d.rule END,
+               d.left_name, d.right_name, {explanation_sql()}, ?, ?
+        FROM m_decided d
+        LEFT JOIN latest j ON j.left_record_id = d.l AND j.right_record_id = d.r
+        WHERE d.rule NOT LIKE 'reject:%' OR j.verdict IS NOT NULL""",
+        [MATCHER_VERSION, matched_at],
+    )
+    stats.decisions = dict(
+        con.execute("SELECT rule, count(*) FROM matching.links GROUP BY rule").fetchall()
+    )
+
+
+def match(con) -> MatchStats:
+    """Run blocking, scoring and decisions, and write matching.links (one transaction)."""
+    stats = build_candidates(con)
+    score_candidates(con, stats)
+    decide(con)
+    write_links(con, stats)
+    return stats
+
+
+def _temp_table(con, name: str, columns: list[str], types: list[str], rows: Iterable) -> None:
+    """Create a temp table from Python rows through DuckDB list parameters (bulk, not per row)."""
+    rows = list(rows)
+    definition = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({definition})")
+    if not rows:
+        return
+    selects = ", ".join(f"unnest(?::{t}[])" for t in types)
+    con.execute(
+        f"INSERT INTO {name} SELECT {selects}",
+        [list(column) for column in zip(*rows, strict=True)],
+    )

@@ -1,0 +1,77 @@
+-- Cross-jurisdiction entity resolution. links and clusters are rebuilt on every matching run;
+-- judgements are the analysts' and are never rebuilt.
+CREATE SCHEMA IF NOT EXISTS matching;
+
+CREATE TABLE IF NOT EXISTS matching.links (
+    left_record_id VARCHAR NOT NULL,
+    right_record_id VARCHAR NOT NULL,
+    score DOUBLE NOT NULL,
+    name_score DOUBLE NOT NULL,
+    decision VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    left_name VARCHAR,
+    right_name VARCHAR,
+    explanation JSON,
+    matcher_version VARCHAR NOT NULL,
+    matched_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE matching.links IS 'Scored candidate pairs of records (review band and above), with the decision and why. Rebuilt on every matching run.';
+COMMENT ON COLUMN matching.links.left_record_id IS 'The record that sorts first (core.records.record_id).';
+COMMENT ON COLUMN matching.links.right_record_id IS 'The other record.';
+COMMENT ON COLUMN matching.links.score IS 'Final score: the best name score adjusted by the evidence (0-100, may exceed 100 with strong evidence).';
+COMMENT ON COLUMN matching.links.name_score IS 'Best similarity over the two records'' name variants (0-100, rapidfuzz on normalised names).';
+COMMENT ON COLUMN matching.links.decision IS 'accept (same target), review (an analyst should look) or reject; an analyst judgement overrides it.';
+COMMENT ON COLUMN matching.links.rule IS 'The rule or band that decided, e.g. accept:name+evidence, review:weak-alias, judgement:same.';
+COMMENT ON COLUMN matching.links.left_name IS 'The left name of the best-scoring name pair, as published.';
+COMMENT ON COLUMN matching.links.right_name IS 'The right name of the best-scoring name pair, as published.';
+COMMENT ON COLUMN matching.links.explanation IS 'JSON with every feature: name scores, birth dates, identifiers, countries, gender, entity types.';
+COMMENT ON COLUMN matching.links.matcher_version IS 'Version of the matching rules that produced the link.';
+COMMENT ON COLUMN matching.links.matched_at IS 'When the matching run ran.';
+
+CREATE TABLE IF NOT EXISTS matching.judgements (
+    left_record_id VARCHAR NOT NULL,
+    right_record_id VARCHAR NOT NULL,
+    verdict VARCHAR NOT NULL,
+    author VARCHAR NOT NULL,
+    judged_at TIMESTAMPTZ NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE matching.judgements IS 'Analysts'' decisions on pairs of records. They override the matcher on every run and are never rebuilt; the latest judgement of a pair wins.';
+COMMENT ON COLUMN matching.judgements.left_record_id IS 'The record that sorts first.';
+COMMENT ON COLUMN matching.judgements.right_record_id IS 'The other record.';
+COMMENT ON COLUMN matching.judgements.verdict IS 'same, different or unsure.';
+COMMENT ON COLUMN matching.judgements.author IS 'Who judged.';
+COMMENT ON COLUMN matching.judgements.judged_at IS 'When.';
+COMMENT ON COLUMN matching.judgements.note IS 'Why, in the analyst''s words.';
+
+CREATE TABLE IF NOT EXISTS matching.clusters (
+    record_id VARCHAR NOT NULL,
+    target_id VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    jurisdiction VARCHAR NOT NULL
+);
+COMMENT ON TABLE matching.clusters IS 'Every record exactly once, with the target (real-world party) it belongs to. Target ids are stable across runs.';
+COMMENT ON COLUMN matching.clusters.record_id IS 'The record (core.records.record_id).';
+COMMENT ON COLUMN matching.clusters.target_id IS 'Stable id of the target; an unchanged cluster keeps it, a merge keeps one of the old ids, a split leaves it with the larger part.';
+COMMENT ON COLUMN matching.clusters.source_id IS 'Source of the record.';
+COMMENT ON COLUMN matching.clusters.jurisdiction IS 'US, CA, UK or EU.';
+
+CREATE TABLE IF NOT EXISTS matching.target_merges (
+    old_target_id VARCHAR NOT NULL,
+    new_target_id VARCHAR NOT NULL,
+    merged_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE matching.target_merges IS 'Target ids retired by a merge, and the id that carries on.';
+COMMENT ON COLUMN matching.target_merges.old_target_id IS 'The retired target id.';
+COMMENT ON COLUMN matching.target_merges.new_target_id IS 'The target id its records now have.';
+COMMENT ON COLUMN matching.target_merges.merged_at IS 'When the merge happened.';
+
+CREATE OR REPLACE VIEW matching.review AS
+SELECT l.*
+FROM matching.links l
+WHERE l.decision = 'review'
+  AND NOT EXISTS (SELECT 1 FROM matching.judgements j
+                  WHERE j.left_record_id = l.left_record_id
+                    AND j.right_record_id = l.right_record_id)
+ORDER BY l.score DESC;
+COMMENT ON VIEW matching.review IS 'Links in the review band that no analyst has judged yet, best first. Record a decision with: sanctions judge LEFT RIGHT same|different|unsure.';
