@@ -1,6 +1,7 @@
 """`sanctions`: the commands that are not Dagster runs, and `sanctions run` to refresh headless.
 
-sanctions run     materialise every asset (fetch, stage, check, publish), with progress
+sanctions run     materialise every asset (fetch, stage, check, publish, match), with progress
+sanctions judge   record an analyst's decision on two records; export / import them as CSV
 sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME prepared
 """
 
@@ -19,13 +20,13 @@ def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.jobs import JOBS_IN_ORDER
 
     settings = Settings.from_env()
     home = prepare_dagster_home(settings)
     print(f"data directory: {settings.data_dir}  (DAGSTER_HOME={home})", flush=True)
     if settings.mirror:
         print(f"mirror: {settings.mirror}", flush=True)
-    job = defs.resolve_job_def("refresh_all")
     selection = None
     if args.source:
         selection = [
@@ -33,12 +34,19 @@ def _run(args: argparse.Namespace) -> int:
             for source in args.source
             for layer in ("raw", "staging", "core")
         ]
+    succeeded = True
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=selection
-        )
-    _print_summary(result)
-    return 0 if result.success else 1
+        for job in JOBS_IN_ORDER:  # matching runs even when a source failed
+            if selection and job is not JOBS_IN_ORDER[0]:
+                break
+            result = defs.resolve_job_def(job.name).execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                asset_selection=selection if job is JOBS_IN_ORDER[0] else None,
+            )
+            _print_summary(result)
+            succeeded = succeeded and result.success
+    return 0 if succeeded else 1
 
 
 def _print_summary(result) -> None:
@@ -56,7 +64,42 @@ def _print_summary(result) -> None:
             data = event.step_failure_data
             reason = data.user_failure_data.description if data.user_failure_data else None
             print(f"FAILED {event.step_key}: {reason or data.error.message.strip()}")
-    print("run succeeded" if result.success else "run FAILED", flush=True)
+    outcome = "succeeded" if result.success else "FAILED"
+    print(f"{result.dagster_run.job_name}: run {outcome}", flush=True)
+
+
+def _judge(args: argparse.Namespace) -> int:
+    """Record an analyst's decision on two records, or export / import judgements as CSV."""
+    from sanctions import clusters, warehouse
+
+    settings = Settings.from_env()
+    with warehouse.connect(settings.warehouse_path) as con:
+        if args.export:
+            count = clusters.export_judgements(con, args.export)
+            print(f"exported {count} judgements to {args.export}")
+        elif args.import_file:
+            added, skipped = clusters.import_judgements(con, args.import_file)
+            print(
+                f"imported {added} judgements from {args.import_file} ({skipped} already present)"
+            )
+        elif len(args.pair) == 3:
+            left, right, verdict = args.pair
+            known = {
+                row[0]
+                for row in con.execute(
+                    "SELECT record_id FROM core.records WHERE record_id IN (?, ?)", [left, right]
+                ).fetchall()
+            }
+            for record_id in {left, right} - known:
+                print(f"warning: {record_id} is not in core.records; the judgement is kept")
+            clusters.record_judgement(con, left, right, verdict, args.author, args.note)
+            print(f"recorded: {left} {verdict} {right} (applies from the next matching run)")
+        else:
+            raise SystemExit(
+                "usage: sanctions judge LEFT RIGHT same|different|unsure "
+                "| --export FILE | --import FILE"
+            )
+    return 0
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -80,6 +123,20 @@ def main(argv: list[str] | None = None) -> int:
         help="refresh only this source (repeatable)",
     )
     run.set_defaults(func=_run)
+    judge = commands.add_parser("judge", help="record, export or import analyst judgements")
+    judge.add_argument(
+        "pair",
+        nargs="*",
+        metavar="LEFT RIGHT VERDICT",
+        help="two record ids and same, different or unsure",
+    )
+    judge.add_argument("--author", default=os.environ.get("USER") or "analyst")
+    judge.add_argument("--note")
+    judge.add_argument("--export", metavar="FILE", help="write every judgement to a CSV file")
+    judge.add_argument(
+        "--import", dest="import_file", metavar="FILE", help="add the judgements of a CSV file"
+    )
+    judge.set_defaults(func=_judge)
     dev = commands.add_parser("dev", help="start the Dagster UI (dg dev)")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=_dev)

@@ -3,16 +3,19 @@
 import dagster as dg
 
 from assets.checks import source_checks
+from assets.matching import matched
 from assets.sources import source_assets
-from pipelines.jobs import refresh_all
+from pipelines.jobs import JOBS_IN_ORDER
 from pipelines.resources import SanctionsResource
 from pipelines.schedules import daily_refresh
+from pipelines.sensors import match_after_refresh
 
 defs = dg.Definitions(
-    assets=source_assets,
+    assets=[*source_assets, matched],
     asset_checks=source_checks,
-    jobs=[refresh_all],
+    jobs=list(JOBS_IN_ORDER),
     schedules=[daily_refresh],
+    sensors=match_after_refresh,
     resources={"sanctions": SanctionsResource()},
     executor=dg.in_process_executor,
 )

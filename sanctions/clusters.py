@@ -8,6 +8,7 @@ people through another list), or when the cluster would grow past MAX_CLUSTER.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
@@ -113,27 +114,28 @@ def assign_target_ids(
 ) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """record -> target id, keeping ids stable; and (retired id, surviving id) merges.
 
-    A cluster takes the previous id most of its records had (ties: the smaller id). When two
-    clusters claim one id (a split), the larger keeps it and the other gets a new id.
+    A cluster takes the previous id most of its records had (ties: the smaller id); larger
+    clusters choose first, so after a split the larger part keeps the id and the smaller takes
+    its next most common previous id, else a new one. Ids a merged cluster did not keep are
+    retired and reported as merges.
     """
     claims = []
     for members in clusters:
         votes = Counter(previous[record] for record in members if record in previous)
-        best = min(votes, key=lambda target: (-votes[target], target)) if votes else None
-        claims.append((best, len(members), members, votes))
-    claims.sort(key=lambda claim: (-claim[1], min(claim[2])))
+        ranked = sorted(votes, key=lambda target: (-votes[target], target))
+        claims.append((ranked, members))
+    claims.sort(key=lambda claim: (-len(claim[1]), min(claim[1])))
     taken: set[str] = set()
     assignment: dict[str, str] = {}
     merges: list[tuple[str, str]] = []
-    for best, _, members, votes in claims:
-        target = best if best is not None and best not in taken else None
-        if best is not None and target is None:
+    for ranked, members in claims:
+        target = next((candidate for candidate in ranked if candidate not in taken), None)
+        if ranked and ranked[0] in taken:
             stats.splits += 1
         target = target or new_target_id(members, taken)
         taken.add(target)
-        for retired in votes:
-            if retired != target and retired not in taken:
-                merges.append((retired, target))
+        merges += [(retired, target) for retired in ranked if retired not in taken]
+        taken.update(ranked)  # a retired id is never handed out again in this run
         for record in members:
             assignment[record] = target
     stats.merges = len(merges)
@@ -213,3 +215,47 @@ def record_judgement(
         "INSERT INTO matching.judgements VALUES (?, ?, ?, ?, ?, ?)",
         [left, right, verdict, author, judged_at or datetime.now(UTC), note],
     )
+
+
+JUDGEMENT_COLUMNS = ("left_record_id", "right_record_id", "verdict", "author", "judged_at", "note")
+
+
+def export_judgements(con, path) -> int:
+    """Write every judgement to a CSV file a team can keep under version control."""
+    rows = con.execute(
+        f"SELECT {', '.join(JUDGEMENT_COLUMNS)} FROM matching.judgements ORDER BY judged_at"
+    ).fetchall()
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(JUDGEMENT_COLUMNS)
+        writer.writerows((*row[:4], row[4].isoformat(), row[5] or "") for row in rows)
+    return len(rows)
+
+
+def import_judgements(con, path) -> tuple[int, int]:
+    """Add the judgements of a CSV export; ones already present are skipped. (added, skipped)"""
+    existing = {
+        (left, right, verdict, author, judged_at.isoformat())
+        for left, right, verdict, author, judged_at in con.execute(
+            "SELECT left_record_id, right_record_id, verdict, author, judged_at "
+            "FROM matching.judgements"
+        ).fetchall()
+    }
+    added = skipped = 0
+    with open(path, newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            missing = [column for column in JUDGEMENT_COLUMNS[:5] if not row.get(column)]
+            if missing:
+                raise ValueError(f"{path}: line {line}: missing {', '.join(missing)}")
+            judged_at = datetime.fromisoformat(row["judged_at"])
+            left, right = canonical_pair(row["left_record_id"], row["right_record_id"])
+            key = (left, right, row["verdict"], row["author"], judged_at.isoformat())
+            if key in existing:
+                skipped += 1
+                continue
+            record_judgement(
+                con, left, right, row["verdict"], row["author"], row.get("note") or None, judged_at
+            )
+            existing.add(key)
+            added += 1
+    return added, skipped

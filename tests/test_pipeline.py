@@ -4,7 +4,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.matching import CLUSTERS, LINKS, matched
+from assets.sources import source_assets
 from pipelines.definitions import defs
+from pipelines.resources import SanctionsResource
 from tests.conftest import FIXTURES, Reply, make_mirror
 from tests.pipeline_helpers import core_state, failed_checks, failure_messages, metadata, run
 
@@ -151,3 +154,24 @@ def canada_rows(data) -> list:
         return con.execute(
             "SELECT * FROM core.records WHERE source_id = 'ca_sema' ORDER BY record_id"
         ).fetchall()
+
+
+def test_matching_assets_run_on_what_core_holds(tmp_path, csv_files, monkeypatch):
+    monkeypatch.setenv("SANCTIONS_MIN_RECORDS_UK_FCDO", "1")
+    mirror = make_mirror(tmp_path / "mirror", csv_files)
+    make_mirror(mirror, {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}, "uk_fcdo")
+    data = tmp_path / "data"
+    assert run(data, mirror, sources=("us_ofac", "uk_fcdo")).success
+    resource = SanctionsResource(data_dir=str(data), mirror=str(mirror))
+    result = dg.materialize(
+        [*source_assets, matched], selection=[LINKS, CLUSTERS], resources={"sanctions": resource}
+    )
+    assert result.success
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    assert metadata(result, "matching/clusters")["dagster/row_count"] == 7
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        together = con.execute(
+            """SELECT count(DISTINCT target_id) FROM matching.clusters
+               WHERE record_id IN ('US:1001', 'UK:90001')"""
+        ).fetchall()[0][0]
+    assert together == 1  # PETROV is the same person in the US and UK fixtures

@@ -1,0 +1,282 @@
+"""Entity resolution on small hand-made warehouses: the hard cases, judgements and stable ids."""
+
+from datetime import date
+
+import pytest
+
+from sanctions import clusters, matching, warehouse
+from sanctions.model import BirthDate, Country, Identifier, Name, Programme, Record
+from sanctions.normalise import normalise_identifier, normalise_name, skeleton
+from sanctions.warehouse import Snapshot
+
+SOURCE_OF = {"US": "us_ofac", "UK": "uk_fcdo", "CA": "ca_sema", "EU": "eu_fsf"}
+
+
+def person(record_id, *names, born=None, nationality=None, gender=None, kind="person"):
+    """Rows for one record: the first name is the primary one."""
+    rows = [Record(record_id, record_id.split(":")[1], kind, gender=gender)]
+    rows += [Name(record_id, name, "primary" if i == 0 else "aka") for i, name in enumerate(names)]
+    rows.append(Programme(record_id, "TEST", "US-TEST"))
+    if born:
+        earliest, latest = (
+            (date.fromisoformat(born), date.fromisoformat(born))
+            if len(born) > 4
+            else (date(int(born), 1, 1), date(int(born), 12, 31))
+        )
+        rows.append(
+            BirthDate(record_id, born, earliest, latest, "day" if len(born) > 4 else "year")
+        )
+    if nationality:
+        rows.append(Country(record_id, "nationality", nationality, nationality))
+    return rows
+
+
+def load(path, rows) -> None:
+    """Publish rows into core, one source per jurisdiction prefix."""
+    by_source = {}
+    for row in rows:
+        by_source.setdefault(SOURCE_OF[row.record_id.split(":")[0]], []).append(row)
+    with warehouse.connect(path) as con:
+        for source_id, source_rows in by_source.items():
+            snapshot = Snapshot(source_id, f"test-{len(source_rows)}", "test", {}, None, None)
+            warehouse.stage(con, snapshot, source_rows)
+            warehouse.publish(con, source_id)
+
+
+def run(path) -> dict[tuple[str, str], str]:
+    """Match and cluster; return {(left, right): rule} for every link."""
+    with warehouse.connect(path) as con:
+        matching.match(con)
+        clusters.write_clusters(con)
+        return {
+            (left, right): rule
+            for left, right, rule in con.execute(
+                "SELECT left_record_id, right_record_id, rule FROM matching.links"
+            ).fetchall()
+        }
+
+
+def targets(path) -> dict[str, str]:
+    with warehouse.connect(path) as con:
+        return dict(con.execute("SELECT record_id, target_id FROM matching.clusters").fetchall())
+
+
+def same_target(path, a, b) -> bool:
+    found = targets(path)
+    return found[a] == found[b]
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "warehouse.duckdb"
+
+
+# ------------------------------------------------------------------------------- normalisation
+
+
+def test_name_order_and_punctuation_do_not_matter():
+    assert (
+        normalise_name("PETROV, Ivan Sergeyevich").text
+        == normalise_name("Ivan Sergeyevich Petrov").text
+    )
+
+
+def test_cyrillic_and_arabic_are_transliterated():
+    assert normalise_name("Андрей Романович ТАРАСЕВИЧ").text == "andrey romanovich tarasevich"
+    assert normalise_name("يحيى السنوار").strong  # Arabic gives ASCII tokens too
+    assert skeleton("mohammed") == skeleton("muhammad") == skeleton("mohamad")
+
+
+def test_legal_forms_are_weak_and_classed():
+    llc, ooo, oao = (
+        normalise_name(n)
+        for n in ("EXAMPLE HOLDING LLC", "OOO Example Holding", 'OAO "Example Holding"')
+    )
+    assert llc.text == ooo.text == oao.text == "example holding"
+    assert llc.legal_form == ooo.legal_form == "llc" and oao.legal_form == "jsc"
+
+
+def test_identifiers_are_compared_without_punctuation():
+    assert normalise_identifier("Passport", "C 00-146 605") == ("passport", "C00146605")
+    assert normalise_identifier("Vessel Registration Identification", "IMO 9000001") == (
+        "imo",
+        "9000001",
+    )
+    assert normalise_identifier("Passport", "12") is None  # too short to be evidence
+    assert normalise_identifier("UK Sanctions List Ref", "RUS0001") is None
+
+
+# -------------------------------------------------------------------------------- hard cases
+
+
+def test_name_order_across_lists_with_a_birth_date(db):
+    load(
+        db,
+        person("US:1", "PETROV, Ivan Sergeyevich", born="1961-02-12")
+        + person("UK:1", "Ivan Sergeyevich PETROV", born="1961-02-12"),
+    )
+    assert run(db)[("UK:1", "US:1")].startswith("accept")
+    assert same_target(db, "UK:1", "US:1")
+
+
+def test_cyrillic_alias_matches_a_latin_name(db):
+    load(
+        db,
+        person("CA:1", "Andrei Romanovich TARASEVICH", "Андрей Романович ТАРАСЕВИЧ")
+        + person("UK:2", "Andrey Romanovich TARASEVICH", born="1974-11-10"),
+    )
+    run(db)
+    assert same_target(db, "CA:1", "UK:2")
+
+
+def test_arabic_script_names_are_scored(db):
+    load(
+        db,
+        person("EU:1", "يحيى السنوار", "Yahya SINWAR", born="1962-10-29")
+        + person("CA:2", "Yahya Sinwar", "يحيى السنوار", born="1962-10-29"),
+    )
+    assert run(db)[("CA:2", "EU:1")].startswith("accept")
+
+
+def test_legal_form_only_difference_links_and_conflicting_forms_do_not(db):
+    load(
+        db,
+        person("US:10", "EXAMPLE HOLDING LLC", kind="organization")
+        + person("UK:10", "OOO EXAMPLE HOLDING", kind="organization")
+        + person("CA:10", 'OAO "EXAMPLE HOLDING"', kind="organization"),
+    )
+    run(db)
+    assert same_target(db, "UK:10", "US:10")
+    assert not same_target(db, "CA:10", "US:10")  # joint-stock against limited liability
+
+
+def test_a_shared_generic_alias_does_not_merge_two_people(db):
+    load(
+        db,
+        person("US:20", "AL-ZAWAHIRI, Ayman", "Abu Mohammed", born="1951-06-19")
+        + person("UK:20", "Abdullah AZZAM", "Abu Mohammed", born="1941-01-01"),
+    )
+    links = run(db)
+    assert not links.get(("UK:20", "US:20"), "reject").startswith("accept")
+    assert not same_target(db, "UK:20", "US:20")
+
+
+def test_conflicting_birth_dates_block_an_exact_name(db):
+    load(
+        db,
+        person("US:30", "HASSAN, Ali Mohammed", born="1950")
+        + person("UK:30", "Ali Mohammed HASSAN", born="1985"),
+    )
+    run(db)
+    assert not same_target(db, "UK:30", "US:30")
+
+
+def test_a_vessel_is_matched_by_its_imo_number(db):
+    rows = person("US:40", "SEA EXAMPLE", kind="vessel") + person(
+        "UK:40", "OCEAN EXAMPLE II", kind="vessel"
+    )
+    rows += [
+        Identifier("US:40", "Vessel Registration Identification", "IMO 9000001"),
+        Identifier("UK:40", "IMO", "9000001"),
+    ]
+    load(db, rows)
+    assert run(db)[("UK:40", "US:40")] == "accept:shared-identifier"
+
+
+def test_records_without_a_usable_name_are_skipped_not_fatal(db):
+    rows = person("US:50", "PETROV, Ivan") + person("UK:50", "---")
+    rows += [
+        Identifier("UK:50", "Passport", ""),
+        BirthDate("UK:50", "sometime", None, None, "unparsed"),
+    ]
+    load(db, rows)
+    with warehouse.connect(db) as con:
+        stats = matching.match(con)
+        clusters.write_clusters(con)
+    assert stats.records_without_name == 1
+    assert set(targets(db)) == {"US:50", "UK:50"}
+
+
+# ---------------------------------------------------------------- judgements and stable target ids
+
+
+def test_judgements_override_the_matcher_and_survive_runs(db):
+    load(
+        db,
+        person("US:60", "PETROV, Ivan Sergeyevich", born="1961")
+        + person("UK:60", "Ivan Sergeyevich PETROV", born="1961")
+        + person("CA:60", "Ivan Petrovich SIDOROV"),
+    )
+    run(db)
+    assert same_target(db, "UK:60", "US:60") and not same_target(db, "CA:60", "US:60")
+    with warehouse.connect(db) as con:
+        clusters.record_judgement(con, "US:60", "UK:60", "different", "analyst", "two men")
+        clusters.record_judgement(con, "CA:60", "US:60", "same", "analyst")
+    for _ in range(2):
+        links = run(db)
+        assert links[("UK:60", "US:60")] == "judgement:different"
+        assert not same_target(db, "UK:60", "US:60")
+        assert same_target(db, "CA:60", "US:60")
+
+
+def test_target_ids_are_stable_across_runs_and_a_new_snapshot(db):
+    rows = (
+        person("US:70", "PETROV, Ivan Sergeyevich", born="1961-02-12")
+        + person("UK:70", "Ivan Sergeyevich PETROV", born="1961-02-12")
+        + person("CA:70", "Other PERSON")
+    )
+    load(db, rows)
+    run(db)
+    first = targets(db)
+    run(db)
+    assert targets(db) == first
+    load(db, rows + person("US:71", "NEWLY Listed"))  # a new US snapshot with one more record
+    run(db)
+    after = targets(db)
+    assert {k: v for k, v in after.items() if k in first} == first
+    assert after["US:71"] not in first.values()
+
+
+def test_split_keeps_the_id_for_the_larger_part_and_merge_records_retired_ids():
+    previous = {"A": "T-1", "B": "T-1", "C": "T-1", "D": "T-2"}
+    stats = clusters.ClusterStats()
+    assignment, merges = clusters.assign_target_ids([{"A", "B"}, {"C", "D"}], previous, stats)
+    assert assignment["A"] == assignment["B"] == "T-1"  # the larger part of the split T-1
+    assert assignment["C"] == assignment["D"] == "T-2"
+    assignment, merges = clusters.assign_target_ids([{"A", "B", "C", "D"}], previous, stats)
+    assert set(assignment.values()) == {"T-1"} and merges == [("T-2", "T-1")]
+
+
+def test_clustering_refuses_chains_through_one_list():
+    records = {"US:1": "us_ofac", "US:2": "us_ofac", "UK:1": "uk_fcdo"}
+    links = [("UK:1", "US:1", 99.0), ("UK:1", "US:2", 95.0)]
+    found, stats = clusters.cluster(records, links, [])
+    assert {frozenset(c) for c in found} == {frozenset({"UK:1", "US:1"}), frozenset({"US:2"})}
+    assert stats.refused_same_list == 1
+
+
+def test_judgements_on_missing_records_are_kept_and_reported(db):
+    load(db, person("US:80", "PETROV, Ivan"))
+    with warehouse.connect(db) as con:
+        clusters.record_judgement(con, "US:80", "UK:999", "same", "analyst")
+        matching.match(con)
+        stats = clusters.write_clusters(con)
+        kept = con.execute("SELECT count(*) FROM matching.judgements").fetchall()[0][0]
+    assert stats.judgements_missing_records == [("UK:999", "US:80", "same")]
+    assert kept == 1
+
+
+def test_judgements_round_trip_through_csv(db, tmp_path):
+    load(db, person("US:90", "PETROV, Ivan") + person("UK:90", "Ivan PETROV"))
+    with warehouse.connect(db) as con:
+        clusters.record_judgement(con, "US:90", "UK:90", "same", "ana", "checked passports")
+        assert clusters.export_judgements(con, tmp_path / "judgements.csv") == 1
+    other = tmp_path / "other.duckdb"
+    load(other, person("US:90", "PETROV, Ivan"))
+    with warehouse.connect(other) as con:
+        assert clusters.import_judgements(con, tmp_path / "judgements.csv") == (1, 0)
+        assert clusters.import_judgements(con, tmp_path / "judgements.csv") == (0, 1)
+        row = con.execute(
+            "SELECT left_record_id, verdict, note FROM matching.judgements"
+        ).fetchall()
+    assert row == [("UK:90", "same", "checked passports")]
