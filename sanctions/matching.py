@@ -26,7 +26,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
-from sanctions.normalise import normalise_identifier, normalise_name, skeleton
+from sanctions.normalise import blocking_keys, normalise_identifier, normalise_name
 
 MATCHER_VERSION = "rules-1"
 ACCEPT = 90.0
@@ -70,6 +70,7 @@ def build_candidates(con) -> MatchStats:
         existing = name_rows.get((record_id, text))
         if existing is None:
             existing = [
+                len(name_rows),
                 record_id,
                 text,
                 bool(is_weak),
@@ -79,14 +80,11 @@ def build_candidates(con) -> MatchStats:
                 normal.legal_form,
             ]
             name_rows[(record_id, text)] = existing
-        if existing[2] and not is_weak:
-            existing[2], existing[3] = False, name
-        existing[5] = existing[5] or primary
-        for token in normal.strong:
-            if len(token) >= 2:
-                key_rows.add((record_id, token))
-                key_rows.add((record_id, "~" + skeleton(token)))
-    named = {row[0] for row in name_rows.values()}
+        if existing[3] and not is_weak:
+            existing[3], existing[4] = False, name
+        existing[6] = existing[6] or primary
+        key_rows.update((record_id, key) for key in blocking_keys(text))
+    named = {row[1] for row in name_rows.values()}
     stats.records_without_name = sum(1 for record in records if record[0] not in named)
     stats.names = len(name_rows)
 
@@ -109,8 +107,8 @@ def build_candidates(con) -> MatchStats:
     _temp_table(
         con,
         "m_names",
-        ["record_id", "text", "is_weak", "shown", "tokens", "is_primary", "legal_form"],
-        ["VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN", "VARCHAR"],
+        ["name_idx", "record_id", "text", "is_weak", "shown", "tokens", "is_primary", "legal_form"],
+        ["INTEGER", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN", "VARCHAR"],
         list(name_rows.values()),
     )
     _temp_table(con, "m_keys", ["record_id", "key"], ["VARCHAR", "VARCHAR"], list(key_rows))
@@ -171,11 +169,12 @@ SCORE_TYPES = ["BIGINT", "DOUBLE", "DOUBLE", "VARCHAR", "VARCHAR", "INTEGER", "D
 
 def score_candidates(con, stats: MatchStats) -> None:
     """Best name score per candidate pair, in bulk: one cpdist over every name pair."""
+    names = con.execute(
+        """SELECT text, shown, is_weak, tokens, is_primary, legal_form FROM m_names
+           ORDER BY name_idx"""
+    ).fetchnumpy()
     pairs = con.execute(
-        """SELECT c.pid, a.text, b.text, a.is_weak OR b.is_weak AS weak, a.tokens, b.tokens,
-                  a.shown, b.shown, a.is_primary AND b.is_primary AS both_primary,
-                  a.legal_form <> '' AND b.legal_form <> '' AND a.legal_form <> b.legal_form
-                      AS form_conflict
+        """SELECT c.pid, a.name_idx AS a, b.name_idx AS b
            FROM m_cand c JOIN m_names a ON a.record_id = c.l JOIN m_names b ON b.record_id = c.r
            ORDER BY c.pid"""
     ).fetchnumpy()
@@ -183,37 +182,41 @@ def score_candidates(con, stats: MatchStats) -> None:
     if not stats.name_pairs:
         _temp_table(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, [])
         return
-    left, right = pairs["text"], pairs["text_1"]
-    sort_ratio = cpdist(left, right, scorer=fuzz.token_sort_ratio, workers=-1)
-    set_ratio = cpdist(left, right, scorer=fuzz.token_set_ratio, workers=-1)
-    multi_token = (pairs["tokens"] >= 2) & (pairs["tokens_1"] >= 2)
+    a, b = pairs["a"].astype(np.int64), pairs["b"].astype(np.int64)
+    left, right = names["text"][a], names["text"][b]
+    tokens_a, tokens_b = names["tokens"][a], names["tokens"][b]
+    score = cpdist(left, right, scorer=fuzz.token_sort_ratio, workers=-1).astype(np.float64)
     # A name contained in the other ("Ivan Petrov" in "Ivan Sergeyevich Petrov") scores just
     # below an equal one; single tokens never win by containment.
-    score = np.where(multi_token, np.maximum(sort_ratio, set_ratio - 6), sort_ratio)
-    score = score - np.where(pairs["form_conflict"], FORM_CONFLICT_PENALTY, 0.0)
-    strong = np.where(pairs["weak"], 0.0, score)
+    subset = (tokens_a >= 2) & (tokens_b >= 2) & (score < 100)
+    if subset.any():
+        contained = cpdist(left[subset], right[subset], scorer=fuzz.token_set_ratio, workers=-1)
+        score[subset] = np.maximum(score[subset], contained - 6)
+    forms_a, forms_b = names["legal_form"][a], names["legal_form"][b]
+    form_conflict = (forms_a != "") & (forms_b != "") & (forms_a != forms_b)
+    score -= np.where(form_conflict, FORM_CONFLICT_PENALTY, 0.0)
+    strong = np.where(names["is_weak"][a] | names["is_weak"][b], 0.0, score)
+    both_primary = names["is_primary"][a] & names["is_primary"][b]
     pid = pairs["pid"].astype(np.int64)
     starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
     best_any = np.maximum.reduceat(score, starts)
     best_strong = np.maximum.reduceat(strong, starts)
-    primary_score = np.maximum.reduceat(np.where(pairs["both_primary"], strong, 0.0), starts)
+    primary_score = np.maximum.reduceat(np.where(both_primary, strong, 0.0), starts)
     close_matches = np.add.reduceat((strong >= 95).astype(np.int64), starts)
     # the name pair shown for each candidate: the best strong one, else the best
     order = np.lexsort((-score, -strong, pid))
     first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]]
-    min_tokens = np.minimum(pairs["tokens"], pairs["tokens_1"])[first]
-    rows = zip(
-        pid[starts].tolist(),
-        best_any.tolist(),
-        best_strong.tolist(),
-        pairs["shown"][first].tolist(),
-        pairs["shown_1"][first].tolist(),
-        min_tokens.tolist(),
-        primary_score.tolist(),
-        close_matches.tolist(),
-        strict=True,
-    )
-    _temp_table(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, list(rows))
+    arrays = {
+        "pid": pid[starts],
+        "name_score": best_any,
+        "strong_score": best_strong,
+        "left_name": names["shown"][a[first]],
+        "right_name": names["shown"][b[first]],
+        "min_tokens": np.minimum(tokens_a, tokens_b)[first],
+        "primary_score": primary_score,
+        "close_matches": close_matches,
+    }
+    _table_from_arrays(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, arrays)
 
 
 EVIDENCE_SQL = """
@@ -373,14 +376,23 @@ def match(con) -> MatchStats:
 
 
 def _temp_table(con, name: str, columns: list[str], types: list[str], rows: Iterable) -> None:
-    """Create a temp table from Python rows through DuckDB list parameters (bulk, not per row)."""
+    """Create a temp table from Python rows by handing DuckDB numpy columns (no per-row work)."""
     rows = list(rows)
-    definition = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({definition})")
-    if not rows:
-        return
-    selects = ", ".join(f"unnest(?::{t}[])" for t in types)
-    con.execute(
-        f"INSERT INTO {name} SELECT {selects}",
-        [list(column) for column in zip(*rows, strict=True)],
-    )
+    if rows:
+        arrays = {
+            column: np.array(values, dtype=object if kind == "VARCHAR" else None)
+            for column, kind, values in zip(columns, types, zip(*rows, strict=True), strict=True)
+        }
+    else:
+        arrays = {column: np.array([], dtype=object) for column in columns}
+    _table_from_arrays(con, name, columns, types, arrays)
+
+
+def _table_from_arrays(con, name: str, columns, types, arrays: dict) -> None:
+    view = f"{name}_arrays"
+    con.register(view, arrays)
+    try:
+        selects = ", ".join(f"{c}::{t} AS {c}" for c, t in zip(columns, types, strict=True))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {selects} FROM {view}")
+    finally:
+        con.unregister(view)

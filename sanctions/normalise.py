@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from anyascii import anyascii
@@ -68,6 +69,7 @@ def ascii_tokens(name: str) -> list[str]:
     return [token for token in _NON_ALNUM.split(text) if token]
 
 
+@lru_cache(maxsize=1 << 18)
 def normalise_name(name: str) -> NormalName:
     tokens = ascii_tokens(name)
     strong = sorted({token for token in tokens if token not in WEAK_TOKENS})
@@ -77,6 +79,15 @@ def normalise_name(name: str) -> NormalName:
     return NormalName(tuple(strong), tuple(weak))
 
 
+@lru_cache(maxsize=1 << 18)
+def blocking_keys(text: str) -> tuple[str, ...]:
+    """The keys a normalised name is blocked on: each token of two letters or more, and its
+    spelling-tolerant skeleton (marked with ~)."""
+    tokens = [token for token in text.split() if len(token) >= 2]
+    return (*tokens, *(f"~{skeleton(token)}" for token in tokens))
+
+
+@cache
 def skeleton(token: str) -> str:
     """A spelling-tolerant blocking key: no Arabic article, no vowels, no doubled letters
     (mohammed / muhammad / mohamad -> mhmd; al-asiri / assiri -> srs)."""
