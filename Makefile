@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test dev lint bench clean
+.PHONY: install run test dev lint bench bench-match clean
 
 $(BIN)/sanctions: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/parsers.py
+
+bench-match: install
+	$(BIN)/python benchmarks/match_quality.py
+	$(BIN)/python benchmarks/match_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

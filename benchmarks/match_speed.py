@@ -40,7 +40,7 @@ RECORD_TABLES = (
 
 def synthesise(path: Path, copies: int) -> None:
     """Add `copies` clones of every record, with perturbed names, dates and identifiers:
-    a doubled vowel, a dropped last letter or swapped word order; dates shifted by days;
+    a doubled vowel, a dropped last letter or an a spelt e; dates shifted by days;
     identifiers with a digit appended."""
     from sanctions import warehouse
 
@@ -54,7 +54,7 @@ def synthesise(path: Path, copies: int) -> None:
                     """CASE k % 3
                          WHEN 0 THEN regexp_replace(name, '([aeiouAEIOU])', '\\1\\1')
                          WHEN 1 THEN left(name, length(name) - 1)
-                         ELSE array_to_string(list_reverse(string_split(name, ' ')), ' ')
+                         ELSE regexp_replace(name, '[aA]', 'e')
                        END AS name"""
                 )
             if table == "birth_dates":

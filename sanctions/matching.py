@@ -1,19 +1,11 @@
 """Find the records, across and within lists, that are the same party.
 
-    normalise  every name variant and identifier (sanctions.normalise)
-    block      in DuckDB: pairs sharing a rare name key or an exact identifier, same entity
-               type, at most MAX_CANDIDATES per record - never all pairs
-    score      every name pair of every candidate in one rapidfuzz cpdist call, then the best
-               pair per candidate; evidence from birth dates, identifiers, countries, gender
-    decide     accept / review / reject by the documented rules below; analysts' judgements win
-
-Decision rules (MATCHER_VERSION), on score = best name score + evidence adjustments:
-  - accept: score >= ACCEPT with supporting evidence (shared identifier, overlapping birth dates
-    or a shared nationality), or an exact strong multi-token name with no conflicting evidence,
-    or a shared passport / national id / IMO number with name score >= ID_NAME_FLOOR;
-  - never accept on a weak alias alone (review at most); within one list, accept only an exact
-    name with an exact birth date or a shared identifier;
-  - review: score >= REVIEW; reject below.
+normalise  every name variant and identifier (sanctions.normalise)
+block      in DuckDB: pairs sharing a rare name key or an exact identifier, same entity
+           type, at most MAX_CANDIDATES per record - never all pairs
+score      every name pair of every candidate in one rapidfuzz cpdist call, then the best
+           pair per candidate; evidence from birth dates, identifiers, countries, gender
+decide     accept / review / reject by the rules of docs/matching.md; judgements win
 """
 
 from __future__ import annotations
@@ -37,7 +29,7 @@ MAX_KEY_FREQUENCY = 300  # name keys shared by more records are too common to bl
 # alias can be shared by a network of fronts.
 PRIMARY_FLOOR = 70.0
 FORM_CONFLICT_PENALTY = 10.0  # "OOO X" against "OAO X": two companies of one group
-MAX_CANDIDATES = 15  # per record and other list, the best by shared-key rarity
+MAX_CANDIDATES = 10  # per record and other list, the best by shared-key rarity
 STRONG_ID_CLASSES = ("passport", "national_id", "imo", "un_reference", "lei", "swift", "mmsi")
 
 
