@@ -18,9 +18,7 @@ from pathlib import Path
 from sanctions import clusters, matching, warehouse
 from sanctions.archive import Archive
 from sanctions.evaluation import evaluate
-from sanctions.fetch import HttpOptions
-from sanctions.refresh import fetch_source, parse_source, publish_source
-from sanctions.sources import SOURCES
+from sanctions.refresh import refresh_from_mirror
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -43,11 +41,7 @@ def load(folder: Path, snapshots: dict[str, dict[str, Path]]) -> Path:
             (mirror / source_id / name).symlink_to(path)
     path = folder / "warehouse.duckdb"
     with warehouse.connect(path) as con:
-        for source_id in snapshots:
-            source = SOURCES[source_id]
-            fetch_source(con, source, Archive(folder / "raw"), HttpOptions(), str(mirror))
-            parse_source(con, source)
-            publish_source(con, source)
+        refresh_from_mirror(con, snapshots, Archive(folder / "raw"), str(mirror))
     return path
 
 

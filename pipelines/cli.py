@@ -2,6 +2,8 @@
 
 sanctions run     materialise every asset (fetch, stage, check, publish, match), with progress
 sanctions judge   record an analyst's decision on two records; export / import them as CSV
+sanctions report  write the self-contained HTML report from the published copy
+sanctions export  write the alignment marts as CSV or Parquet
 sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME prepared
 """
 
@@ -102,6 +104,30 @@ def _judge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Write the alignment marts of the published copy as CSV or Parquet."""
+    from sanctions.publish import export_marts
+
+    published = Settings.from_env().published_path
+    if not published.is_file():
+        raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
+    for path in export_marts(published, Path(args.out), args.format):
+        print(path)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Write the self-contained HTML report from the published copy."""
+    from sanctions.report import build_report
+
+    published = Settings.from_env().published_path
+    if not published.is_file():
+        raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
+    Path(args.out).write_text(build_report(str(published)), encoding="utf-8")
+    print(f"report written to {args.out}")
+    return 0
+
+
 def _dev(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     prepare_dagster_home(settings)
@@ -137,6 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         "--import", dest="import_file", metavar="FILE", help="add the judgements of a CSV file"
     )
     judge.set_defaults(func=_judge)
+    export = commands.add_parser("export", help="export the alignment marts (CSV or Parquet)")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    export.add_argument("--out", default="exports")
+    export.set_defaults(func=_export)
+    report = commands.add_parser("report", help="write the HTML report")
+    report.add_argument("--out", default="report.html")
+    report.set_defaults(func=_report)
     dev = commands.add_parser("dev", help="start the Dagster UI (dg dev)")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=_dev)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.alignment import marts, published
 from assets.checks import source_checks
 from assets.matching import matched
 from assets.sources import source_assets
@@ -11,7 +12,7 @@ from pipelines.schedules import daily_refresh
 from pipelines.sensors import match_after_refresh
 
 defs = dg.Definitions(
-    assets=[*source_assets, matched],
+    assets=[*source_assets, matched, marts, published],
     asset_checks=source_checks,
     jobs=list(JOBS_IN_ORDER),
     schedules=[daily_refresh],

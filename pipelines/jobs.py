@@ -15,8 +15,8 @@ refresh_all = dg.define_asset_job(
 
 match_all = dg.define_asset_job(
     "match_all",
-    selection=dg.AssetSelection.groups("matching"),
-    description="Match records across and within the lists into targets.",
+    selection=dg.AssetSelection.groups("matching", "alignment"),
+    description="Match records into targets, build the alignment marts, publish the copy.",
     tags={"warehouse": "duckdb"},
 )
 

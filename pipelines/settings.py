@@ -74,6 +74,11 @@ class Settings:
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def published_path(self) -> Path:
+        """The analysts' read-only copy, replaced atomically after each successful run."""
+        return self.data_dir / "published" / "warehouse.duckdb"
+
+    @property
     def archive_root(self) -> Path:
         return self.data_dir / "raw"
 

@@ -14,7 +14,7 @@ from sanctions.errors import ParseError
 from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
 from sanctions.locations import fetch_plans
 from sanctions.parsers import PARSERS
-from sanctions.sources import Source
+from sanctions.sources import SOURCES, Source
 from sanctions.warehouse import Snapshot
 
 
@@ -123,3 +123,13 @@ def publish_source(con, source: Source) -> StepOutcome:
     started = time.perf_counter()
     counts = warehouse.publish(con, source.id)
     return StepOutcome(staged, True, counts, time.perf_counter() - started)
+
+
+def refresh_from_mirror(con, source_ids, archive: Archive, mirror: str) -> None:
+    """Fetch, parse and publish the given sources from a mirror, without Dagster (benchmarks,
+    tests, replays). Raises on the first failure."""
+    for source_id in source_ids:
+        source = SOURCES[source_id]
+        fetch_source(con, source, archive, HttpOptions(), mirror)
+        parse_source(con, source)
+        publish_source(con, source)

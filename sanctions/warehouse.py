@@ -59,6 +59,8 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     substitutions = {
         "programmes_csv": str(SCHEMA_FILES / "programmes.csv"),
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
+        "regions_csv": str(SCHEMA_FILES / "regions.csv"),
+        "allies_csv": str(SCHEMA_FILES / "allies.csv"),
     }
     for sql_file in sorted(
         (entry for entry in SCHEMA_FILES.iterdir() if entry.name.endswith(".sql")),

@@ -21,3 +21,18 @@ COMMENT ON TABLE ref.countries IS 'ISO 3166 countries with the other spellings t
 COMMENT ON COLUMN ref.countries.country_code IS 'ISO 3166 alpha-2 code (plus XK Kosovo and a few historical codes).';
 COMMENT ON COLUMN ref.countries.name IS 'Common English name.';
 COMMENT ON COLUMN ref.countries.aliases IS 'Other names and spellings, separated by |.';
+
+CREATE OR REPLACE TABLE ref.regions AS
+SELECT unnest(string_split(country_codes, ' ')) AS country_code, region
+FROM read_csv('{regions_csv}', header = true, columns = {'region': 'VARCHAR', 'country_codes': 'VARCHAR'});
+COMMENT ON TABLE ref.regions IS 'World region of each country code (schemas/regions.csv; edit to regroup).';
+COMMENT ON COLUMN ref.regions.country_code IS 'ISO 3166 alpha-2 code.';
+COMMENT ON COLUMN ref.regions.region IS 'Region name.';
+
+CREATE OR REPLACE TABLE ref.allies AS
+SELECT jurisdiction, unnest(string_split(ally_country_codes, ' ')) AS country_code, note
+FROM read_csv('{allies_csv}', header = true, columns = {'jurisdiction': 'VARCHAR', 'ally_country_codes': 'VARCHAR', 'note': 'VARCHAR'});
+COMMENT ON TABLE ref.allies IS 'Countries counted as allies of each jurisdiction for the "targets in allied countries" metric (schemas/allies.csv; the note says which alliances).';
+COMMENT ON COLUMN ref.allies.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN ref.allies.country_code IS 'An allied country (ISO 3166 alpha-2).';
+COMMENT ON COLUMN ref.allies.note IS 'Which alliances the list stands for.';

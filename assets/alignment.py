@@ -1,0 +1,79 @@
+"""Alignment marts, the analysts' published copy, and the summary in the Dagster UI."""
+
+import time
+
+import dagster as dg
+
+from assets.matching import CLUSTERS
+from pipelines.resources import SanctionsResource
+from sanctions import alignment
+from sanctions.publish import publish_copy
+
+MARTS = dg.AssetKey(["alignment", "marts"])
+PUBLISHED = dg.AssetKey(["published", "warehouse"])
+
+
+def summary_markdown(con) -> str:
+    """Share multilateral per scope and jurisdiction, and the snapshots it rests on."""
+    rows = con.execute(
+        """SELECT scope, jurisdiction, value, numerator, denominator FROM alignment.summary
+           WHERE metric = 'share_multilateral' ORDER BY scope DESC, jurisdiction"""
+    ).fetchall()
+    sources = con.execute(
+        "SELECT jurisdiction FROM alignment.summary WHERE metric = 'source_snapshot' ORDER BY 1"
+    ).fetchall()
+    lines = ["| scope | jurisdiction | listed by 2+ | targets | share |", "|---|---|---|---|---|"]
+    lines += [f"| {s} | {j} | {n:,} | {d:,} | {v:.1%} |" for s, j, v, n, d in rows]
+    lines.append("")
+    lines.append("Snapshots: " + "; ".join(source for (source,) in sources))
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key=MARTS,
+    deps=[CLUSTERS],
+    group_name="alignment",
+    kinds={"duckdb"},
+    description="alignment.targets, gaps, pairwise, lags and summary, rebuilt after matching.",
+)
+def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+    started = time.perf_counter()
+    with sanctions.connect() as con:
+        counts = alignment.build(con)
+        markdown = summary_markdown(con)
+        missing = con.execute(
+            """SELECT jurisdiction FROM alignment.summary
+               WHERE metric = 'source_snapshot' AND jurisdiction LIKE '%not loaded'"""
+        ).fetchall()
+    for (line,) in missing:
+        context.log.warning(f"alignment computed without a source: {line}")
+    return dg.MaterializeResult(
+        metadata={
+            "status": "built",
+            "dagster/row_count": counts["targets"],
+            "seconds": round(time.perf_counter() - started, 2),
+            "summary": dg.MetadataValue.md(markdown),
+            **{f"rows/{table}": count for table, count in counts.items()},
+        }
+    )
+
+
+@dg.asset(
+    key=PUBLISHED,
+    deps=[MARTS],
+    group_name="alignment",
+    kinds={"duckdb"},
+    description="Read-only copy of the whole warehouse for analysts, swapped in atomically.",
+)
+def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+    target = sanctions.settings().published_path
+    with sanctions.connect() as con:
+        publish_copy(con, target)
+    context.log.info(f"published {target}")
+    return dg.MaterializeResult(
+        metadata={
+            "status": "published",
+            "path": dg.MetadataValue.path(str(target)),
+            "bytes": target.stat().st_size,
+        }
+    )
