@@ -1,0 +1,203 @@
+"""Alignment marts, the published copy and the report, on the real snapshots."""
+
+import shutil
+import subprocess
+
+import duckdb
+import pytest
+from lxml import html
+
+from sanctions import alignment, clusters, matching, warehouse
+from sanctions.archive import Archive
+from sanctions.publish import export_marts, publish_copy
+from sanctions.refresh import refresh_from_mirror
+from sanctions.report import build_report
+from tests.conftest import REPO, make_mirror
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def real_warehouse(tmp_path_factory):
+    """US 2024-05-03, UK 2025-04-10, Canada 2020-04-15 and the EU excerpt, matched."""
+    from tests.conftest import real_data_dir
+
+    data = real_data_dir()
+    if not (data / "us_ofac").is_dir():
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    root = tmp_path_factory.mktemp("alignment")
+    mirror = root / "mirror"
+    make_mirror(mirror, {"SDN.CSV": data / "us_ofac/sdn_history/SDN_2024-05-03.CSV"}, "us_ofac")
+    make_mirror(mirror, {"ConList.csv": data / "uk/ConList_2025-04-10.csv"}, "uk_fcdo")
+    make_mirror(mirror, {"sema-lmes.xml": data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
+    make_mirror(mirror, {"fsf.xml": data / "eu/fsf_2026-08-05_excerpt.xml"}, "eu_fsf")
+    path = root / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        refresh_from_mirror(
+            con, ("us_ofac", "uk_fcdo", "ca_sema", "eu_fsf"), Archive(root / "raw"), str(mirror)
+        )
+        matching.match(con)
+        clusters.write_clusters(con)
+        alignment.build(con)
+    return path
+
+
+def query(path, sql):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_target_once_and_every_record_behind_one(real_warehouse):
+    ((targets, distinct, records, behind),) = query(
+        real_warehouse,
+        """
+        SELECT count(*), count(DISTINCT target_id), (SELECT count(*) FROM core.records),
+               (SELECT count(*) FROM (SELECT unnest(record_ids) FROM alignment.targets))
+        FROM alignment.targets""",
+    )
+    assert targets == distinct
+    assert behind == records
+
+
+@pytest.mark.parametrize("scope", ["all", "broad", "strict"])
+def test_summary_reconciles_with_targets(real_warehouse, scope):
+    column = {
+        "all": "jurisdictions",
+        "broad": "jurisdictions_broad",
+        "strict": "jurisdictions_strict",
+    }[scope]
+    summary = dict(
+        ((j), (num, den))
+        for j, num, den in query(
+            real_warehouse,
+            f"""
+            SELECT jurisdiction, numerator, denominator FROM alignment.summary
+            WHERE metric = 'share_multilateral' AND scope = '{scope}'""",
+        )
+    )
+    ((listed, multilateral),) = query(
+        real_warehouse,
+        f"""
+        SELECT count(*) FILTER (WHERE {column} >= 1), count(*) FILTER (WHERE {column} >= 2)
+        FROM alignment.targets""",
+    )
+    assert summary["ALL"] == (multilateral, listed)
+    flag = {"all": "listed", "broad": "magnitsky_broad", "strict": "magnitsky_strict"}[scope]
+    for j in ("us", "ca", "uk"):
+        ((by_j, by_j_multi),) = query(
+            real_warehouse,
+            f"""
+            SELECT count(*) FILTER (WHERE {flag}_{j}),
+                   count(*) FILTER (WHERE {flag}_{j} AND {column} >= 2) FROM alignment.targets""",
+        )
+        assert summary[j.upper()] == (by_j_multi, by_j)
+
+
+def test_bastrykin_is_multilateral_and_magnitsky_style_everywhere(real_warehouse):
+    rows = query(
+        real_warehouse,
+        """
+        SELECT listed_us, listed_uk, listed_ca, magnitsky_strict_us, magnitsky_strict_uk,
+               magnitsky_strict_ca, jurisdictions_strict
+        FROM alignment.targets WHERE name ILIKE '%BASTRYKIN%'""",
+    )
+    assert rows == [(True, True, True, True, True, True, 3)]
+
+
+def test_a_missing_source_is_reported_not_counted_as_nobody(real_warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(real_warehouse, copy)
+    with warehouse.connect(copy) as con:
+        for table in ("records", "names", "programmes", "snapshots"):
+            con.execute(f"DELETE FROM core.{table} WHERE source_id = 'eu_fsf'")
+        con.execute("DELETE FROM matching.clusters WHERE source_id = 'eu_fsf'")
+        alignment.build(con)
+    lines = [
+        line
+        for (line,) in query(
+            copy,
+            """SELECT jurisdiction FROM alignment.summary
+                                               WHERE metric = 'source_snapshot'""",
+        )
+    ]
+    assert "EU: not loaded" in lines
+    assert "UK: last good snapshot 2025-04-10" in lines
+    assert "EU: not loaded" in build_report(str(copy))
+
+
+def test_published_copy_and_exports(real_warehouse, tmp_path):
+    published = tmp_path / "published" / "warehouse.duckdb"
+    with warehouse.connect(real_warehouse) as con:
+        publish_copy(con, published)
+    assert query(published, "SELECT count(*) FROM alignment.targets") == query(
+        real_warehouse, "SELECT count(*) FROM alignment.targets"
+    )
+    files = export_marts(published, tmp_path / "exports", "csv")
+    assert {f.name for f in files} >= {"alignment.targets.csv", "alignment.summary.csv"}
+    parquet = export_marts(published, tmp_path / "parquet", "parquet")
+    assert all(path.stat().st_size > 0 for path in parquet)
+
+
+def test_an_analyst_reading_the_published_copy_does_not_block_a_run(real_warehouse, tmp_path):
+    published = tmp_path / "published.duckdb"
+    with warehouse.connect(real_warehouse) as con:
+        publish_copy(con, published)
+    analyst = duckdb.connect(str(published), read_only=True)
+    try:
+        before = analyst.execute("SELECT count(*) FROM alignment.targets").fetchall()
+        with warehouse.connect(real_warehouse) as con:  # a full matching + marts + publish run
+            matching.match(con)
+            clusters.write_clusters(con)
+            alignment.build(con)
+            publish_copy(con, published)
+        assert analyst.execute("SELECT count(*) FROM alignment.targets").fetchall() == before
+    finally:
+        analyst.close()
+    assert query(published, "SELECT count(*) FROM alignment.targets") == before
+
+
+def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    report = tmp_path / "report.html"
+    report.write_text(build_report(str(real_warehouse)), encoding="utf-8")
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    page = html.fromstring(dom)
+    charts = page.xpath("//svg[@class='chart']")
+    assert len(charts) == 6
+    for chart in charts:
+        assert chart.xpath(".//*[local-name()='text' and @class='title']"), "chart without title"
+    strict = query(
+        real_warehouse,
+        """SELECT value FROM alignment.summary WHERE
+        metric = 'share_multilateral' AND scope = 'strict' AND jurisdiction = 'ALL'""",
+    )[0][0]
+    assert page.get_element_by_id("headline-strict").text_content() == f"{strict:.1%}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "report.png"
+    subprocess.run(
+        [*flags, f"--screenshot={screenshot}", "--window-size=1200,2800", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert screenshot.stat().st_size > 10_000
