@@ -38,8 +38,18 @@ def summary_markdown(con) -> str:
 )
 def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     started = time.perf_counter()
+    annotations_file = sanctions.settings().annotations_path
+    try:
+        annotations = (
+            alignment.read_annotations(annotations_file) if annotations_file.is_file() else []
+        )
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
     with sanctions.connect() as con:
-        counts = alignment.build(con)
+        counts = alignment.build(con, annotations)
+        unattached = con.execute(
+            "SELECT count(*) FROM alignment.annotations WHERE problem IS NOT NULL"
+        ).fetchall()[0][0]
         markdown = summary_markdown(con)
         missing = con.execute(
             """SELECT jurisdiction FROM alignment.summary
@@ -53,6 +63,8 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "dagster/row_count": counts["targets"],
             "seconds": round(time.perf_counter() - started, 2),
             "summary": dg.MetadataValue.md(markdown),
+            "annotations": len(annotations),
+            "annotations_unattached": unattached,
             **{f"rows/{table}": count for table, count in counts.items()},
         }
     )

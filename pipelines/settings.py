@@ -74,6 +74,12 @@ class Settings:
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def annotations_path(self) -> Path:
+        """The analysts' annotations CSV (SANCTIONS_ANNOTATIONS, default <data>/annotations.csv)."""
+        configured = os.environ.get("SANCTIONS_ANNOTATIONS")
+        return Path(configured) if configured else self.data_dir / "annotations.csv"
+
+    @property
     def published_path(self) -> Path:
         """The analysts' read-only copy, replaced atomically after each successful run."""
         return self.data_dir / "published" / "warehouse.duckdb"

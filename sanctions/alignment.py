@@ -8,6 +8,9 @@ records in the target carries a programme of that scope.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 JURISDICTIONS = ("US", "CA", "UK", "EU")
 SCOPES = ("all", "broad", "strict")
 
@@ -205,6 +208,13 @@ per_jurisdiction AS (
     SELECT 'median_lag_days' AS metric, scope, follower, median(days)::DOUBLE,
            count(*), NULL::BIGINT
     FROM alignment.lags GROUP BY ALL
+), annotated AS (
+    SELECT 'share_multilateral_by_annotation' AS metric, g.scope,
+           a.field || ': ' || a.value, avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2),
+           count(*)
+    FROM (SELECT DISTINCT target_id, field, value FROM alignment.annotations
+          WHERE target_id IS NOT NULL) a
+    JOIN grid g USING (target_id) GROUP BY ALL
 ), sources AS (
     SELECT 'source_snapshot' AS metric, 'all' AS scope,
            j.jurisdiction || ': ' || coalesce(
@@ -226,16 +236,56 @@ UNION ALL SELECT * FROM by_country
 UNION ALL SELECT * FROM by_region
 UNION ALL SELECT * FROM allied
 UNION ALL SELECT * FROM lag
+UNION ALL SELECT * FROM annotated
 UNION ALL SELECT * FROM sources
 """
 
 
-def build(con) -> dict[str, int]:
+ANNOTATION_COLUMNS = ("id", "field", "value", "source", "note")
+
+
+def read_annotations(path: Path) -> list[tuple]:
+    """Rows of the analysts' annotations CSV (id, field, value, source, note), validated."""
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ANNOTATION_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"annotations {path}: columns missing: {', '.join(missing)}")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            empty = [c for c in ("id", "field", "value") if not (row[c] or "").strip()]
+            if empty:
+                raise ValueError(f"annotations {path}: line {line}: empty {', '.join(empty)}")
+            rows.append(tuple((row[c] or "").strip() or None for c in ANNOTATION_COLUMNS))
+    return rows
+
+
+def load_annotations(con, rows: list[tuple]) -> None:
+    """Attach annotations to this run's targets through record ids (or target ids)."""
+    con.execute("DELETE FROM alignment.annotations")
+    if not rows:
+        return
+    con.executemany(
+        """INSERT INTO alignment.annotations
+           SELECT ?, coalesce((SELECT target_id FROM matching.clusters WHERE record_id = $1),
+                              (SELECT any_value(target_id) FROM matching.clusters
+                               WHERE target_id = $1)),
+                  ?, ?, ?, ?, NULL""",
+        rows,
+    )
+    con.execute(
+        """UPDATE alignment.annotations SET problem = 'unknown record or target id'
+           WHERE target_id IS NULL"""
+    )
+
+
+def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
     """Rebuild every alignment mart in one transaction; return row counts."""
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in STATEMENTS:
             con.execute(statement)
+        load_annotations(con, annotations or [])
         con.execute(SUMMARY_SQL)
         for table, comment in TABLE_COMMENTS.items():
             escaped = comment.replace("'", "''")

@@ -201,3 +201,42 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
         check=True,
     )
     assert screenshot.stat().st_size > 10_000
+
+
+def test_annotations_attach_through_record_ids_and_break_down_the_summary(real_warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(real_warehouse, copy)
+    ((bastrykin,),) = query(
+        copy,
+        """SELECT record_ids[1] FROM alignment.targets
+                                   WHERE name ILIKE '%BASTRYKIN%'""",
+    )
+    csv_file = tmp_path / "annotations.csv"
+    csv_file.write_text(
+        "id,field,value,source,note\n"
+        f"{bastrykin},victim_group,journalists,report p.12,\n"
+        "US:0000000,victim_group,lawyers,,a record that is not listed\n"
+    )
+    rows = alignment.read_annotations(csv_file)
+    with warehouse.connect(copy) as con:
+        matching.match(con)  # re-clustering: annotations follow the record id
+        clusters.write_clusters(con)
+        alignment.build(con, rows)
+    attached = query(
+        copy,
+        "SELECT subject_id, target_id IS NOT NULL, problem FROM alignment.annotations ORDER BY 1",
+    )
+    assert set(attached) == {
+        ("US:0000000", False, "unknown record or target id"),
+        (bastrykin, True, None),
+    }
+    breakdown = query(
+        copy,
+        """SELECT numerator, denominator FROM alignment.summary
+        WHERE metric = 'share_multilateral_by_annotation' AND scope = 'strict'
+          AND jurisdiction = 'victim_group: journalists'""",
+    )
+    assert breakdown == [(1, 1)]
+    csv_file.write_text("id,field\nUS:1,x\n")
+    with pytest.raises(ValueError, match="columns missing: value, source, note"):
+        alignment.read_annotations(csv_file)
