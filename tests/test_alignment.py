@@ -1,5 +1,6 @@
 """Alignment marts, the published copy and the report, on the real snapshots."""
 
+import re
 import shutil
 import subprocess
 
@@ -240,3 +241,16 @@ def test_annotations_attach_through_record_ids_and_break_down_the_summary(real_w
     csv_file.write_text("id,field\nUS:1,x\n")
     with pytest.raises(ValueError, match="columns missing: value, source, note"):
         alignment.read_annotations(csv_file)
+
+
+def guide_queries() -> list[str]:
+    text = (REPO / "docs" / "analyst-guide.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", text, flags=re.S)
+
+
+def test_every_query_of_the_analyst_guide_runs(real_warehouse):
+    queries = guide_queries()
+    assert len(queries) >= 10
+    for sql in queries:
+        query(real_warehouse, sql)  # raises on any error
+    assert query(real_warehouse, queries[-1])  # the snapshots are listed
