@@ -2,6 +2,7 @@
 
 sanctions run     materialise every asset (fetch, stage, check, publish, match), with progress
 sanctions judge   record an analyst's decision on two records; export / import them as CSV
+sanctions replay  load a folder of dated historical files of one source, in date order
 sanctions report  write the self-contained HTML report from the published copy
 sanctions export  write the alignment marts as CSV or Parquet
 sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME prepared
@@ -104,6 +105,28 @@ def _judge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    """Load a folder of dated historical files of one source into the history."""
+    from sanctions import warehouse
+    from sanctions.archive import Archive
+    from sanctions.replay import replay
+
+    settings = Settings.from_env()
+    with warehouse.connect(settings.warehouse_path) as con:
+        report = replay(
+            con, SOURCES[args.source], Path(args.folder), Archive(settings.archive_root)
+        )
+    for day, events in report.applied:
+        print(f"applied {day}: {events:,} events")
+    for name, reason in report.skipped:
+        print(f"skipped {name}: {reason}")
+    print(
+        f"{len(report.applied)} snapshots applied, {len(report.skipped)} skipped "
+        f"in {report.seconds:.1f} s"
+    )
+    return 0 if not report.skipped else 3
+
+
 def _export(args: argparse.Namespace) -> int:
     """Write the alignment marts of the published copy as CSV or Parquet."""
     from sanctions.publish import export_marts
@@ -163,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         "--import", dest="import_file", metavar="FILE", help="add the judgements of a CSV file"
     )
     judge.set_defaults(func=_judge)
+    replay = commands.add_parser("replay", help="load dated historical files of one source")
+    replay.add_argument("source", choices=sorted(SOURCES))
+    replay.add_argument("folder")
+    replay.set_defaults(func=_replay)
     export = commands.add_parser("export", help="export the alignment marts (CSV or Parquet)")
     export.add_argument("--format", choices=("csv", "parquet"), default="csv")
     export.add_argument("--out", default="exports")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from sanctions import history
 from sanctions.fetch import FetchedFile
 from sanctions.model import TABLE_OF_ROW, Record, Row
 from schemas import SCHEMA_FILES
@@ -291,6 +292,12 @@ def publish(con, source_id: str) -> dict[str, int]:
                SELECT * REPLACE (now() AS loaded_at) FROM staging.snapshots WHERE source_id = ?""",
             [source_id],
         )
+        snapshot_id, as_of = con.execute(
+            """SELECT snapshot_id, coalesce(published_on::TIMESTAMPTZ, fetched_at, parsed_at)
+               FROM staging.snapshots WHERE source_id = ?""",
+            [source_id],
+        ).fetchall()[0]
+        counts["history_events"] = history.apply_snapshot(con, source_id, snapshot_id, as_of)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -1,0 +1,62 @@
+-- The history of every list: one row per version of a record's content, and the events.
+CREATE SCHEMA IF NOT EXISTS history;
+
+CREATE TABLE IF NOT EXISTS history.snapshots (
+    source_id VARCHAR NOT NULL,
+    snapshot_id VARCHAR NOT NULL,
+    as_of TIMESTAMPTZ NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL,
+    records INTEGER NOT NULL,
+    events INTEGER NOT NULL
+);
+COMMENT ON TABLE history.snapshots IS 'Snapshots applied to the history, in date order per source.';
+COMMENT ON COLUMN history.snapshots.source_id IS 'Source id.';
+COMMENT ON COLUMN history.snapshots.snapshot_id IS 'Snapshot identity (raw.manifest.snapshot_id).';
+COMMENT ON COLUMN history.snapshots.as_of IS 'The snapshot''s date: its publication date where the file gives one (or a replayed file''s name does), else its fetch time.';
+COMMENT ON COLUMN history.snapshots.applied_at IS 'When it was applied.';
+COMMENT ON COLUMN history.snapshots.records IS 'Records in the snapshot.';
+COMMENT ON COLUMN history.snapshots.events IS 'Events it produced.';
+
+CREATE TABLE IF NOT EXISTS history.record_versions (
+    source_id VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    valid_from TIMESTAMPTZ NOT NULL,
+    valid_to TIMESTAMPTZ,
+    snapshot_id VARCHAR NOT NULL
+);
+COMMENT ON TABLE history.record_versions IS 'One row per version of a record''s normalised content (SCD2). The list as of time t: valid_from <= t AND (valid_to IS NULL OR valid_to > t).';
+COMMENT ON COLUMN history.record_versions.source_id IS 'Source id.';
+COMMENT ON COLUMN history.record_versions.record_id IS 'The record.';
+COMMENT ON COLUMN history.record_versions.content_hash IS 'Hash of the record''s names, programmes, identifiers, dates, countries, addresses and details.';
+COMMENT ON COLUMN history.record_versions.valid_from IS 'Date of the snapshot that first showed this version.';
+COMMENT ON COLUMN history.record_versions.valid_to IS 'Date of the snapshot that no longer showed it; NULL while current.';
+COMMENT ON COLUMN history.record_versions.snapshot_id IS 'Snapshot that opened the version.';
+
+CREATE TABLE IF NOT EXISTS history.events (
+    source_id VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,
+    event VARCHAR NOT NULL,
+    event_date TIMESTAMPTZ NOT NULL,
+    changed_fields VARCHAR[],
+    programme_keys VARCHAR[],
+    snapshot_id VARCHAR NOT NULL
+);
+COMMENT ON TABLE history.events IS 'What changed between consecutive snapshots of a list: listed, changed (with the fields), delisted, relisted.';
+COMMENT ON COLUMN history.events.source_id IS 'Source id.';
+COMMENT ON COLUMN history.events.record_id IS 'The record.';
+COMMENT ON COLUMN history.events.event IS 'listed, changed, delisted or relisted.';
+COMMENT ON COLUMN history.events.event_date IS 'The as_of date of the snapshot that showed the change.';
+COMMENT ON COLUMN history.events.changed_fields IS 'For changed: details, names, programmes, identifiers, dates, countries, addresses.';
+COMMENT ON COLUMN history.events.programme_keys IS 'The record''s programme keys in the snapshot that showed the event (for delisted: in the last snapshot that listed it).';
+COMMENT ON COLUMN history.events.snapshot_id IS 'Snapshot that showed the change.';
+
+CREATE TABLE IF NOT EXISTS history.part_hashes (
+    source_id VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,
+    parts MAP(VARCHAR, VARCHAR) NOT NULL
+);
+COMMENT ON TABLE history.part_hashes IS 'Internal: the part hashes of each record in the newest snapshot, to say which fields a change touched.';
+COMMENT ON COLUMN history.part_hashes.source_id IS 'Source id.';
+COMMENT ON COLUMN history.part_hashes.record_id IS 'The record.';
+COMMENT ON COLUMN history.part_hashes.parts IS 'Part name -> hash.';
