@@ -21,16 +21,24 @@ STATEMENTS = [
            coalesce(t.category, 'unknown') AS category,
            coalesce(t.magnitsky_strict, false) AS strict,
            coalesce(t.magnitsky_broad, false) AS broad,
-           coalesce(p.listed_on, r.listed_on) AS listed_on,
+           coalesce(p.listed_on, r.listed_on, f.first_seen::DATE) AS listed_on,
            CASE WHEN coalesce(p.listed_on, r.listed_on) IS NOT NULL
-                THEN coalesce(r.listed_on_origin, 'publisher') END AS listed_on_origin
+                THEN coalesce(r.listed_on_origin, 'publisher')
+                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin
     FROM matching.clusters c
     JOIN core.records r USING (record_id)
     JOIN core.programmes p USING (record_id)
+    LEFT JOIN (  -- first seen in the history, for records that appeared after its start
+        SELECT v.record_id, min(v.valid_from) AS first_seen
+        FROM history.record_versions v
+        JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
+          USING (source_id)
+        GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
+    ) f USING (record_id)
     LEFT JOIN ref.programmes t
            ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
     QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
-                               ORDER BY coalesce(p.listed_on, r.listed_on)) = 1""",
+                               ORDER BY coalesce(p.listed_on, r.listed_on, f.first_seen)) = 1""",
     # The (target, jurisdiction, scope) grid.
     """CREATE OR REPLACE TEMP TABLE a_scoped AS
     SELECT target_id, jurisdiction, scope, min(listed_on) AS first_listed,
@@ -143,7 +151,8 @@ TABLE_COMMENTS = {
     "the first only, by the second only.",
     "lags": "For targets listed by several jurisdictions with known dates: days from the first "
     "listing to each follow-on listing, per scope; date_origin says where the date comes from "
-    "(publisher: the list itself).",
+    "(publisher: the list itself; first_seen: the first snapshot in the history that showed "
+    "it, for lists that give no listing date).",
     "summary": "The report's figures as (metric, scope, jurisdiction, value, numerator, "
     "denominator); for shares value = numerator / denominator, so every figure traces back to "
     "alignment.targets.",
