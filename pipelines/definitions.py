@@ -2,21 +2,22 @@
 
 import dagster as dg
 
+from assets.alerts import alert_deliveries, alert_events
 from assets.alignment import marts, published
 from assets.checks import source_checks
 from assets.matching import matched
 from assets.sources import source_assets
-from pipelines.jobs import JOBS_IN_ORDER
+from pipelines.jobs import JOBS
 from pipelines.resources import SanctionsResource
 from pipelines.schedules import daily_refresh
-from pipelines.sensors import match_after_refresh
+from pipelines.sensors import alert_on_run_failure, match_after_refresh, retry_alert_deliveries
 
 defs = dg.Definitions(
-    assets=[*source_assets, matched, marts, published],
+    assets=[*source_assets, matched, marts, published, alert_events, alert_deliveries],
     asset_checks=source_checks,
-    jobs=list(JOBS_IN_ORDER),
+    jobs=list(JOBS),
     schedules=[daily_refresh],
-    sensors=match_after_refresh,
+    sensors=[*match_after_refresh, retry_alert_deliveries, alert_on_run_failure],
     resources={"sanctions": SanctionsResource()},
     executor=dg.in_process_executor,
 )

@@ -15,9 +15,18 @@ refresh_all = dg.define_asset_job(
 
 match_all = dg.define_asset_job(
     "match_all",
-    selection=dg.AssetSelection.groups("matching", "alignment"),
-    description="Match records into targets, build the alignment marts, publish the copy.",
+    selection=dg.AssetSelection.groups("matching", "alignment", "alerts"),
+    description="Match records into targets, build the marts, publish the copy, alert.",
     tags={"warehouse": "duckdb"},
 )
 
 JOBS_IN_ORDER = (refresh_all, match_all)
+
+deliver_alerts = dg.define_asset_job(
+    "deliver_alerts",
+    selection=dg.AssetSelection.assets(dg.AssetKey(["alerts", "deliveries"])),
+    description="Retry alerts that some sink has not received yet.",
+    tags={"warehouse": "duckdb"},
+)
+
+JOBS = (*JOBS_IN_ORDER, deliver_alerts)

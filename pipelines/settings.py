@@ -74,6 +74,26 @@ class Settings:
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def alert_baseline(self) -> bool:
+        """Whether a source's first snapshot sets a baseline instead of alerting on everything."""
+        return os.environ.get("SANCTIONS_ALERT_BASELINE", "true").lower() not in (
+            "0",
+            "false",
+            "no",
+        )
+
+    def alert_sinks(self) -> list:
+        """The JSON-lines file (always) and the webhook (when SANCTIONS_ALERT_WEBHOOK is set)."""
+        from sanctions.alerts import JsonLinesSink, WebhookSink
+
+        jsonl = os.environ.get("SANCTIONS_ALERT_JSONL")
+        sinks: list = [JsonLinesSink(Path(jsonl) if jsonl else self.data_dir / "alerts.jsonl")]
+        if url := os.environ.get("SANCTIONS_ALERT_WEBHOOK"):
+            slack = os.environ.get("SANCTIONS_ALERT_WEBHOOK_FORMAT", "json").lower() == "slack"
+            sinks.append(WebhookSink(url, slack=slack))
+        return sinks
+
+    @property
     def annotations_path(self) -> Path:
         """The analysts' annotations CSV (SANCTIONS_ANNOTATIONS, default <data>/annotations.csv)."""
         configured = os.environ.get("SANCTIONS_ANNOTATIONS")

@@ -98,6 +98,16 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.declared_length:
             self.close_connection = True
 
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        self.served.requests.append((self.path, {**dict(self.headers), "body": body}))
+        queue = self.served.replies.get(self.path)
+        reply = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else Reply(status=404)
+        self.send_response(reply.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, *args):
         pass
 

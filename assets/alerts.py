@@ -1,0 +1,57 @@
+"""Alerts: target events turned into alerts after each matching run, and their delivery."""
+
+import dagster as dg
+
+from assets.alignment import MARTS
+from pipelines.resources import SanctionsResource
+from sanctions import alerts
+
+ALERTS = dg.AssetKey(["alerts", "alerts"])
+DELIVERIES = dg.AssetKey(["alerts", "deliveries"])
+
+
+@dg.asset(
+    key=ALERTS,
+    deps=[MARTS],
+    group_name="alerts",
+    kinds={"duckdb"},
+    description="alerts.alerts: unilateral listings, follow-ons and divergences.",
+)
+def alert_events(sanctions: SanctionsResource):
+    settings = sanctions.settings()
+    with sanctions.connect() as con:
+        new = alerts.build_alerts(con, baseline=settings.alert_baseline)
+        kinds = dict(
+            con.execute(
+                "SELECT kind || '/' || scope, count(*) FROM alerts.alerts GROUP BY 1"
+            ).fetchall()
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "status": f"{new} new",
+            "new_alerts": new,
+            "alerts_by_kind": dg.MetadataValue.json(kinds),
+        }
+    )
+
+
+@dg.asset(
+    key=DELIVERIES,
+    deps=[ALERTS],
+    group_name="alerts",
+    kinds={"python"},
+    description="Sends every undelivered alert to each sink (JSON-lines file, webhook).",
+)
+def alert_deliveries(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+    sinks = sanctions.settings().alert_sinks()
+    with sanctions.connect() as con:
+        outcome = alerts.deliver(con, sinks)
+    if outcome["failed"]:
+        context.log.warning(f"{outcome['failed']} alert deliveries failed; retried next tick")
+    return dg.MaterializeResult(
+        metadata={
+            "status": f"{outcome['delivered']} delivered",
+            "sinks": ", ".join(sink.name for sink in sinks),
+            **outcome,
+        }
+    )

@@ -1,0 +1,136 @@
+"""Target events become alerts once, and every alert reaches every sink once."""
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from assets.alerts import DELIVERIES, alert_deliveries
+from pipelines.definitions import defs
+from pipelines.resources import SanctionsResource
+from pipelines.sensors import retry_alert_deliveries
+from sanctions import alerts, alignment, clusters, matching, warehouse
+from sanctions.archive import Archive
+from sanctions.refresh import refresh_from_mirror
+from sanctions.replay import replay
+from sanctions.sources import SOURCES
+from tests.conftest import FIXTURES, Reply, make_mirror
+
+SDN = (FIXTURES / "us_ofac_csv" / "SDN.CSV").read_bytes()
+LINES = SDN.splitlines(keepends=True)  # 1001 PETROV (GLOMAG), 1002..1005, then 0x1A
+NEW = b'1006,"NEW, Person","individual","GLOMAG"' + b",-0- " * 8 + b"\r\n"
+
+
+def us_file(folder, day, lines):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"SDN_{day}.CSV").write_bytes(b"".join(lines) + b"\x1a")
+
+
+@pytest.fixture
+def db(tmp_path):
+    """UK (ConList fixture: PETROV under GHR and GAC) loaded, then three dated US files."""
+    path = tmp_path / "warehouse.duckdb"
+    mirror = make_mirror(
+        tmp_path / "mirror", {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}, "uk_fcdo"
+    )
+    days = {
+        "2024-01-01": LINES[1:5],  # baseline: no PETROV
+        "2024-02-01": [*LINES[0:5], NEW],  # PETROV follows the UK; NEW is unilateral
+        "2024-03-01": [*LINES[1:5], NEW],  # the US delists PETROV, the UK keeps him
+    }
+    with warehouse.connect(path) as con:
+        refresh_from_mirror(con, ["uk_fcdo"], Archive(tmp_path / "raw"), str(mirror))
+        for day, lines in days.items():
+            us_file(tmp_path / f"us-{day}", day, lines)
+            replay(con, SOURCES["us_ofac"], tmp_path / f"us-{day}", Archive(tmp_path / "raw"))
+            matching.match(con)
+            clusters.write_clusters(con)
+            alignment.build(con)
+            alerts.build_alerts(con, baseline=True)
+    return path
+
+
+def test_alerts_are_exactly_the_target_events(db):
+    with warehouse.connect(db) as con:
+        found = con.execute(
+            """SELECT kind, scope, jurisdiction, record_id, event_date::VARCHAR, lag_days
+               FROM alerts.alerts ORDER BY ALL"""
+        ).fetchall()
+        message = con.execute(
+            "SELECT message FROM alerts.alerts WHERE kind = 'divergence' AND scope = 'strict'"
+        ).fetchall()[0][0]
+        assert alerts.build_alerts(con, baseline=True) == 0  # a re-run creates nothing
+    assert found == [
+        ("divergence", scope, "US", "US:1001", "2024-03-01", None)
+        for scope in ("all", "broad", "strict")
+    ] + [
+        ("follow_on", scope, "US", "US:1001", "2024-02-01", lag)
+        for scope, lag in (("all", 688), ("broad", 688), ("strict", 688))
+    ] + [
+        ("unilateral_listing", scope, "US", "US:1006", "2024-02-01", None)
+        for scope in ("all", "broad", "strict")
+    ]
+    assert "US delisted" in message and "PETROV" in message and "still listed by UK" in message
+
+
+def test_each_alert_reaches_the_webhook_once_and_a_500_is_retried(db, http_server, tmp_path):
+    http_server.route("/hook", Reply(status=500), Reply(status=200))
+    sinks = [
+        alerts.WebhookSink(http_server.base_url + "/hook"),
+        alerts.JsonLinesSink(tmp_path / "alerts.jsonl"),
+    ]
+    with warehouse.connect(db) as con:
+        total = con.execute("SELECT count(*) FROM alerts.alerts").fetchall()[0][0]
+        first = alerts.deliver(con, sinks)
+        second = alerts.deliver(con, sinks)
+        third = alerts.deliver(con, sinks)
+        attempts = con.execute(
+            "SELECT max(attempts) FROM alerts.deliveries WHERE sink = 'webhook'"
+        ).fetchall()[0][0]
+    assert first == {"delivered": 2 * total - 1, "failed": 1, "undelivered": 1}
+    assert second == {"delivered": 1, "failed": 0, "undelivered": 0}
+    assert third == {"delivered": 0, "failed": 0, "undelivered": 0}
+    bodies = [json.loads(h["body"]) for h in http_server.hits("/hook")]
+    assert len(bodies) == total + 1  # one retry, nothing sent twice once delivered
+    assert len({b["alert_id"] for b in bodies}) == total
+    lines = (tmp_path / "alerts.jsonl").read_text().splitlines()
+    assert len(lines) == total and attempts == 2
+    assert "/hook" not in json.dumps(bodies)  # no secret in the payload
+
+
+def test_the_retry_sensor_asks_for_a_run_only_while_alerts_are_undelivered(
+    db, http_server, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SANCTIONS_ALERT_WEBHOOK", http_server.base_url + "/hook")
+    monkeypatch.setenv("SANCTIONS_ALERT_JSONL", str(tmp_path / "alerts.jsonl"))
+    resource = SanctionsResource(data_dir=str(db.parent))
+    with dg.instance_for_test() as instance:
+        http_server.route("/hook", Reply(status=500))
+        dg.materialize(
+            [alert_deliveries],
+            resources={"sanctions": resource},
+            instance=instance,
+            selection=[DELIVERIES],
+        )
+        request = retry_alert_deliveries(dg.build_sensor_context(instance=instance))
+        assert isinstance(request, dg.RunRequest)
+        http_server.route("/hook", Reply(status=200))
+        dg.materialize(
+            [alert_deliveries],
+            resources={"sanctions": resource},
+            instance=instance,
+            selection=[DELIVERIES],
+        )
+        skipped = retry_alert_deliveries(dg.build_sensor_context(instance=instance))
+        assert isinstance(skipped, dg.SkipReason)
+
+
+def test_the_daily_schedule_requests_a_refresh():
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 27, 6, tzinfo=UTC)
+    )
+    result = schedule.evaluate_tick(context)
+    assert len(result.run_requests) == 1
+    assert schedule.job_name == "refresh_all"
