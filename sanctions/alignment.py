@@ -139,6 +139,51 @@ STATEMENTS = [
     WHERE d.jurisdiction <> l.leader""",
 ]
 
+OVER_TIME_SQL = """
+CREATE OR REPLACE TABLE alignment.over_time AS
+WITH scopes AS (SELECT unnest(['all', 'broad', 'strict']) AS scope),
+dates AS (SELECT DISTINCT as_of::DATE AS as_of FROM history.snapshots),
+covered AS (  -- jurisdictions whose history had started by each date
+    SELECT d.as_of, list_sort(list(DISTINCT upper(split_part(s.source_id, '_', 1)))) AS sources
+    FROM dates d JOIN history.snapshots s ON s.as_of::DATE <= d.as_of GROUP BY d.as_of
+), listed AS (
+    SELECT d.as_of, v.record_id, split_part(v.record_id, ':', 1) AS jurisdiction
+    FROM dates d JOIN history.record_versions v
+      ON v.valid_from::DATE <= d.as_of AND (v.valid_to IS NULL OR v.valid_to::DATE > d.as_of)
+), keyed AS (
+    SELECT l.*, (SELECT arg_max(e.programme_keys, e.event_date) FROM history.events e
+                 WHERE e.record_id = l.record_id AND e.event_date::DATE <= l.as_of) AS keys
+    FROM listed l
+), scoped AS (
+    SELECT DISTINCT k.as_of, t.target_id, k.jurisdiction, s.scope
+    FROM keyed k JOIN alerts.record_targets t USING (record_id), scopes s
+    WHERE s.scope = 'all' OR EXISTS (
+        SELECT 1 FROM ref.programmes p WHERE p.jurisdiction = k.jurisdiction
+          AND list_contains(k.keys, p.programme_key)
+          AND ((s.scope = 'broad' AND p.magnitsky_broad)
+               OR (s.scope = 'strict' AND p.magnitsky_strict)))
+), per_target AS (
+    SELECT as_of, scope, target_id, count(DISTINCT jurisdiction) AS n FROM scoped GROUP BY ALL
+), from_listing_dates AS (  -- before the history: the listing dates the publishers give
+    SELECT make_date(y, 12, 31) AS as_of, l.scope, l.target_id,
+           count(DISTINCT l.jurisdiction) AS n
+    FROM (SELECT DISTINCT target_id, jurisdiction, scope, first_listed
+          FROM a_scoped WHERE listed_on_origin = 'publisher') l,
+         (SELECT unnest(range(2012, year(current_date))) AS y) years
+    WHERE l.first_listed <= make_date(y, 12, 31)
+    GROUP BY ALL
+)
+SELECT p.as_of, 'snapshots' AS basis, p.scope, avg((n >= 2)::INTEGER) AS value,
+       count(*) FILTER (WHERE n >= 2) AS numerator, count(*) AS denominator,
+       any_value(c.sources) AS sources
+FROM per_target p JOIN covered c USING (as_of) GROUP BY p.as_of, p.scope
+UNION ALL
+SELECT as_of, 'publisher_listing_dates', scope, avg((n >= 2)::INTEGER),
+       count(*) FILTER (WHERE n >= 2), count(*), NULL
+FROM from_listing_dates GROUP BY ALL
+ORDER BY 1, 2, 3
+"""
+
 TABLE_COMMENTS = {
     "listings": "One row per target, jurisdiction and programme it is listed under, with "
     "Magnitsky-style flags and listing date: the base of every other mart.",
@@ -153,6 +198,10 @@ TABLE_COMMENTS = {
     "listing to each follow-on listing, per scope; date_origin says where the date comes from "
     "(publisher: the list itself; first_seen: the first snapshot in the history that showed "
     "it, for lists that give no listing date).",
+    "over_time": "Share of targets listed by two or more jurisdictions as of each snapshot date "
+    "in the history (basis snapshots; sources says which lists had a history by then), and, "
+    "for earlier years, an estimate from the listing dates the publishers give (basis "
+    "publisher_listing_dates: only jurisdictions that publish listing dates count).",
     "summary": "The report's figures as (metric, scope, jurisdiction, value, numerator, "
     "denominator); for shares value = numerator / denominator, so every figure traces back to "
     "alignment.targets.",
@@ -296,6 +345,7 @@ def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
             con.execute(statement)
         load_annotations(con, annotations or [])
         con.execute(SUMMARY_SQL)
+        con.execute(OVER_TIME_SQL)
         for table, comment in TABLE_COMMENTS.items():
             escaped = comment.replace("'", "''")
             con.execute(f"COMMENT ON TABLE alignment.{table} IS '{escaped}'")
@@ -305,5 +355,5 @@ def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
         raise
     return {
         table: con.execute(f"SELECT count(*) FROM alignment.{table}").fetchall()[0][0]
-        for table in ("targets", "gaps", "pairwise", "lags", "summary")
+        for table in ("targets", "gaps", "pairwise", "lags", "summary", "over_time")
     }

@@ -157,6 +157,26 @@ def _render(con) -> str:
         )
     )
 
+    over_time = _rows(
+        con,
+        """SELECT basis, as_of, value, denominator FROM alignment.over_time
+           WHERE scope = 'strict' ORDER BY basis DESC, as_of""",
+    )
+    charts.append(
+        bar_chart(
+            "Share of Magnitsky-style (strict) targets listed by two or more jurisdictions "
+            "over time",
+            [
+                (
+                    f"{as_of} ({'history' if basis == 'snapshots' else 'listing dates'}, {d:,})",
+                    value,
+                    COLOURS["ALL"],
+                )
+                for basis, as_of, value, d in over_time
+            ],
+            percent=True,
+        )
+    )
     newest = _rows(
         con,
         """

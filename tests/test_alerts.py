@@ -134,3 +134,18 @@ def test_the_daily_schedule_requests_a_refresh():
     result = schedule.evaluate_tick(context)
     assert len(result.run_requests) == 1
     assert schedule.job_name == "refresh_all"
+
+
+def test_alignment_over_time_follows_the_history(db):
+    with warehouse.connect(db) as con:
+        rows = con.execute(
+            """SELECT as_of::VARCHAR, numerator, denominator, sources FROM alignment.over_time
+               WHERE basis = 'snapshots' AND scope = 'strict' ORDER BY as_of"""
+        ).fetchall()
+    # the US adds PETROV and NEW (GLOMAG) on 2024-02-01 and drops PETROV on 2024-03-01; the UK
+    # history starts with its ConList of 2025-11-20, after these dates
+    assert rows == [
+        ("2024-02-01", 0, 2, ["US"]),
+        ("2024-03-01", 0, 1, ["US"]),
+        ("2025-11-20", 0, 2, ["UK", "US"]),
+    ]

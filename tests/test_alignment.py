@@ -184,7 +184,7 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
     ).stdout
     page = html.fromstring(dom)
     charts = page.xpath("//svg[@class='chart']")
-    assert len(charts) == 6
+    assert len(charts) == 7
     for chart in charts:
         assert chart.xpath(".//*[local-name()='text' and @class='title']"), "chart without title"
     strict = query(
