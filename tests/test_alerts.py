@@ -149,3 +149,43 @@ def test_alignment_over_time_follows_the_history(db):
         ("2024-03-01", 0, 1, ["US"]),
         ("2025-11-20", 0, 2, ["UK", "US"]),
     ]
+
+
+@pytest.mark.integration
+def test_real_replay_alerts_once_and_only_on_rule_events(real_data, tmp_path, http_server):
+    """UK and Canada loaded, then the US list of 2024-05-02 (its baseline) and 2024-05-03."""
+    mirror = make_mirror(
+        tmp_path / "mirror", {"ConList.csv": real_data / "uk/ConList_2025-04-10.csv"}, "uk_fcdo"
+    )
+    make_mirror(mirror, {"sema-lmes.xml": real_data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
+    http_server.route("/hook", Reply(status=200))
+    sink = alerts.WebhookSink(http_server.base_url + "/hook")
+    path = tmp_path / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        refresh_from_mirror(con, ["uk_fcdo", "ca_sema"], Archive(tmp_path / "raw"), str(mirror))
+        for day in ("2024-05-02", "2024-05-03"):
+            folder = tmp_path / day
+            folder.mkdir()
+            (folder / f"SDN_{day}.CSV").symlink_to(real_data / f"us_ofac/sdn_history/SDN_{day}.CSV")
+            replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+            matching.match(con)
+            clusters.write_clusters(con)
+            alignment.build(con)
+            alerts.build_alerts(con, baseline=True)
+            alerts.deliver(con, [sink])
+        # what the rules call for: each 2024-05-03 delisting of a target another list keeps
+        expected = con.execute(
+            """SELECT count(*) FROM history.events e JOIN alerts.record_targets t USING (record_id)
+               WHERE e.event_date::DATE = DATE '2024-05-03' AND e.event = 'delisted'
+                 AND EXISTS (SELECT 1 FROM alignment.listings l WHERE l.target_id = t.target_id
+                             AND l.jurisdiction <> 'US')"""
+        ).fetchall()[0][0]
+        created = con.execute("SELECT kind, count(*) FROM alerts.alerts GROUP BY 1").fetchall()
+        delisted = con.execute(
+            "SELECT count(*) FROM history.events WHERE event_date::DATE = DATE '2024-05-03'"
+        ).fetchall()[0][0]
+        again = alerts.build_alerts(con, baseline=True), alerts.deliver(con, [sink])
+    assert delisted == 8
+    assert sum(count for _, count in created) == expected  # no alert for the US baseline
+    assert len(http_server.hits("/hook")) == expected
+    assert again == (0, {"delivered": 0, "failed": 0, "undelivered": 0})
