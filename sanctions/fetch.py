@@ -192,8 +192,12 @@ def _attempt(
             stream=True,
             timeout=(options.connect_timeout, options.read_timeout),
         )
+    except requests.TooManyRedirects as exc:
+        raise FetchError(source_id, file_name, f"redirect loop at {url}") from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise _Retryable(f"connection failed: {exc.__class__.__name__}: {exc}") from exc
+    except requests.RequestException as exc:
+        raise FetchError(source_id, file_name, f"request failed: {type(exc).__name__}") from exc
     with response:
         status = response.status_code
         if status == 304 and previous is not None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -58,6 +61,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     declared_length: int | None = None  # send this Content-Length (larger = truncated body)
+    mode: str = "normal"  # "drip": one byte a second; "reset": half the body, then a TCP RST
 
 
 @dataclass
@@ -94,6 +98,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(reply.declared_length or len(reply.body)))
         self.end_headers()
+        if reply.mode == "drip":
+            for byte in reply.body[:5]:
+                time.sleep(1.0)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            self.close_connection = True
+            return
+        if reply.mode == "reset":
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         self.wfile.write(reply.body)
         if reply.declared_length:
             self.close_connection = True

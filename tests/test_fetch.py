@@ -1,5 +1,6 @@
 """The fetch layer against a real HTTP server on 127.0.0.1: retries, conditional GET, refusals."""
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,32 @@ def test_paths_and_file_urls_go_through_the_same_checks(tmp_path):
         )
         is None
     )
+
+
+def test_gzip_content_encoding_is_decoded(http_server, tmp_path):
+    http_server.route(
+        "/SDN.CSV", Reply(body=gzip.compress(BODY), headers={"Content-Encoding": "gzip"})
+    )
+    fetched = fetch(http_server, "/SDN.CSV", Archive(tmp_path))
+    assert fetched.archive_path.read_bytes() == BODY
+
+
+def test_a_connection_reset_mid_body_is_retried_then_reported(http_server, tmp_path):
+    http_server.route("/SDN.CSV", Reply(body=BODY * 50, mode="reset"))
+    with pytest.raises(FetchError, match=r"us_ofac: SDN.CSV: gave up .* 4 attempts"):
+        fetch(http_server, "/SDN.CSV", Archive(tmp_path), sleep=lambda _: None)
+    assert archived_files(tmp_path) == []
+
+
+def test_a_server_that_drips_bytes_hits_the_read_timeout(http_server, tmp_path):
+    http_server.route("/SDN.CSV", Reply(body=BODY, mode="drip"))
+    options = HttpOptions(retries=0, read_timeout=0.3)
+    with pytest.raises(FetchError, match=r"(timed out|interrupted)"):
+        fetch(http_server, "/SDN.CSV", Archive(tmp_path), options=options)
+    assert archived_files(tmp_path) == []
+
+
+def test_a_redirect_loop_fails_clearly(http_server, tmp_path):
+    http_server.route("/SDN.CSV", Reply(status=302, headers={"Location": "/SDN.CSV"}))
+    with pytest.raises(FetchError, match="redirect loop"):
+        fetch(http_server, "/SDN.CSV", Archive(tmp_path))
