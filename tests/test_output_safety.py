@@ -1,0 +1,57 @@
+"""Names come from the lists and are untrusted: exports neutralise spreadsheet formulas, the
+report escapes markup, and secrets stay out of what the pipeline writes."""
+
+import csv
+
+import duckdb
+
+from sanctions import alerts
+from sanctions.publish import export_marts
+from sanctions.report import bar_chart
+
+
+def tiny_published(path):
+    """A published copy with one hostile target name and the summary rows the report reads."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA alignment")
+        con.execute("""CREATE TABLE alignment.targets AS SELECT 'T-1' AS target_id,
+                       '=HYPERLINK(\"http://evil\")' AS name, ['US'] AS countries,
+                       true AS listed_us, false AS listed_ca, false AS listed_uk,
+                       false AS listed_eu, 1 AS jurisdictions""")
+        con.execute("""CREATE TABLE alignment.summary AS SELECT * FROM (VALUES
+            ('source_snapshot', 'all', 'US: last good snapshot 2024-05-03', 1.0, 1, NULL),
+            ('share_multilateral', 'strict', 'ALL', 0.0, 0, 1)) t(metric, scope, jurisdiction,
+            value, numerator, denominator)""")
+        for table in ("gaps", "listings", "lags", "over_time"):
+            con.execute(
+                f"CREATE TABLE alignment.{table} (target_id VARCHAR, listed_by VARCHAR, "
+                "jurisdiction VARCHAR, scope VARCHAR, since DATE, days INTEGER, "
+                "programme_key VARCHAR, basis VARCHAR, as_of DATE, value DOUBLE, "
+                "denominator INTEGER)"
+            )
+
+
+def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
+    published = tmp_path / "published.duckdb"
+    tiny_published(published)
+    export_marts(published, tmp_path / "out", "csv")
+    with (tmp_path / "out" / "alignment.targets.csv").open() as handle:
+        row = next(csv.DictReader(handle))
+    assert row["name"] == '\'=HYPERLINK("http://evil")'
+
+
+def test_the_report_escapes_names():
+    chart = bar_chart("<script>alert(1)</script>", [("<img src=x onerror=alert(1)>", 1, "#000")])
+    assert "<script>" not in chart and "<img" not in chart
+    assert "&lt;script&gt;" in chart
+
+
+def test_webhook_address_never_appears_in_delivery_errors():
+    secret = "http://127.0.0.1:9/hooks/T000/B000/SECRET-TOKEN"
+    sink = alerts.WebhookSink(secret, timeout=0.5)
+    try:
+        sink.send({"message": "x"})
+    except alerts.DeliveryError as exc:
+        assert "SECRET-TOKEN" not in str(exc) and "127.0.0.1" not in str(exc)
+    else:
+        raise AssertionError("nothing listens on port 9: the delivery should fail")
