@@ -30,9 +30,10 @@ class Archive:
         """Write `chunks` to the archive; nothing is left behind if the iterator raises."""
         folder = self.root / source_id
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(folder)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".incoming-{os.getpid()}-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
@@ -47,3 +48,22 @@ class Archive:
             Path(tmp_name).unlink(missing_ok=True)
             raise
         return ArchivedFile(digest.hexdigest(), final, size)
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Delete temp files of processes that died mid-download (killed, not failed: a failure
+    cleans up after itself)."""
+    for leftover in folder.glob(".incoming-*"):
+        pid = leftover.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -6,6 +6,7 @@ leaves the previously published rows exactly as they were.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,6 @@ from schemas import SCHEMA_FILES
 
 RECORD_TABLES = tuple(TABLE_OF_ROW.values())  # per-record tables, staged and published together
 BATCH_ROWS = 50_000
-LOCK_WAIT_SECONDS = 60.0
 
 
 class WarehouseLocked(RuntimeError):
@@ -34,7 +34,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     """Open the warehouse, waiting a while if another process holds it; always close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    deadline = time.monotonic() + float(os.environ.get("SANCTIONS_LOCK_WAIT") or 60)
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
