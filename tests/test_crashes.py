@@ -13,6 +13,7 @@ import pytest
 from sanctions import warehouse
 from sanctions.archive import Archive
 from sanctions.fetch import HttpOptions, fetch_to_archive
+from sanctions.refresh import refresh_from_mirror
 from tests.conftest import REPO, Reply
 
 BODY = b'36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n\x1a'
@@ -76,3 +77,32 @@ def test_a_second_writer_waits_then_refuses_clearly(tmp_path, monkeypatch):
         holder.wait()
     with duckdb.connect(str(path), read_only=True) as con:  # nothing was corrupted
         assert con.execute("SELECT count(*) FROM core.records").fetchall() == [(0,)]
+
+
+@pytest.mark.integration
+def test_sigkill_during_a_load_leaves_the_warehouse_consistent(real_data, tmp_path):
+    mirror = tmp_path / "mirror" / "us_ofac"
+    mirror.mkdir(parents=True)
+    (mirror / "SDN.CSV").symlink_to(real_data / "us_ofac/sdn_history/SDN_2024-05-03.CSV")
+    path = tmp_path / "warehouse.duckdb"
+    code = (
+        "from sanctions import warehouse; from sanctions.archive import Archive; "
+        "from sanctions.refresh import refresh_from_mirror; "
+        f"con = warehouse.connect(r'{path}').__enter__(); "
+        f"refresh_from_mirror(con, ['us_ofac'], Archive(r'{tmp_path / 'raw'}'), "
+        f"r'{mirror.parent}')"
+    )
+    for delay in (0.8, 1.6, 2.4):  # during fetch / parse / publish, roughly
+        child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        with warehouse.connect(path) as con:
+            loaded = con.execute(
+                """SELECT (SELECT count(*) FROM core.records),
+                          coalesce((SELECT max(record_count) FROM core.snapshots), 0)"""
+            ).fetchall()[0]
+        assert loaded[0] == loaded[1]  # core holds a whole snapshot or nothing
+    with warehouse.connect(path) as con:  # the next run completes
+        refresh_from_mirror(con, ["us_ofac"], Archive(tmp_path / "raw"), str(mirror.parent))
+        assert con.execute("SELECT count(*) FROM core.records").fetchall() == [(14_965,)]
