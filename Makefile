@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test dev lint bench bench-match clean
+.PHONY: install run test dev lint bench bench-match soak clean
 
 $(BIN)/sanctions: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: install
 bench-match: install
 	$(BIN)/python benchmarks/match_quality.py
 	$(BIN)/python benchmarks/match_speed.py
+
+soak: install
+	$(BIN)/pytest -m slow tests/test_soak.py -q -s
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
