@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.jobs import JOBS_IN_ORDER
+    from pipelines.jobs import JOBS_IN_ORDER, refresh_all
 
     settings = Settings.from_env()
     home = prepare_dagster_home(settings)
@@ -39,13 +39,12 @@ def _run(args: argparse.Namespace) -> int:
         ]
     succeeded = True
     with dg.DagsterInstance.get() as instance:
-        for job in JOBS_IN_ORDER:  # matching runs even when a source failed
-            if selection and job is not JOBS_IN_ORDER[0]:
-                break
+        # matching runs even when a source failed; --source refreshes the sources only
+        for job in JOBS_IN_ORDER[:1] if selection else JOBS_IN_ORDER:
             result = defs.resolve_job_def(job.name).execute_in_process(
                 instance=instance,
                 raise_on_error=False,
-                asset_selection=selection if job is JOBS_IN_ORDER[0] else None,
+                asset_selection=selection if job is refresh_all else None,
             )
             _print_summary(result)
             succeeded = succeeded and result.success

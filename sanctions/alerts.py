@@ -192,16 +192,11 @@ def deliver(con, sinks, now: datetime | None = None) -> dict[str, int]:
                 status, error = "failed", str(exc)
             outcome[status] += 1
             con.execute(
-                """INSERT INTO alerts.deliveries
-                   SELECT ?, ?, ?, coalesce((SELECT max(attempts) FROM alerts.deliveries
-                                             WHERE alert_id = ? AND sink = ?), 0) + 1, ?, ?""",
-                [alert["alert_id"], sink.name, status, alert["alert_id"], sink.name, now, error],
-            )
-            con.execute(
-                """DELETE FROM alerts.deliveries WHERE alert_id = ? AND sink = ?
-                   AND attempts < (SELECT max(attempts) FROM alerts.deliveries
-                                   WHERE alert_id = ? AND sink = ?)""",
-                [alert["alert_id"], sink.name, alert["alert_id"], sink.name],
+                """INSERT INTO alerts.deliveries VALUES (?, ?, ?, 1, ?, ?)
+                   ON CONFLICT (alert_id, sink) DO UPDATE SET status = excluded.status,
+                       attempts = attempts + 1, last_attempt_at = excluded.last_attempt_at,
+                       last_error = excluded.last_error""",
+                [alert["alert_id"], sink.name, status, now, error],
             )
     outcome["undelivered"] = undelivered(con, [sink.name for sink in sinks])
     return outcome

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS alerts.deliveries (
     status VARCHAR NOT NULL,
     attempts INTEGER NOT NULL,
     last_attempt_at TIMESTAMPTZ NOT NULL,
-    last_error VARCHAR
+    last_error VARCHAR,
+    PRIMARY KEY (alert_id, sink)
 );
 COMMENT ON TABLE alerts.deliveries IS 'Delivery state per alert and sink; failed ones are retried on the next tick until delivered.';
 COMMENT ON COLUMN alerts.deliveries.alert_id IS 'The alert.';
