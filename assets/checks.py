@@ -1,77 +1,55 @@
-"""Blocking checks on each source's staged snapshot (OpenSanctions-style per-source assertions).
+"""Checks on each source's staged snapshot (OpenSanctions-style per-source assertions), one
+multi-asset check per source that opens the warehouse once.
 
-They run after `staging/<source>` and before `core/<source>`: one failing stops the publish
-step, so core keeps the previously published snapshot.
+They show in the UI what the publish gate decides: `core/<source>` re-evaluates the same checks
+on the same snapshot and refuses it when a blocking one fails, so a single core asset launched
+alone can never publish an unchecked snapshot. A failing blocking check here also stops the
+core step of the run early.
 """
-
-from collections.abc import Callable
 
 import dagster as dg
 
 from pipelines.resources import SanctionsResource
 from sanctions import quality
 from sanctions.sources import SOURCES, Source
+from sanctions.warehouse import staged_snapshot_id
 
 
-def _check(source: Source, name: str, description: str, assertion: Callable):
-    @dg.asset_check(
-        asset=dg.AssetKey(["staging", source.id]),
-        name=name,
-        blocking=True,
-        description=description,
+def build_source_checks(source: Source) -> dg.AssetChecksDefinition:
+    staging_key = dg.AssetKey(["staging", source.id])
+
+    @dg.multi_asset_check(
+        name=f"{source.id}_staged_snapshot_checks",
+        specs=[
+            dg.AssetCheckSpec(
+                check.name,
+                asset=staging_key,
+                blocking=check.blocking,
+                description=check.description,
+            )
+            for check in quality.CHECKS
+        ],
     )
-    def check(sanctions: SanctionsResource) -> dg.AssetCheckResult:
-        settings = sanctions.settings()
+    def checks(sanctions: SanctionsResource):
+        bounds = sanctions.settings().bounds_for(source)
         with sanctions.connect() as con:
-            outcome = assertion(con, source, settings)
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=outcome.summary,
-            metadata=outcome.metadata,
-        )
+            results = quality.evaluate(con, quality.Context(source.id, bounds))
+            staged = staged_snapshot_id(con, source.id)
+            if staged is not None:
+                quality.record_results(con, source.id, staged, results)
+        for result in results:
+            yield dg.AssetCheckResult(
+                asset_key=staging_key,
+                check_name=result.check.name,
+                passed=result.outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR
+                if result.check.blocking
+                else dg.AssetCheckSeverity.WARN,
+                description=result.outcome.summary,
+                metadata={"snapshot_id": staged or "", **result.outcome.metadata},
+            )
 
-    return check
-
-
-SOURCE_CHECKS = (
-    (
-        "snapshot_parsed",
-        "The fetched snapshot parsed and yielded records.",
-        lambda con, source, settings: quality.snapshot_parsed(con, source.id),
-    ),
-    (
-        "record_count_in_bounds",
-        "The record count is within the configured bounds.",
-        lambda con, source, settings: quality.count_in_bounds(
-            con, source.id, *settings.bounds_for(source)
-        ),
-    ),
-    (
-        "record_count_not_dropped",
-        "At least 80% as many records as the published snapshot.",
-        lambda con, source, settings: quality.count_not_dropped(con, source.id),
-    ),
-    (
-        "names_and_programmes_filled",
-        "At least 99% of records have a name and a programme.",
-        lambda con, source, settings: quality.names_and_programmes_filled(con, source.id),
-    ),
-    (
-        "record_ids_unique",
-        "No record id appears twice.",
-        lambda con, source, settings: quality.record_ids_unique(con, source.id),
-    ),
-    (
-        "programmes_known",
-        "Every programme tag is in the taxonomy (schemas/programmes.csv).",
-        lambda con, source, settings: quality.programmes_known(con, source.id),
-    ),
-)
+    return checks
 
 
-def build_source_checks(source: Source) -> list[dg.AssetChecksDefinition]:
-    return [_check(source, name, text, assertion) for name, text, assertion in SOURCE_CHECKS]
-
-
-source_checks = [check for source in SOURCES.values() for check in build_source_checks(source)]
+source_checks = [build_source_checks(source) for source in SOURCES.values()]

@@ -44,8 +44,8 @@ LINK_COUNT_RATIO = (0.5, 2.0)  # accepted links against the previous run
     ],
 )
 def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
-    """Block, score and decide, then cluster; in one transaction so analysts never see a
-    half-written result."""
+    """Block, score and decide, then cluster, and check the result before committing it: one
+    transaction, so analysts never see a half-written or failing result."""
     with sanctions.connect() as con:
         previous_accepted = con.execute(
             "SELECT count(*) FROM matching.links WHERE decision = 'accept'"
@@ -55,14 +55,22 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             stats = matching.match(con)
             cluster_stats = clusters.write_clusters(con)
             quality = _label_quality(con)
+            accepted = con.execute(
+                "SELECT count(*) FROM matching.links WHERE decision = 'accept'"
+            ).fetchall()[0][0]
+            results = list(_checks(con, accepted, previous_accepted))
+            failed = [r.check_name for r in results if not r.passed and _blocking(r)]
+            if failed:
+                raise dg.Failure(
+                    description=f"matching result refused, the previous one is kept: "
+                    f"{', '.join(failed)} failed",
+                    allow_retries=False,
+                )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        accepted = con.execute(
-            "SELECT count(*) FROM matching.links WHERE decision = 'accept'"
-        ).fetchall()[0][0]
-        yield from _checks(con, accepted, previous_accepted)
+    yield from results
     if cluster_stats.judgements_missing_records:
         context.log.warning(
             f"{len(cluster_stats.judgements_missing_records)} judgements name records that are "
@@ -97,6 +105,10 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "judgements_naming_missing_records": len(cluster_stats.judgements_missing_records),
         },
     )
+
+
+def _blocking(result: dg.AssetCheckResult) -> bool:
+    return result.severity == dg.AssetCheckSeverity.ERROR
 
 
 def _label_quality(con) -> dict:

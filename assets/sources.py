@@ -83,15 +83,14 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
     def fetched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
         settings = sanctions.settings()
         try:
-            with sanctions.connect() as con:
-                outcome = fetch_source(
-                    con,
-                    source,
-                    sanctions.archive(),
-                    settings.http,
-                    settings.mirror,
-                    settings.url_overrides.get(source.id),
-                )
+            outcome = fetch_source(
+                sanctions.opener(),
+                source,
+                sanctions.archive(),
+                settings.http,
+                settings.mirror,
+                settings.url_overrides.get(source.id),
+            )
         except SourceError as exc:
             raise _fail(exc) from exc
         snapshot = outcome.snapshot
@@ -145,10 +144,19 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
         kinds={"duckdb"},
         tags=tags,
         description=f"{source.title}: the published records in core.* (replaced as one "
-        "transaction when a new snapshot passes its checks).",
+        "transaction, through the publish gate, when a new snapshot passes every blocking "
+        "check).",
     )
     def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
-        metadata = _run_step(context, sanctions, source, publish_source, "core", "published")
+        bounds = sanctions.settings().bounds_for(source)
+        metadata = _run_step(
+            context,
+            sanctions,
+            source,
+            lambda con, source: publish_source(con, source, bounds),
+            "core",
+            "published",
+        )
         return dg.MaterializeResult(metadata=metadata)
 
     return [fetched, staged, published]

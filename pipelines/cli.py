@@ -16,6 +16,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from pipelines.settings import Settings, prepare_dagster_home
+from sanctions.runlock import run_lock
 from sanctions.sources import SOURCES
 
 
@@ -38,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
             for layer in ("raw", "staging", "core")
         ]
     succeeded = True
-    with dg.DagsterInstance.get() as instance:
+    with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
         # matching runs even when a source failed; --source refreshes the sources only
         for job in JOBS_IN_ORDER[:1] if selection else JOBS_IN_ORDER:
             result = defs.resolve_job_def(job.name).execute_in_process(
@@ -111,17 +112,22 @@ def _replay(args: argparse.Namespace) -> int:
     from sanctions.replay import replay
 
     settings = Settings.from_env()
-    with warehouse.connect(settings.warehouse_path) as con:
+    with run_lock(settings.data_dir), warehouse.connect(settings.warehouse_path) as con:
         report = replay(
-            con, SOURCES[args.source], Path(args.folder), Archive(settings.archive_root)
+            con,
+            SOURCES[args.source],
+            [Path(folder) for folder in args.folders],
+            Archive(settings.archive_root),
         )
+    for day, events in report.backfilled:
+        print(f"backfilled {day}: {events:,} events (before the history; core untouched)")
     for day, events in report.applied:
         print(f"applied {day}: {events:,} events")
     for name, reason in report.skipped:
         print(f"skipped {name}: {reason}")
     print(
-        f"{len(report.applied)} snapshots applied, {len(report.skipped)} skipped "
-        f"in {report.seconds:.1f} s"
+        f"{len(report.applied)} snapshots applied, {len(report.backfilled)} backfilled, "
+        f"{len(report.skipped)} skipped in {report.seconds:.1f} s"
     )
     return 0 if not report.skipped else 3
 
@@ -187,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     judge.set_defaults(func=_judge)
     replay = commands.add_parser("replay", help="load dated historical files of one source")
     replay.add_argument("source", choices=sorted(SOURCES))
-    replay.add_argument("folder")
+    replay.add_argument("folders", nargs="+", metavar="FOLDER")
     replay.set_defaults(func=_replay)
     export = commands.add_parser("export", help="export the alignment marts (CSV or Parquet)")
     export.add_argument("--format", choices=("csv", "parquet"), default="csv")

@@ -1,13 +1,16 @@
-"""The one resource assets and checks share: settings, the archive and the warehouse."""
+"""The one resource assets and checks share: settings, the archive, the warehouse and the
+run lock."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from pipelines.settings import Settings
 from sanctions import warehouse
 from sanctions.archive import Archive
+from sanctions.runlock import RunLocked, run_lock
 
 
 class SanctionsResource(dg.ConfigurableResource):
@@ -15,6 +18,18 @@ class SanctionsResource(dg.ConfigurableResource):
 
     data_dir: str | None = None
     mirror: str | None = None
+    _held: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Hold the run lock for the whole run, launched from the UI, the daemon or the CLI:
+        two runs never interleave their steps on one data directory."""
+        try:
+            self._held.enter_context(run_lock(self.settings().data_dir))
+        except RunLocked as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._held.close()
 
     def settings(self) -> Settings:
         return Settings.from_env(data_dir=self.data_dir, mirror=self.mirror)
@@ -24,5 +39,9 @@ class SanctionsResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self) -> Iterator:
+        """The warehouse for one short write; never held across downloads."""
         with warehouse.connect(self.settings().warehouse_path) as con:
             yield con
+
+    def opener(self) -> warehouse.Opener:
+        return warehouse.opener(self.settings().warehouse_path)

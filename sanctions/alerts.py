@@ -1,75 +1,169 @@
 """Target events and alerts: a jurisdiction lists a target nobody else lists (unilateral
-listing), lists one another already lists (follow-on, with the lag), or delists one the
-others keep (divergence); in each scope (all, broad, strict).
+listing), lists one another already lists (follow-on, with the lag), lists it the same day as
+another (coordinated listing), or delists one the others keep (divergence); in each scope
+(all, broad, strict).
 
-History events are per record; here they are lifted to targets through the clusters. The
-alert id hashes the event, so re-running or replaying a snapshot never creates a second alert.
+Alerts come from new history events only, each classified once (alerts.event_log): against
+the other jurisdictions' state on the event's own date, taken from their history (or, for a
+list whose history starts later, from the listing dates its publisher gives). So no lag is
+negative and no alert is derived again later, whatever happened since. An event waits until
+every other loaded list has been seen up to its date (or SANCTIONS_ALERT_MAX_WAIT_DAYS have
+passed), so the alerts do not depend on how the snapshots were split into runs.
+
+History events are per record; they are lifted to targets through matching.record_targets.
 Delivery is tracked per sink: an alert that could not be delivered is retried next time.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 
-TARGET_EVENTS_SQL = """
+from sanctions.sources import SOURCES
+
+SCOPES = ("all", "broad", "strict")
+DEFAULT_MAX_WAIT_DAYS = 7
+
+PENDING_SQL = """
+CREATE OR REPLACE TEMP TABLE a_pending AS
+SELECT e.seq, e.source_id, e.record_id, e.event, e.event_date::DATE AS day, e.programme_keys,
+       split_part(e.record_id, ':', 1) AS jurisdiction, s.is_first, s.applied_at,
+       coalesce(t.target_id, 'T-' || left(sha256(e.record_id || '#0'), 12)) AS target_id
+FROM history.events e
+JOIN history.snapshots s ON s.source_id = e.source_id AND s.snapshot_id = e.snapshot_id
+                        AND s.as_of = e.event_date
+LEFT JOIN matching.record_targets t USING (record_id)
+WHERE e.origin IN ('live', 'replay') AND e.event IN ('listed', 'relisted', 'delisted')
+  AND e.source_id IN (SELECT unnest($sources::VARCHAR[]))
+  AND NOT EXISTS (SELECT 1 FROM alerts.event_log l WHERE l.seq = e.seq)
+"""
+
+# Each jurisdiction's evidence: since when its history runs, and up to when it is known.
+HORIZON_SQL = """
+CREATE OR REPLACE TEMP TABLE a_horizon AS
+WITH lists AS (SELECT unnest($jurisdictions::VARCHAR[]) AS jurisdiction,
+                      unnest($sources::VARCHAR[]) AS source_id),
+history_span AS (SELECT source_id, min(as_of) AS started, max(as_of) AS newest
+                 FROM history.snapshots GROUP BY source_id),
+confirmed AS (  -- the last fetch that found what core holds
+    SELECT m.source_id, max(m.fetched_at) AS fetched_at
+    FROM raw.manifest m JOIN core.snapshots c USING (source_id, snapshot_id)
+    WHERE m.origin = 'fetch' GROUP BY m.source_id)
+SELECT l.jurisdiction, l.source_id, h.started::DATE AS started,
+       greatest(h.newest, c.fetched_at)::DATE AS known_until
+FROM lists l LEFT JOIN history_span h USING (source_id) LEFT JOIN confirmed c USING (source_id)
+"""
+
+READY_SQL = """
+CREATE OR REPLACE TEMP TABLE a_ready AS
+SELECT p.* FROM a_pending p
+WHERE NOT ($baseline AND p.is_first)
+  AND (p.applied_at < $wait_limit OR NOT EXISTS (
+      SELECT 1 FROM a_horizon h WHERE h.jurisdiction <> p.jurisdiction
+        AND h.started <= p.day AND h.known_until < p.day))
+"""
+
+# The state, on the event's date, of every other record of the event's target.
+PEERS_SQL = """
+CREATE OR REPLACE TEMP TABLE a_peers AS
+WITH peers AS (
+    SELECT r.seq, r.day, m.record_id AS peer, m.jurisdiction AS peer_jurisdiction,
+           h.started IS NOT NULL AND h.started <= r.day AS from_history,
+           (SELECT c.listed_on FROM core.records c WHERE c.record_id = m.record_id
+              AND c.listed_on_origin = 'publisher') AS published_on
+    FROM a_ready r
+    JOIN matching.record_targets m ON m.target_id = r.target_id AND m.record_id <> r.record_id
+    JOIN a_horizon h ON h.jurisdiction = m.jurisdiction
+), stated AS (
+    SELECT p.*,
+           CASE WHEN p.from_history THEN EXISTS (
+                    SELECT 1 FROM history.record_versions v WHERE v.record_id = p.peer
+                      AND v.valid_from::DATE <= p.day
+                      AND (v.valid_to IS NULL OR v.valid_to::DATE > p.day))
+                ELSE p.published_on <= p.day END AS listed,
+           CASE WHEN p.from_history THEN (
+                    SELECT max(x.event_date)::DATE FROM history.events x
+                    WHERE x.record_id = p.peer AND x.event IN ('listed', 'relisted')
+                      AND x.event_date::DATE <= p.day)
+                ELSE p.published_on END AS history_start,
+           CASE WHEN p.from_history THEN (
+                    SELECT arg_max(x.programme_keys, x.seq) FROM history.events x
+                    WHERE x.record_id = p.peer AND x.event_date::DATE <= p.day)
+                ELSE (SELECT list(DISTINCT k.programme_key) FROM core.programmes k
+                      WHERE k.record_id = p.peer) END AS keys
+    FROM peers p
+)
+SELECT seq, peer, peer_jurisdiction, keys,
+       CASE WHEN published_on <= day THEN least(published_on, history_start)
+            ELSE history_start END AS since
+FROM stated WHERE listed
+"""
+
+CLASSIFY_SQL = """
 INSERT INTO alerts.alerts
-WITH started AS (SELECT source_id, min(as_of) AS first_as_of FROM history.snapshots GROUP BY 1),
-events AS (
-    SELECT e.*, t.target_id, split_part(e.record_id, ':', 1) AS jurisdiction,
-           e.event_date::DATE AS day
-    FROM history.events e
-    JOIN alerts.record_targets t USING (record_id)
-    JOIN started s USING (source_id)
-    WHERE e.event IN ('listed', 'relisted', 'delisted')
-      AND (NOT $baseline OR e.event_date > s.first_as_of)
-), scoped AS (
-    SELECT e.*, s.scope FROM events e, (SELECT unnest(['all', 'broad', 'strict']) AS scope) s
+WITH scopes AS (SELECT unnest($scopes::VARCHAR[]) AS scope),
+in_scope AS (  -- (programme keys, scope) pairs that qualify
+    SELECT DISTINCT k.keys, s.scope
+    FROM (SELECT programme_keys AS keys FROM a_ready UNION SELECT keys FROM a_peers) k, scopes s
     WHERE s.scope = 'all' OR EXISTS (
-        SELECT 1 FROM ref.programmes p
-        WHERE p.jurisdiction = e.jurisdiction AND list_contains(e.programme_keys, p.programme_key)
-          AND ((s.scope = 'broad' AND p.magnitsky_broad) OR (s.scope = 'strict'
-                                                              AND p.magnitsky_strict)))
-), listed AS (
-    SELECT target_id, s.scope, jurisdiction, min(listed_on) AS first_listed
-    FROM alignment.listings, (SELECT unnest(['all', 'broad', 'strict']) AS scope) s
-    WHERE s.scope = 'all' OR (s.scope = 'broad' AND broad) OR (s.scope = 'strict' AND strict)
-    GROUP BY ALL
+        SELECT 1 FROM ref.programmes p WHERE list_contains(k.keys, p.programme_key)
+          AND ((s.scope = 'broad' AND p.magnitsky_broad)
+               OR (s.scope = 'strict' AND p.magnitsky_strict)))
+), events AS (
+    SELECT r.*, s.scope FROM a_ready r, scopes s
+    WHERE EXISTS (SELECT 1 FROM in_scope i
+                  WHERE i.keys IS NOT DISTINCT FROM r.programme_keys AND i.scope = s.scope)
+), scoped_peers AS (
+    SELECT p.*, s.scope FROM a_peers p, scopes s
+    WHERE EXISTS (SELECT 1 FROM in_scope i
+                  WHERE i.keys IS NOT DISTINCT FROM p.keys AND i.scope = s.scope)
 ), decided AS (
     SELECT e.*,
-           (SELECT list(l.jurisdiction ORDER BY l.jurisdiction) FROM listed l
-            WHERE l.target_id = e.target_id AND l.scope = e.scope) AS listed_by,
-           (SELECT list(l.jurisdiction ORDER BY l.jurisdiction) FROM listed l
-            WHERE l.target_id = e.target_id AND l.scope = e.scope
-              AND l.jurisdiction <> e.jurisdiction) AS others,
-           (SELECT min(l.first_listed) FROM listed l
-            WHERE l.target_id = e.target_id AND l.scope = e.scope
-              AND l.jurisdiction <> e.jurisdiction) AS others_first
-    FROM scoped e
+           (SELECT list(DISTINCT p.peer_jurisdiction ORDER BY p.peer_jurisdiction)
+            FROM scoped_peers p WHERE p.seq = e.seq AND p.scope = e.scope
+              AND p.peer_jurisdiction <> e.jurisdiction) AS others,
+           (SELECT list(DISTINCT p.peer_jurisdiction ORDER BY p.peer_jurisdiction)
+            FROM scoped_peers p WHERE p.seq = e.seq AND p.scope = e.scope
+              AND p.peer_jurisdiction <> e.jurisdiction AND p.since < e.day) AS leaders,
+           (SELECT min(p.since) FROM scoped_peers p WHERE p.seq = e.seq AND p.scope = e.scope
+              AND p.peer_jurisdiction <> e.jurisdiction) AS others_since,
+           EXISTS (SELECT 1 FROM scoped_peers p WHERE p.seq = e.seq AND p.scope = e.scope
+                     AND p.peer_jurisdiction = e.jurisdiction
+                     AND (e.event = 'delisted' OR p.since < e.day
+                          OR (p.since = e.day AND p.peer < e.record_id))) AS own_listing
+    FROM events e
 ), kinds AS (
     SELECT *,
-           CASE WHEN event IN ('listed', 'relisted') AND coalesce(len(others), 0) = 0
+           CASE WHEN own_listing THEN NULL  -- the jurisdiction already lists (still lists) it
+                WHEN event <> 'delisted' AND coalesce(len(others), 0) = 0
                     THEN 'unilateral_listing'
-                WHEN event IN ('listed', 'relisted') THEN 'follow_on'
-                WHEN event = 'delisted' AND coalesce(len(others), 0) > 0
-                     AND NOT list_contains(coalesce(listed_by, []), jurisdiction)
-                    THEN 'divergence'
-           END AS kind
+                WHEN event <> 'delisted' AND coalesce(len(leaders), 0) = 0
+                    THEN 'coordinated_listing'
+                WHEN event <> 'delisted' THEN 'follow_on'
+                WHEN coalesce(len(others), 0) > 0 THEN 'divergence'
+           END AS kind,
+           list_sort(list_distinct(coalesce(others, []) || CASE WHEN event <> 'delisted'
+                                   THEN [jurisdiction] ELSE [] END)) AS listed_by,
+           (SELECT list(h.jurisdiction ORDER BY h.jurisdiction) FROM a_horizon h
+            WHERE (h.started <= day OR EXISTS (
+                      SELECT 1 FROM core.records c WHERE c.jurisdiction = h.jurisdiction
+                        AND c.listed_on_origin = 'publisher' AND c.listed_on <= day))
+           ) AS loaded
     FROM decided
 )
 SELECT md5(concat_ws('|', k.kind, k.scope, k.jurisdiction, k.record_id, k.day)) AS alert_id,
        k.kind, k.scope, k.target_id, t.name, k.jurisdiction, k.record_id, k.programme_keys,
-       k.day, coalesce(k.listed_by, []),
-       list_filter(['US', 'CA', 'UK', 'EU'],
-                   lambda j: NOT list_contains(coalesce(k.listed_by, []), j)),
-       CASE WHEN k.kind = 'follow_on' THEN date_diff('day', k.others_first, k.day) END,
+       k.day, k.listed_by,
+       list_filter(coalesce(k.loaded, []), lambda j: NOT list_contains(k.listed_by, j)),
+       CASE WHEN k.kind = 'follow_on' THEN date_diff('day', k.others_since, k.day) END,
        json_object(
-           'records', (SELECT list(c.record_id ORDER BY c.record_id) FROM matching.clusters c
-                       WHERE c.target_id = k.target_id),
+           'records', (SELECT list(c.record_id ORDER BY c.record_id)
+                       FROM matching.record_targets c WHERE c.target_id = k.target_id),
            'links', (SELECT list(json_object('left', l.left_record_id,
                                              'right', l.right_record_id, 'rule', l.rule,
                                              'score', l.score, 'explanation', l.explanation))
@@ -78,37 +172,61 @@ SELECT md5(concat_ws('|', k.kind, k.scope, k.jurisdiction, k.record_id, k.day)) 
                      WHERE a.target_id = k.target_id AND l.decision = 'accept')),
        format('{} {} {} ({}) on {}, {}; not listed by {}', k.jurisdiction,
               CASE k.kind WHEN 'divergence' THEN 'delisted' ELSE 'listed' END,
-              coalesce(t.name, k.record_id), array_to_string(k.programme_keys, ', '), k.day,
+              coalesce(t.name, n.name, k.record_id), array_to_string(k.programme_keys, ', '),
+              k.day,
               CASE k.kind WHEN 'unilateral_listing' THEN 'listed by no other jurisdiction'
-                          WHEN 'follow_on' THEN 'following ' || array_to_string(k.others, ', ')
+                          WHEN 'coordinated_listing'
+                              THEN 'on the same day as ' || array_to_string(k.others, ', ')
+                          WHEN 'follow_on' THEN 'following ' || array_to_string(k.leaders, ', ')
                           ELSE 'still listed by ' || array_to_string(k.others, ', ') END,
-              coalesce(nullif(array_to_string(list_filter(['US', 'CA', 'UK', 'EU'],
-                  lambda j: NOT list_contains(coalesce(k.listed_by, []), j)), ', '), ''), 'none')
+              coalesce(nullif(array_to_string(list_filter(coalesce(k.loaded, []),
+                  lambda j: NOT list_contains(k.listed_by, j)), ', '), ''), 'none')
               || ' (' || k.scope || ' scope)'),
        $now
-FROM kinds k LEFT JOIN alignment.targets t USING (target_id)
+FROM kinds k
+LEFT JOIN alignment.targets t USING (target_id)
+LEFT JOIN core.records n ON n.record_id = k.record_id
 WHERE k.kind IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM alerts.alerts a
                   WHERE a.alert_id = md5(concat_ws('|', k.kind, k.scope, k.jurisdiction,
                                                    k.record_id, k.day)))
 """
 
+LOG_SQL = """
+INSERT INTO alerts.event_log
+SELECT seq, CASE WHEN $baseline AND is_first THEN 'baseline' ELSE 'classified' END, $now
+FROM a_pending p
+WHERE ($baseline AND p.is_first) OR p.seq IN (SELECT seq FROM a_ready)
+"""
 
-def refresh_record_targets(con, now: datetime) -> None:
-    """Remember each current record's target; delisted records keep their last one."""
-    con.execute(
-        """INSERT OR REPLACE INTO alerts.record_targets
-           SELECT record_id, target_id, ? FROM matching.clusters""",
-        [now],
-    )
+
+def max_wait() -> timedelta:
+    value = os.environ.get("SANCTIONS_ALERT_MAX_WAIT_DAYS")
+    try:
+        return timedelta(days=float(value) if value else DEFAULT_MAX_WAIT_DAYS)
+    except ValueError as exc:
+        raise ValueError(
+            f"setting SANCTIONS_ALERT_MAX_WAIT_DAYS={value!r} is not a number of days"
+        ) from exc
 
 
 def build_alerts(con, baseline: bool = True, now: datetime | None = None) -> int:
-    """Create the alerts the target events call for; return how many are new. With
-    `baseline`, events of a source's first snapshot (everything already listed) do not alert."""
+    """Classify the history events not classified yet and create the alerts they call for;
+    return how many alerts are new. With `baseline`, the events of a source's first snapshot
+    (everything already listed) are logged without alerting."""
     now = now or datetime.now(UTC)
-    refresh_record_targets(con, now)
-    return con.execute(TARGET_EVENTS_SQL, {"baseline": baseline, "now": now}).fetchall()[0][0]
+    aligned = [source for source in SOURCES.values() if not getattr(source, "reference", False)]
+    params = {
+        "sources": [source.id for source in aligned],
+        "jurisdictions": [source.jurisdiction for source in aligned],
+    }
+    con.execute(PENDING_SQL, {"sources": params["sources"]})
+    con.execute(HORIZON_SQL, params)
+    con.execute(READY_SQL, {"baseline": baseline, "wait_limit": now - max_wait()})
+    con.execute(PEERS_SQL)
+    created = con.execute(CLASSIFY_SQL, {"scopes": list(SCOPES), "now": now}).fetchall()[0][0]
+    con.execute(LOG_SQL, {"baseline": baseline, "now": now})
+    return created
 
 
 # ---------------------------------------------------------------------------------- delivery

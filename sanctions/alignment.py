@@ -156,7 +156,7 @@ covered AS (  -- jurisdictions whose history had started by each date
     FROM listed l
 ), scoped AS (
     SELECT DISTINCT k.as_of, t.target_id, k.jurisdiction, s.scope
-    FROM keyed k JOIN alerts.record_targets t USING (record_id), scopes s
+    FROM keyed k JOIN matching.record_targets t USING (record_id), scopes s
     WHERE s.scope = 'all' OR EXISTS (
         SELECT 1 FROM ref.programmes p WHERE p.jurisdiction = k.jurisdiction
           AND list_contains(k.keys, p.programme_key)

@@ -184,6 +184,11 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
                 [r[2] for r in rows],
             ],
         )
+    con.execute(
+        """INSERT OR REPLACE INTO matching.record_targets
+           SELECT record_id, target_id, source_id, jurisdiction, ? FROM matching.clusters""",
+        [matched_at],
+    )
     if merges:
         con.executemany(
             "INSERT INTO matching.target_merges VALUES (?, ?, ?)",

@@ -21,3 +21,7 @@ class ParseError(SourceError):
 
 class FormatNotRecognised(SourceError):
     """No known format matches the files offered for a source."""
+
+
+class CheckFailed(SourceError):
+    """A blocking check failed on the staged snapshot, so it was not published."""

@@ -1,9 +1,17 @@
 """The history of each list: record versions (SCD2) and events, applied with every publish.
 
 A record's content is hashed part by part (details, names, programmes, identifiers, dates,
-countries, addresses) so that a "changed" event says which parts changed. Applying the same
-snapshot twice adds nothing; a snapshot older than the newest applied one is refused, so the
-history already built is never rewritten.
+countries, addresses) so that a "changed" event says which parts changed.
+
+The history follows the sequence of published snapshots, not their identities: A, B, then A
+again gives listed, delisted and relisted events (a publisher re-issuing an older file is a
+change). Publishing the snapshot the history already ends with adds nothing. Invariant: after
+any publish, the versions open in the history are exactly the records core holds, with the
+same content hashes.
+
+Files older than the whole history (a backfill) are applied to a scratch copy in date order and
+then spliced in before it (`splice_backfill`), so the events of the older dates are the same
+as a replay into an empty warehouse would give, and core is not touched.
 """
 
 from __future__ import annotations
@@ -12,37 +20,57 @@ from datetime import UTC, datetime
 
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
-                  AS h FROM core.records WHERE source_id = $source""",
+                  AS h FROM {content}.records WHERE source_id = $source""",
     "names": """SELECT record_id, md5(string_agg(concat_ws(':', name, kind, is_weak, script), ';'
-                ORDER BY name, kind, script)) AS h FROM core.names WHERE source_id = $source
+                ORDER BY name, kind, script)) AS h FROM {content}.names WHERE source_id = $source
                 GROUP BY record_id""",
     "programmes": """SELECT record_id, md5(string_agg(concat_ws(':', programme_raw, list_name),
-                     ';' ORDER BY programme_raw, list_name)) AS h FROM core.programmes
+                     ';' ORDER BY programme_raw, list_name)) AS h FROM {content}.programmes
                      WHERE source_id = $source GROUP BY record_id""",
     "identifiers": """SELECT record_id, md5(string_agg(concat_ws(':', id_type, value, country_name),
-                      ';' ORDER BY id_type, value)) AS h FROM core.identifiers
+                      ';' ORDER BY id_type, value)) AS h FROM {content}.identifiers
                       WHERE source_id = $source GROUP BY record_id""",
     "dates": """SELECT record_id, md5(string_agg(raw, ';' ORDER BY raw)) AS h
-                FROM core.birth_dates WHERE source_id = $source GROUP BY record_id""",
+                FROM {content}.birth_dates WHERE source_id = $source GROUP BY record_id""",
     "countries": """SELECT record_id, md5(string_agg(concat_ws(':', relation, country_name), ';'
-                    ORDER BY relation, country_name)) AS h FROM core.countries
+                    ORDER BY relation, country_name)) AS h FROM {content}.countries
                     WHERE source_id = $source GROUP BY record_id""",
     "addresses": """SELECT record_id, md5(string_agg(full_address, ';' ORDER BY full_address)) AS h
-                    FROM core.addresses WHERE source_id = $source GROUP BY record_id""",
+                    FROM {content}.addresses WHERE source_id = $source GROUP BY record_id""",
 }
+
+
+HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes")
 
 
 class HistoryOrderError(ValueError):
     """A snapshot dated before the newest one already in the history."""
 
 
-def latest_as_of(con, source_id: str) -> datetime | None:
+def latest_as_of(con, source_id: str, hist: str = "history") -> datetime | None:
     return con.execute(
-        "SELECT max(as_of) FROM history.snapshots WHERE source_id = ?", [source_id]
+        f"SELECT max(as_of) FROM {hist}.snapshots WHERE source_id = ?", [source_id]
     ).fetchall()[0][0]
 
 
+def first_as_of(con, source_id: str) -> datetime | None:
+    return con.execute(
+        "SELECT min(as_of) FROM history.snapshots WHERE source_id = ?", [source_id]
+    ).fetchall()[0][0]
+
+
+def last_applied(con, source_id: str, hist: str = "history") -> str | None:
+    """The snapshot the history of the source ends with."""
+    row = con.execute(
+        f"""SELECT snapshot_id FROM {hist}.snapshots WHERE source_id = ?
+            ORDER BY as_of DESC, seq DESC LIMIT 1""",
+        [source_id],
+    ).fetchall()
+    return row[0][0] if row else None
+
+
 def applied(con, source_id: str, snapshot_id: str) -> bool:
+    """Whether the snapshot was ever applied (a replayed file already in the history)."""
     return bool(
         con.execute(
             "SELECT count(*) FROM history.snapshots WHERE source_id = ? AND snapshot_id = ?",
@@ -51,18 +79,27 @@ def applied(con, source_id: str, snapshot_id: str) -> bool:
     )
 
 
-def apply_snapshot(con, source_id: str, snapshot_id: str, as_of: datetime) -> int:
-    """Record the versions and events that core's rows for `source_id` imply; return the
-    number of events. Runs inside the caller's transaction (the publish)."""
-    if applied(con, source_id, snapshot_id):
+def apply_snapshot(
+    con,
+    source_id: str,
+    snapshot_id: str,
+    as_of: datetime,
+    origin: str = "live",
+    content: str = "core",
+    hist: str = "history",
+) -> int:
+    """Record the versions and events that the `content` schema's rows for `source_id` imply,
+    in the `hist` schema; return the number of events. Runs inside the caller's transaction.
+    `origin`: live (a fetch), replay (a dated file), backfill (spliced before the history)."""
+    if last_applied(con, source_id, hist) == snapshot_id:
         return 0
-    newest = latest_as_of(con, source_id)
+    newest = latest_as_of(con, source_id, hist)
     if newest is not None and as_of < newest:
         raise HistoryOrderError(
             f"{source_id}: snapshot {snapshot_id[:12]} is dated {as_of:%Y-%m-%d}, before the "
             f"newest snapshot in the history ({newest:%Y-%m-%d}); replay files in date order"
         )
-    parts = ",\n".join(f"{name} AS ({sql})" for name, sql in PARTS.items())
+    parts = ",\n".join(f"{name} AS ({sql.format(content=content)})" for name, sql in PARTS.items())
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_now AS
         WITH {parts}
@@ -71,7 +108,7 @@ def apply_snapshot(con, source_id: str, snapshot_id: str, as_of: datetime) -> in
                md5(concat_ws('|', {", ".join(f"coalesce({name}.h, '')" for name in PARTS)}))
                    AS content_hash,
                (SELECT list(DISTINCT p.programme_key ORDER BY p.programme_key)
-                FROM core.programmes p WHERE p.source_id = $source
+                FROM {content}.programmes p WHERE p.source_id = $source
                   AND p.record_id = details.record_id) AS programme_keys
         FROM details {
             " ".join(f"LEFT JOIN {name} USING (record_id)" for name in PARTS if name != "details")
@@ -79,68 +116,189 @@ def apply_snapshot(con, source_id: str, snapshot_id: str, as_of: datetime) -> in
         {"source": source_id},
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE h_open AS
+        f"""CREATE OR REPLACE TEMP TABLE h_open AS
            SELECT v.*, e.programme_keys AS last_programmes
-           FROM history.record_versions v
-           LEFT JOIN (SELECT record_id, arg_max(programme_keys, event_date) AS programme_keys
-                      FROM history.events WHERE source_id = ? GROUP BY record_id) e
+           FROM {hist}.record_versions v
+           LEFT JOIN (SELECT record_id, arg_max(programme_keys, seq) AS programme_keys
+                      FROM {hist}.events WHERE source_id = ? GROUP BY record_id) e
                   USING (record_id)
            WHERE v.source_id = ? AND v.valid_to IS NULL""",
         [source_id, source_id],
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE h_parts_before AS
-           SELECT record_id, parts FROM history.part_hashes WHERE source_id = ?""",
+        f"""CREATE OR REPLACE TEMP TABLE h_parts_before AS
+           SELECT record_id, parts FROM {hist}.part_hashes WHERE source_id = ?""",
         [source_id],
     )
+    params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
     events = con.execute(
-        f"""INSERT INTO history.events
-        SELECT $source, n.record_id,
-               CASE WHEN EXISTS (SELECT 1 FROM history.record_versions v
-                                 WHERE v.source_id = $source AND v.record_id = n.record_id)
-                    THEN 'relisted' ELSE 'listed' END,
-               $as_of, NULL, n.programme_keys, $snapshot
-        FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
-        UNION ALL
-        SELECT $source, n.record_id, 'changed', $as_of,
-               list_filter([{
+        f"""INSERT INTO {hist}.events
+        SELECT $source, record_id, event, $as_of, changed_fields, programme_keys, $snapshot,
+               nextval('history.event_seq'), $origin
+        FROM (
+            SELECT n.record_id,
+                   CASE WHEN EXISTS (SELECT 1 FROM {hist}.record_versions v
+                                     WHERE v.source_id = $source AND v.record_id = n.record_id)
+                        THEN 'relisted' ELSE 'listed' END AS event,
+                   NULL::VARCHAR[] AS changed_fields, n.programme_keys
+            FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
+            UNION ALL
+            SELECT n.record_id, 'changed',
+                   list_filter([{
             ", ".join(
                 f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
             )
         }], lambda x: x IS NOT NULL),
-               n.programme_keys, $snapshot
-        FROM h_now n JOIN h_open o USING (record_id) LEFT JOIN h_parts_before b USING (record_id)
-        WHERE n.content_hash <> o.content_hash
-        UNION ALL
-        SELECT $source, o.record_id, 'delisted', $as_of, NULL, o.last_programmes, $snapshot
-        FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)""",
-        {"source": source_id, "as_of": as_of, "snapshot": snapshot_id},
+                   n.programme_keys
+            FROM h_now n JOIN h_open o USING (record_id)
+            LEFT JOIN h_parts_before b USING (record_id)
+            WHERE n.content_hash <> o.content_hash
+            UNION ALL
+            SELECT o.record_id, 'delisted', NULL, o.last_programmes
+            FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
+            ORDER BY record_id
+        )""",
+        params,
     ).fetchall()[0][0]
     con.execute(
-        """UPDATE history.record_versions v SET valid_to = $as_of
+        f"""UPDATE {hist}.record_versions v SET valid_to = $as_of
            WHERE v.source_id = $source AND v.valid_to IS NULL AND NOT EXISTS (
                SELECT 1 FROM h_now n WHERE n.record_id = v.record_id
                  AND n.content_hash = v.content_hash)""",
         {"source": source_id, "as_of": as_of},
     )
     con.execute(
-        """INSERT INTO history.record_versions
+        f"""INSERT INTO {hist}.record_versions
            SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot FROM h_now n
-           WHERE NOT EXISTS (SELECT 1 FROM history.record_versions v
+           WHERE NOT EXISTS (SELECT 1 FROM {hist}.record_versions v
                              WHERE v.source_id = $source AND v.record_id = n.record_id
                                AND v.valid_to IS NULL)""",
         {"source": source_id, "as_of": as_of, "snapshot": snapshot_id},
     )
-    con.execute("DELETE FROM history.part_hashes WHERE source_id = ?", [source_id])
+    con.execute(f"DELETE FROM {hist}.part_hashes WHERE source_id = ?", [source_id])
     con.execute(
-        f"""INSERT INTO history.part_hashes
+        f"""INSERT INTO {hist}.part_hashes
             SELECT ?, record_id, MAP {{{", ".join(f"'{name}': h_{name}" for name in PARTS)}}}
             FROM h_now""",
         [source_id],
     )
     records = con.execute("SELECT count(*) FROM h_now").fetchall()[0][0]
+    first = newest is None
     con.execute(
-        "INSERT INTO history.snapshots VALUES (?, ?, ?, ?, ?, ?)",
-        [source_id, snapshot_id, as_of, datetime.now(UTC), records, events],
+        f"""INSERT INTO {hist}.snapshots
+            VALUES (?, ?, ?, ?, ?, ?, nextval('history.snapshot_seq'), ?, ?)""",
+        [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first],
     )
     return events
+
+
+def create_scratch(con, scratch: str = "history_backfill") -> str:
+    """An empty schema shaped like `history`, where older files are replayed before splicing."""
+    con.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+    con.execute(f"CREATE SCHEMA {scratch}")
+    for table in HISTORY_TABLES:
+        con.execute(f"CREATE TABLE {scratch}.{table} AS FROM history.{table} LIMIT 0")
+    return scratch
+
+
+def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> int:
+    """Insert the scratch history of older files before the live history of `source_id`.
+
+    At the live history's first snapshot F every record was 'listed' (nothing was known before
+    it). Against the state the older files end with, those events become what really happened
+    at F: nothing (same content: the older version simply continues), changed, relisted, or a
+    delisting of a record F no longer had. Returns the number of events added or rewritten."""
+    first = con.execute(
+        "SELECT min(as_of), arg_min(snapshot_id, as_of) FROM history.snapshots WHERE source_id = ?",
+        [source_id],
+    ).fetchall()[0]
+    started, first_snapshot = first
+    if started is None:
+        raise HistoryOrderError(f"{source_id}: no live history to splice the backfill into")
+    last = latest_as_of(con, source_id, scratch)
+    if last is None:
+        return 0
+    if last >= started:
+        raise HistoryOrderError(
+            f"{source_id}: the backfill reaches {last:%Y-%m-%d}, not before the history's "
+            f"first snapshot ({started:%Y-%m-%d})"
+        )
+    params = {"source": source_id, "started": started, "first": first_snapshot}
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE h_splice AS
+        SELECT coalesce(o.record_id, f.record_id) AS record_id, o.content_hash AS old_hash,
+               f.content_hash AS first_hash, f.valid_to AS first_valid_to,
+               (SELECT arg_max(programme_keys, seq) FROM {scratch}.events e
+                WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_programmes,
+               EXISTS (SELECT 1 FROM {scratch}.record_versions v
+                       WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
+        FROM (SELECT * FROM {scratch}.record_versions
+              WHERE source_id = $source AND valid_to IS NULL) o
+        FULL JOIN (SELECT * FROM history.record_versions
+                   WHERE source_id = $source AND valid_from = $started) f USING (record_id)""",
+        {"source": source_id, "started": started},
+    )
+    # The older version continues through F when F showed the same content.
+    con.execute(
+        f"""UPDATE {scratch}.record_versions v
+            SET valid_to = CASE WHEN s.old_hash = s.first_hash THEN s.first_valid_to
+                                ELSE $started END
+            FROM h_splice s
+            WHERE v.source_id = $source AND v.valid_to IS NULL AND v.record_id = s.record_id""",
+        {"source": source_id, "started": started},
+    )
+    con.execute(
+        """DELETE FROM history.record_versions v USING h_splice s
+           WHERE v.source_id = $source AND v.valid_from = $started
+             AND v.record_id = s.record_id AND s.old_hash = s.first_hash""",
+        {"source": source_id, "started": started},
+    )
+    rewritten = con.execute(
+        """DELETE FROM history.events e USING h_splice s
+           WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
+             AND e.record_id = s.record_id AND s.old_hash = s.first_hash""",
+        params,
+    ).fetchall()[0][0]
+    rewritten += con.execute(
+        """UPDATE history.events e
+           SET event = CASE WHEN s.old_hash IS NOT NULL THEN 'changed' ELSE 'relisted' END,
+               origin = 'backfill'
+           FROM h_splice s
+           WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
+             AND e.record_id = s.record_id AND s.first_hash IS NOT NULL
+             AND (s.old_hash <> s.first_hash OR (s.old_hash IS NULL AND s.known_before))""",
+        params,
+    ).fetchall()[0][0]
+    rewritten += con.execute(
+        """INSERT INTO history.events
+           SELECT $source, record_id, 'delisted', $started, NULL, old_programmes, $first,
+                  nextval('history.event_seq'), 'backfill'
+           FROM h_splice WHERE first_hash IS NULL ORDER BY record_id""",
+        params,
+    ).fetchall()[0][0]
+    added = 0
+    for table in ("record_versions", "events", "snapshots"):
+        added += con.execute(
+            f"INSERT INTO history.{table} SELECT * FROM {scratch}.{table} WHERE source_id = ?",
+            [source_id],
+        ).fetchall()[0][0] * (table == "events")
+    con.execute(
+        "UPDATE history.snapshots SET is_first = (as_of = (SELECT min(as_of) FROM "
+        "history.snapshots WHERE source_id = $source)) WHERE source_id = $source",
+        {"source": source_id},
+    )
+    con.execute(f"DROP SCHEMA {scratch} CASCADE")
+    return added + rewritten
+
+
+def current_matches_core(con, source_id: str) -> bool:
+    """The history invariant: open versions are exactly core's records with their hashes."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        apply_snapshot(con, source_id, "check", datetime.max.replace(tzinfo=UTC), hist="history")
+        changed = con.execute(
+            "SELECT count(*) FROM history.events WHERE snapshot_id = 'check'"
+        ).fetchall()[0][0]
+    finally:
+        con.execute("ROLLBACK")
+    return changed == 0

@@ -1,17 +1,24 @@
 """Assertions on a staged snapshot, run before it may replace what core holds.
 
-Each returns an `Outcome`; the Dagster layer turns them into blocking asset checks, so a failed
-assertion stops the publish step and the previously published rows stay in place.
+`evaluate` runs every check on the staged snapshot and `record_results` keeps the outcomes in
+core.check_results: the publish gate (sanctions.refresh.publish_source) refuses a snapshot
+unless every blocking check passed on that very snapshot, whatever launched the publish (a
+Dagster job, one asset from the UI, a replay, a script). The Dagster checks show the same
+outcomes in the UI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sanctions.warehouse import latest_snapshot, loaded_snapshot, staged_snapshot_id
 
 MIN_FILL_RATE = 0.99
 MIN_COUNT_RATIO = 0.8
+MAX_UNCLASSIFIED_SHARE = 0.5  # more records than this under unknown regimes: a format change
+UNCLASSIFIED = "-UNCLASSIFIED-"
 
 
 @dataclass(frozen=True)
@@ -27,18 +34,21 @@ def staged_count(con, source_id: str) -> int:
     ).fetchall()[0][0]
 
 
-def snapshot_parsed(con, source_id: str) -> Outcome:
-    """The snapshot fetched last is the one staged, and it yielded records."""
-    fetched = latest_snapshot(con, source_id)
+def snapshot_parsed(con, source_id: str, expected: str | None = None) -> Outcome:
+    """The snapshot staged is the one expected (by default the one fetched last), and it
+    yielded records."""
+    if expected is None:
+        fetched = latest_snapshot(con, source_id)
+        expected = fetched.snapshot_id if fetched else None
     staged = staged_snapshot_id(con, source_id)
     count = staged_count(con, source_id)
-    passed = fetched is not None and staged == fetched.snapshot_id and count > 0
+    passed = expected is not None and staged == expected and count > 0
     return Outcome(
         passed,
         f"staged snapshot {staged} has {count:,} records"
         if passed
-        else f"staged snapshot {staged} is not the fetched one or is empty",
-        {"staged_snapshot": staged, "fetched_snapshot": fetched.snapshot_id if fetched else None},
+        else f"staged snapshot {staged} is not the expected one ({expected}) or is empty",
+        {"staged_snapshot": staged, "expected_snapshot": expected},
     )
 
 
@@ -51,13 +61,18 @@ def count_in_bounds(con, source_id: str, minimum: int, maximum: int) -> Outcome:
     )
 
 
-def count_not_dropped(con, source_id: str, min_ratio: float = MIN_COUNT_RATIO) -> Outcome:
-    """A sudden fall in the record count means a broken file far more often than mass delisting."""
+def count_not_dropped(
+    con, source_id: str, previous: int | None = None, min_ratio: float = MIN_COUNT_RATIO
+) -> Outcome:
+    """A sudden fall in the record count means a broken file far more often than mass delisting.
+    Compared with what core holds, or with `previous` (a backfill compares with the snapshot
+    before it in the history)."""
     count = staged_count(con, source_id)
-    loaded = loaded_snapshot(con, source_id)
-    if loaded is None:
+    if previous is None:
+        loaded = loaded_snapshot(con, source_id)
+        previous = loaded[1] if loaded else None
+    if previous is None:
         return Outcome(True, f"{count:,} records; first load, nothing to compare", {})
-    previous = loaded[1]
     ratio = count / previous if previous else 1.0
     return Outcome(
         ratio >= min_ratio,
@@ -99,18 +114,150 @@ def record_ids_unique(con, source_id: str) -> Outcome:
     )
 
 
-def programmes_known(con, source_id: str) -> Outcome:
-    """Every programme tag must be in the taxonomy: a new tag needs a decision on its category."""
-    unknown = con.execute(
-        """SELECT programme_raw, count(DISTINCT record_id) FROM staging.programmes
-           WHERE source_id = ? AND programme_key IS NULL GROUP BY 1 ORDER BY 2 DESC""",
+def _unclassified(con, source_id: str) -> tuple[int, list[tuple[str, int]]]:
+    """Records whose every programme is unclassified, and each unclassified string's count."""
+    strings = con.execute(
+        f"""SELECT programme_raw, count(DISTINCT record_id) FROM staging.programmes
+            WHERE source_id = ? AND programme_key LIKE '%{UNCLASSIFIED}%'
+            GROUP BY 1 ORDER BY 2 DESC, 1""",
         [source_id],
     ).fetchall()
+    only = con.execute(
+        f"""SELECT count(*) FROM (SELECT record_id FROM staging.programmes WHERE source_id = ?
+            GROUP BY record_id HAVING bool_and(programme_key LIKE '%{UNCLASSIFIED}%'))""",
+        [source_id],
+    ).fetchall()[0][0]
+    return only, strings
+
+
+def _listing(strings: list[tuple[str, int]]) -> str:
+    return "; ".join(f"{text!r} ({count} records)" for text, count in strings)
+
+
+def programmes_classified(con, source_id: str) -> Outcome:
+    """A regime string missing from the taxonomy is published under an UNCLASSIFIED key (in no
+    Magnitsky-style scope) and reported here, so a new regime never freezes the source."""
+    _, strings = _unclassified(con, source_id)
     return Outcome(
-        not unknown,
-        "every programme tag is in schemas/programmes.csv"
-        if not unknown
-        else "programme tags missing from schemas/programmes.csv: "
-        + ", ".join(f"{tag} ({count} records)" for tag, count in unknown),
-        {"unknown_programmes": [tag for tag, _ in unknown]},
+        not strings,
+        "every programme string is classified in schemas/programmes.csv"
+        if not strings
+        else "published under UNCLASSIFIED keys until a row is added to schemas/programmes.csv: "
+        + _listing(strings),
+        {"unclassified_programmes": {text: count for text, count in strings}},
+    )
+
+
+def programmes_mostly_classified(
+    con, source_id: str, max_share: float = MAX_UNCLASSIFIED_SHARE
+) -> Outcome:
+    """Unknown regimes on most records mean the file changed format, not that regimes were
+    added: refuse it, naming the strings."""
+    only, strings = _unclassified(con, source_id)
+    total = staged_count(con, source_id)
+    share = only / total if total else 0.0
+    return Outcome(
+        share <= max_share,
+        f"{only:,} of {total:,} records ({share:.1%}) have only unclassified programmes "
+        f"(maximum {max_share:.0%})" + (f": {_listing(strings[:20])}" if strings else ""),
+        {"records_only_unclassified": only, "share": round(share, 4)},
+    )
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check compares the staged snapshot with."""
+
+    source_id: str
+    bounds: tuple[int, int]
+    previous_count: int | None = None  # None: the count core holds
+    expected_snapshot: str | None = None  # None: the latest fetch
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    blocking: bool
+    run: Callable[..., Outcome]  # (con, Context) -> Outcome
+
+
+CHECKS = (
+    Check(
+        "snapshot_parsed",
+        "The fetched snapshot parsed and yielded records.",
+        True,
+        lambda con, c: snapshot_parsed(con, c.source_id, c.expected_snapshot),
+    ),
+    Check(
+        "record_count_in_bounds",
+        "The record count is within the configured bounds.",
+        True,
+        lambda con, c: count_in_bounds(con, c.source_id, *c.bounds),
+    ),
+    Check(
+        "record_count_not_dropped",
+        "At least 80% as many records as the published snapshot.",
+        True,
+        lambda con, c: count_not_dropped(con, c.source_id, c.previous_count),
+    ),
+    Check(
+        "names_and_programmes_filled",
+        "At least 99% of records have a name and a programme.",
+        True,
+        lambda con, c: names_and_programmes_filled(con, c.source_id),
+    ),
+    Check(
+        "record_ids_unique",
+        "No record id appears twice.",
+        True,
+        lambda con, c: record_ids_unique(con, c.source_id),
+    ),
+    Check(
+        "programmes_mostly_classified",
+        "At most half of the records are listed only under regimes the taxonomy lacks.",
+        True,
+        lambda con, c: programmes_mostly_classified(con, c.source_id),
+    ),
+    Check(
+        "programmes_classified",
+        "Every programme string is in the taxonomy (a warning: unknown ones still publish).",
+        False,
+        lambda con, c: programmes_classified(con, c.source_id),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    outcome: Outcome
+
+    @property
+    def blocks(self) -> bool:
+        return self.check.blocking and not self.outcome.passed
+
+
+def evaluate(con, context: Context) -> list[CheckResult]:
+    """Every check on the source's staged snapshot."""
+    return [CheckResult(check, check.run(con, context)) for check in CHECKS]
+
+
+def record_results(con, source_id: str, snapshot_id: str, results: list[CheckResult]) -> None:
+    """Keep the outcomes, so that what was checked and what was published can be compared."""
+    checked_at = datetime.now(UTC)
+    con.executemany(
+        "INSERT INTO core.check_results VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                source_id,
+                snapshot_id,
+                result.check.name,
+                result.check.blocking,
+                result.outcome.passed,
+                result.outcome.summary,
+                checked_at,
+            )
+            for result in results
+        ],
     )

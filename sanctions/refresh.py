@@ -8,13 +8,13 @@ import hashlib
 import time
 from dataclasses import dataclass, field, replace
 
-from sanctions import warehouse
+from sanctions import quality, warehouse
 from sanctions.archive import Archive
-from sanctions.errors import ParseError
+from sanctions.errors import CheckFailed, ParseError
 from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
 from sanctions.locations import fetch_plans
 from sanctions.parsers import PARSERS
-from sanctions.sources import SOURCES, Source
+from sanctions.sources import SOURCES, Source, record_bounds
 from sanctions.warehouse import Snapshot
 
 
@@ -44,14 +44,17 @@ def snapshot_id_of(files: list[FetchedFile]) -> str:
 
 
 def fetch_source(
-    con,
+    db: warehouse.Opener,
     source: Source,
     archive: Archive,
     http: HttpOptions,
     mirror: str | None = None,
     override: str | None = None,
 ) -> FetchOutcome:
-    """Fetch every file of the source's snapshot into the archive and log it in raw.manifest."""
+    """Fetch every file of the source's snapshot into the archive and log it in raw.manifest.
+
+    The warehouse is opened only for the short reads and the final write, never while a
+    download or its retries run, so analysts' commands are not kept waiting."""
     plans = fetch_plans(source, mirror, override)
     if http.retries < source.min_retries:
         http = replace(http, retries=source.min_retries)
@@ -65,7 +68,7 @@ def fetch_source(
                 file.file_name,
                 archive,
                 http,
-                previous=warehouse.previous_fetch(con, source.id, file.location),
+                previous=_previous_fetch(db, source.id, file.location),
                 optional=file.optional or (index == 0 and not last_plan),
                 browser_user_agent=source.needs_browser_user_agent,
             )
@@ -79,7 +82,9 @@ def fetch_source(
         files = {f.file_name: f.archive_path for f in fetched}
         published_on = parser.publication_date(files)
         snapshot_id = snapshot_id_of(fetched)
-        warehouse.record_fetch(con, snapshot_id, plan.format.name, fetched, published_on)
+        with db() as con:
+            warehouse.record_fetch(con, snapshot_id, plan.format.name, fetched, published_on)
+            loaded = warehouse.loaded_snapshot(con, source.id)
         snapshot = Snapshot(
             source.id,
             snapshot_id,
@@ -88,14 +93,19 @@ def fetch_source(
             published_on,
             min(f.fetched_at for f in fetched),
         )
-        loaded = warehouse.loaded_snapshot(con, source.id)
         return FetchOutcome(snapshot, fetched, loaded is None or loaded[0] != snapshot_id)
     raise AssertionError("fetch_plans always ends with a plan whose main file is required")
 
 
-def parse_source(con, source: Source) -> StepOutcome:
-    """Parse the latest fetched snapshot into staging, unless staging already holds it."""
-    snapshot = warehouse.latest_snapshot(con, source.id)
+def _previous_fetch(db: warehouse.Opener, source_id: str, url: str) -> FetchedFile | None:
+    with db() as con:
+        return warehouse.previous_fetch(con, source_id, url)
+
+
+def parse_source(con, source: Source, snapshot_id: str | None = None) -> StepOutcome:
+    """Parse the latest fetched snapshot (or the given one, for replays) into staging, unless
+    staging already holds it."""
+    snapshot = warehouse.latest_snapshot(con, source.id, snapshot_id)
     if snapshot is None:
         raise ParseError(source.id, "(none)", "nothing has been fetched for this source yet")
     if warehouse.staged_snapshot_id(con, source.id) == snapshot.snapshot_id:
@@ -112,24 +122,53 @@ def parse_source(con, source: Source) -> StepOutcome:
     return StepOutcome(snapshot.snapshot_id, True, counts, time.perf_counter() - started)
 
 
-def publish_source(con, source: Source) -> StepOutcome:
-    """Swap the staged snapshot into core unless core already holds it."""
+def publish_source(
+    con,
+    source: Source,
+    bounds: tuple[int, int] | None = None,
+    origin: str = "live",
+    expected_snapshot: str | None = None,
+) -> StepOutcome:
+    """The publish gate: swap the staged snapshot into core only if every blocking check passed
+    on it, now, in this warehouse; unless core already holds it. Every path to core (the job,
+    one asset launched alone, a replay, a script) comes through here.
+
+    Programme keys are re-derived from the taxonomy first, also when nothing new is staged."""
     staged = warehouse.staged_snapshot_id(con, source.id)
     if staged is None:
         raise ParseError(source.id, "(none)", "nothing is staged for this source")
+    for schema in ("staging", "core"):
+        warehouse.assign_programme_keys(con, schema, source.id)
     loaded = warehouse.loaded_snapshot(con, source.id)
     if loaded is not None and loaded[0] == staged:
         return StepOutcome(staged, did_work=False)
     started = time.perf_counter()
-    counts = warehouse.publish(con, source.id)
+    context = quality.Context(source.id, bounds or record_bounds(source), None, expected_snapshot)
+    results = quality.evaluate(con, context)
+    quality.record_results(con, source.id, staged, results)
+    refused = [result for result in results if result.blocks]
+    if refused:
+        raise CheckFailed(
+            source.id,
+            f"snapshot {staged[:12]} ({staged_files(con, source.id)})",
+            "not published, core keeps the last good snapshot; failed: "
+            + "; ".join(f"{r.check.name}: {r.outcome.summary}" for r in refused),
+        )
+    counts = warehouse.publish(con, source.id, origin)
     return StepOutcome(staged, True, counts, time.perf_counter() - started)
 
 
+def staged_files(con, source_id: str) -> str:
+    return con.execute(
+        "SELECT files FROM staging.snapshots WHERE source_id = ?", [source_id]
+    ).fetchall()[0][0]
+
+
 def refresh_from_mirror(con, source_ids, archive: Archive, mirror: str) -> None:
-    """Fetch, parse and publish the given sources from a mirror, without Dagster (benchmarks,
-    tests, replays). Raises on the first failure."""
+    """Fetch, parse and publish the given sources from a mirror through the publish gate,
+    without Dagster (benchmarks, tests, scripts). Raises on the first failure."""
     for source_id in source_ids:
         source = SOURCES[source_id]
-        fetch_source(con, source, archive, HttpOptions(), mirror)
+        fetch_source(warehouse.borrowed(con), source, archive, HttpOptions(), mirror)
         parse_source(con, source)
         publish_source(con, source)

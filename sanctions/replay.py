@@ -1,9 +1,15 @@
-"""Replay a folder of dated historical files of one source into the history, in date order.
+"""Replay dated historical files of one source into the history, in date order.
 
-The date comes from the file name (SDN_2024-05-03.CSV); files of the same date form one
-snapshot (SDN, ALT, ADD of one day). A file out of date order, a duplicate of a snapshot
-already in the history, or one that fails to parse or to pass its checks is reported and
-skipped; the history already built is never touched.
+Each file's date comes from its name (SDN_2024-05-03.CSV) or its folder's name
+(legacy_csv/2019-01-04/SDN.CSV), else from the publication date the file itself carries; the
+files of one date form one snapshot (SDN, ALT, ADD of one day). Several folders replay as one
+sequence.
+
+On a warehouse that already runs live, files dated before its history are backfilled: replayed
+into a scratch history and spliced in before the live one, never touching core. Files dated
+after it are published through the publish gate like a fetch. A file inside the span of the
+history, a duplicate, one that fails to parse or a blocking check, or one whose date cannot be
+told is reported and skipped; the history already built is never touched by a skipped file.
 """
 
 from __future__ import annotations
@@ -17,86 +23,188 @@ from pathlib import Path
 
 from sanctions import history, quality, warehouse
 from sanctions.archive import Archive
-from sanctions.errors import SourceError
-from sanctions.fetch import HttpOptions, fetch_to_archive
+from sanctions.errors import CheckFailed, SourceError
+from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
+from sanctions.parsers import PARSERS
 from sanctions.refresh import parse_source, publish_source, snapshot_id_of
-from sanctions.sources import Source
+from sanctions.sources import Source, record_bounds
 
 _DATE = re.compile(r"[_-]?(\d{4})-(\d{2})-(\d{2})")
-REPLAY_CHECKS = (
-    quality.snapshot_parsed,
-    quality.record_ids_unique,
-    quality.names_and_programmes_filled,
-    quality.programmes_known,
-)
 
 
 @dataclass
 class ReplayReport:
     applied: list[tuple[date, int]] = field(default_factory=list)  # (date, events)
+    backfilled: list[tuple[date, int]] = field(default_factory=list)  # (date, events)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     seconds: float = 0.0
 
 
-def dated_files(folder: Path) -> tuple[dict[date, dict[str, Path]], list[tuple[str, str]]]:
-    """{date: {official file name: path}} from the names, and the files without a date."""
-    groups: dict[date, dict[str, Path]] = defaultdict(dict)
+@dataclass
+class _Group:
+    """The files of one snapshot: official file name -> path."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def names(self) -> str:
+        return ", ".join(str(path) for path in self.files.values())
+
+
+def _date_in(name: str) -> tuple[date, str] | None:
+    """The date in a file or folder name, and the name without it."""
+    found = _DATE.search(name)
+    if not found:
+        return None
+    try:
+        day = date(*map(int, found.groups()))
+    except ValueError:
+        return None
+    return day, name[: found.start()] + name[found.end() :]
+
+
+def dated_files(
+    folders: list[Path], source: Source
+) -> tuple[dict[date, _Group], list[tuple[str, str]]]:
+    """{date: files} over the folders, and the files whose date cannot be told."""
+    groups: dict[date, _Group] = defaultdict(_Group)
     undated = []
-    for path in sorted(Path(folder).iterdir()):
-        if not path.is_file():
-            continue
-        found = _DATE.search(path.name)
-        if not found:
-            undated.append((path.name, "no date (YYYY-MM-DD) in the file name"))
-            continue
-        official = (path.name[: found.start()] + path.name[found.end() :]).upper()
-        groups[date(*map(int, found.groups()))][official] = path
+    for folder in folders:
+        for path in sorted(Path(folder).iterdir()):
+            if path.is_dir():
+                dated = _date_in(path.name)
+                members = sorted(p for p in path.iterdir() if p.is_file())
+                if dated is None:
+                    undated += [(str(p), "no date in the folder's name") for p in members]
+                    continue
+                for member in members:
+                    groups[dated[0]].files[member.name.upper()] = member
+                continue
+            dated = _date_in(path.name)
+            if dated is not None:
+                groups[dated[0]].files[dated[1].upper()] = path
+            elif (day := _date_inside(path, source)) is not None:
+                groups[day].files[path.name.upper()] = path
+            else:
+                undated.append(
+                    (str(path), "no date (YYYY-MM-DD) in its name and none inside the file")
+                )
     return dict(groups), undated
 
 
-def replay(con, source: Source, folder: Path, archive: Archive) -> ReplayReport:
+def _date_inside(path: Path, source: Source) -> date | None:
+    """The publication date a file carries itself (OFAC XML, the UK lists, the EU file)."""
+    try:
+        fmt, _ = source.format_for([path.name])
+    except SourceError:
+        return None
+    return PARSERS[fmt.name].publication_date({fmt.main_file.upper(): path})
+
+
+def replay(con, source: Source, folders: Path | list[Path], archive: Archive) -> ReplayReport:
+    """Replay the dated files of a folder (or several, as one sequence) into the history of
+    `source`."""
     started = time.perf_counter()
-    groups, undated = dated_files(folder)
+    folders = [folders] if isinstance(folders, (str, Path)) else folders
+    groups, undated = dated_files([Path(f) for f in folders], source)
     report = ReplayReport(skipped=list(undated))
-    for day in sorted(groups):
-        files = groups[day]
-        names = ", ".join(path.name for path in files.values())
-        as_of = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        newest = history.latest_as_of(con, source.id)
-        if newest is not None and as_of < newest:
+    first = history.first_as_of(con, source.id)
+    newest = history.latest_as_of(con, source.id)
+    older = [day for day in sorted(groups) if first is not None and _instant(day) < first]
+    later = [day for day in sorted(groups) if day not in older]
+    if older:
+        _backfill(con, source, {day: groups[day] for day in older}, archive, report)
+    for day in later:
+        group = groups[day]
+        if newest is not None and _instant(day) < newest:
             report.skipped.append(
-                (names, f"out of date order: the history is at {newest:%Y-%m-%d}")
+                (group.names, f"inside the span of the history (up to {newest:%Y-%m-%d})")
             )
             continue
         try:
-            outcome = _apply(con, source, files, day, archive)
+            snapshot_id = _stage(con, source, group, day, archive)
+            if history.applied(con, source.id, snapshot_id):
+                report.skipped.append((group.names, "already in the history"))
+                continue
+            outcome = publish_source(con, source, origin="replay", expected_snapshot=snapshot_id)
         except SourceError as exc:
-            report.skipped.append((names, str(exc)))
+            report.skipped.append((group.names, str(exc)))
             continue
-        if isinstance(outcome, str):
-            report.skipped.append((names, outcome))
-        else:
-            report.applied.append((day, outcome))
+        report.applied.append((day, outcome.counts.get("history_events", 0)))
+        newest = _instant(day)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _apply(con, source: Source, files: dict[str, Path], day: date, archive: Archive):
-    fmt, main = source.format_for(list(files))
-    official = {fmt.main_file.upper(): files[main]}
-    official |= {name: files[name.upper()] for name in fmt.companions if name.upper() in files}
-    fetched = [
+def _instant(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _stage(con, source: Source, group: _Group, day: date, archive: Archive) -> str:
+    """Archive the files of one date, log them as a replay and parse them into staging."""
+    fmt, main = source.format_for(list(group.files))
+    official = {fmt.main_file.upper(): group.files[main]}
+    official |= {
+        name: group.files[name.upper()] for name in fmt.companions if name.upper() in group.files
+    }
+    fetched: list[FetchedFile] = [
         fetch_to_archive(source.id, str(path), name, archive, HttpOptions())
         for name, path in official.items()
     ]
     snapshot_id = snapshot_id_of(fetched)
-    if history.applied(con, source.id, snapshot_id):
-        return "already in the history (a duplicate of an applied snapshot)"
-    warehouse.record_fetch(con, snapshot_id, fmt.name, fetched, day)
-    parse_source(con, source)
-    failed = [
-        outcome.summary for check in REPLAY_CHECKS if not (outcome := check(con, source.id)).passed
-    ]
-    if failed:
-        return "checks failed: " + "; ".join(failed)
-    return publish_source(con, source).counts.get("history_events", 0)
+    warehouse.record_fetch(con, snapshot_id, fmt.name, fetched, day, origin="replay")
+    parse_source(con, source, snapshot_id)
+    return snapshot_id
+
+
+def _backfill(
+    con, source: Source, groups: dict[date, _Group], archive: Archive, report: ReplayReport
+) -> None:
+    """Replay files older than the history into a scratch history, then splice it in."""
+    scratch = history.create_scratch(con)
+    previous_count = None
+    try:
+        for day, group in groups.items():
+            try:
+                snapshot_id = _stage(con, source, group, day, archive)
+                if history.applied(con, source.id, snapshot_id):
+                    report.skipped.append((group.names, "already in the history"))
+                    continue
+                context = quality.Context(
+                    source.id, record_bounds(source), previous_count, snapshot_id
+                )
+                results = quality.evaluate(con, context)
+                quality.record_results(con, source.id, snapshot_id, results)
+                refused = [r for r in results if r.blocks]
+                if refused:
+                    raise CheckFailed(
+                        source.id,
+                        group.names,
+                        "checks failed: "
+                        + "; ".join(f"{r.check.name}: {r.outcome.summary}" for r in refused),
+                    )
+            except SourceError as exc:
+                report.skipped.append((group.names, str(exc)))
+                continue
+            events = history.apply_snapshot(
+                con,
+                source.id,
+                snapshot_id,
+                _instant(day),
+                origin="backfill",
+                content="staging",
+                hist=scratch,
+            )
+            previous_count = quality.staged_count(con, source.id)
+            report.backfilled.append((day, events))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            history.splice_backfill(con, source.id, scratch)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+        if warehouse.latest_snapshot(con, source.id) is not None:
+            parse_source(con, source)  # staging back to the live snapshot

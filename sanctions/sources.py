@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
@@ -122,3 +124,17 @@ EU_FSF = Source(
 )
 
 SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF)}
+
+
+def record_bounds(source: Source, environ: Mapping[str, str] = os.environ) -> tuple[int, int]:
+    """Bounds of the record-count check: the source's, unless SANCTIONS_MIN_RECORDS_<SOURCE> or
+    SANCTIONS_MAX_RECORDS_<SOURCE> say otherwise."""
+    bounds = []
+    for side, default in (("MIN", source.min_records), ("MAX", source.max_records)):
+        name = f"SANCTIONS_{side}_RECORDS_{source.id.upper()}"
+        value = (environ.get(name) or "").strip()
+        try:
+            bounds.append(int(value) if value else default)
+        except ValueError as exc:
+            raise ValueError(f"setting {name}={value!r} is not a whole number") from exc
+    return bounds[0], bounds[1]

@@ -6,17 +6,18 @@ leaves the previously published rows exactly as they were.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from sanctions import history
+from sanctions import history, programmes
 from sanctions.fetch import FetchedFile
 from sanctions.model import TABLE_OF_ROW, Record, Row
 from schemas import SCHEMA_FILES
@@ -48,29 +49,73 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 ) from exc
             time.sleep(1.0)
     try:
-        if not read_only:
+        con.execute("SET TimeZone = 'UTC'")  # stored instants and dates never follow the host
+        if not read_only and not schema_is_current(con):
             apply_schema(con)
         yield con
     finally:
         con.close()
 
 
+Opener = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+
+def opener(path: Path) -> Opener:
+    """Opens the warehouse for one short write at a time (never held across a download)."""
+    return lambda: connect(path)
+
+
+def borrowed(con: duckdb.DuckDBPyConnection) -> Opener:
+    """An opener for a caller that already holds a connection (scripts, tests, replays)."""
+
+    @contextmanager
+    def reuse() -> Iterator[duckdb.DuckDBPyConnection]:
+        yield con
+
+    return reuse
+
+
+def _sql_files() -> list:
+    return sorted(
+        (entry for entry in SCHEMA_FILES.iterdir() if entry.name.endswith((".sql", ".csv"))),
+        key=lambda entry: entry.name,
+    )
+
+
+def schema_version() -> str:
+    """A hash of the DDL and reference files: applied again only when one of them changed."""
+    digest = hashlib.sha256()
+    for entry in _sql_files():
+        digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'meta' AND table_name = 'schema_version'"
+    ).fetchall()[0][0]
+    if not exists:
+        return False
+    row = con.execute("SELECT max_by(version, applied_at) FROM meta.schema_version").fetchall()
+    return row[0][0] == schema_version()
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Run schemas/*.sql in name order; every statement is idempotent."""
+    """Run schemas/*.sql in name order (every statement idempotent; columns added since an
+    earlier release come with ALTER TABLE ... ADD COLUMN IF NOT EXISTS) and record the version."""
     substitutions = {
         "programmes_csv": str(SCHEMA_FILES / "programmes.csv"),
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
         "regions_csv": str(SCHEMA_FILES / "regions.csv"),
         "allies_csv": str(SCHEMA_FILES / "allies.csv"),
     }
-    for sql_file in sorted(
-        (entry for entry in SCHEMA_FILES.iterdir() if entry.name.endswith(".sql")),
-        key=lambda entry: entry.name,
-    ):
+    for sql_file in (entry for entry in _sql_files() if entry.name.endswith(".sql")):
         sql = sql_file.read_text(encoding="utf-8")
         for key, value in substitutions.items():
             sql = sql.replace("{" + key + "}", value.replace("'", "''"))
         con.execute(sql)
+    con.execute("INSERT INTO meta.schema_version VALUES (?, now())", [schema_version()])
 
 
 # ------------------------------------------------------------------------------------ manifest
@@ -89,8 +134,15 @@ class Snapshot:
 
 
 def record_fetch(
-    con, snapshot_id: str, fmt: str, fetched: list[FetchedFile], published_on: date | None
+    con,
+    snapshot_id: str,
+    fmt: str,
+    fetched: list[FetchedFile],
+    published_on: date | None,
+    origin: str = "fetch",
 ) -> None:
+    """Log the files of a snapshot. `origin` replay marks dated files loaded by `sanctions
+    replay`: they never count as the source's latest fetch, so no later run publishes them."""
     rows = [
         (
             f.source_id,
@@ -106,10 +158,13 @@ def record_fetch(
             f.sha256,
             published_on,
             str(f.archive_path),
+            origin,
         )
         for f in fetched
     ]
-    con.executemany("INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany(
+        "INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+    )
 
 
 def previous_fetch(con, source_id: str, url: str) -> FetchedFile | None:
@@ -117,7 +172,7 @@ def previous_fetch(con, source_id: str, url: str) -> FetchedFile | None:
     row = con.execute(
         """SELECT file_name, fetched_at, http_status, etag, last_modified, bytes, sha256,
                   archive_path
-           FROM raw.manifest WHERE source_id = ? AND url = ?
+           FROM raw.manifest WHERE source_id = ? AND url = ? AND origin = 'fetch'
            ORDER BY fetched_at DESC LIMIT 1""",
         [source_id, url],
     ).fetchall()
@@ -129,18 +184,20 @@ def previous_fetch(con, source_id: str, url: str) -> FetchedFile | None:
     )
 
 
-def latest_snapshot(con, source_id: str) -> Snapshot | None:
-    """The most recently fetched snapshot of a source, with its archived files."""
+def latest_snapshot(con, source_id: str, snapshot_id: str | None = None) -> Snapshot | None:
+    """The most recently fetched snapshot of a source (or the given one), with its files."""
     rows = con.execute(
         """WITH latest AS (
-               SELECT snapshot_id FROM raw.manifest WHERE source_id = ?
+               SELECT snapshot_id FROM raw.manifest
+               WHERE source_id = $source AND (origin = 'fetch' OR snapshot_id = $snapshot)
+                 AND ($snapshot IS NULL OR snapshot_id = $snapshot)
                ORDER BY fetched_at DESC LIMIT 1)
            SELECT snapshot_id, format, file_name, any_value(archive_path),
                   max(published_on), min(fetched_at)
            FROM raw.manifest JOIN latest USING (snapshot_id)
-           WHERE source_id = ?
+           WHERE source_id = $source
            GROUP BY ALL""",
-        [source_id, source_id],
+        {"source": source_id, "snapshot": snapshot_id},
     ).fetchall()
     if not rows:
         return None
@@ -191,6 +248,7 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
             if table != "records":  # a repeated record must reach the uniqueness check
                 counts[table] -= _drop_repeated_rows(con, table, snapshot.source_id)
         _derive_record_columns(con, snapshot.source_id)
+        assign_programme_keys(con, "staging", snapshot.source_id)
         files = " ".join(f"{name}={path.stem}" for name, path in sorted(snapshot.files.items()))
         con.execute(
             """INSERT INTO staging.snapshots VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)""",
@@ -270,11 +328,39 @@ def _derive_record_columns(con, source_id: str) -> None:
     )
 
 
+def assign_programme_keys(con, schema: str, source_id: str) -> int:
+    """Key every programme string of a source from the taxonomy as it is now; strings it lacks
+    get an UNCLASSIFIED key. Run when staging and at every publish, so a row added to
+    schemas/programmes.csv re-keys what core holds on the next run, without a download.
+    Returns how many rows changed key."""
+    strings = con.execute(
+        f"""SELECT DISTINCT split_part(record_id, ':', 1), programme_raw
+            FROM {schema}.programmes WHERE source_id = ?""",
+        [source_id],
+    ).fetchall()
+    if not strings:
+        return 0
+    keys = []
+    for jurisdiction, raw in strings:
+        info = programmes.classify(jurisdiction, raw)
+        keys.append(info.key if info else programmes.unclassified_key(jurisdiction, raw))
+    return con.execute(
+        f"""UPDATE {schema}.programmes p SET programme_key = k.programme_key
+            FROM (SELECT unnest(?::VARCHAR[]) AS jurisdiction, unnest(?::VARCHAR[]) AS raw,
+                         unnest(?::VARCHAR[]) AS programme_key) k
+            WHERE p.source_id = ? AND split_part(p.record_id, ':', 1) = k.jurisdiction
+              AND p.programme_raw = k.raw
+              AND p.programme_key IS DISTINCT FROM k.programme_key""",
+        [[s[0] for s in strings], [s[1] for s in strings], keys, source_id],
+    ).fetchall()[0][0]
+
+
 # ------------------------------------------------------------------------------------- publish
 
 
-def publish(con, source_id: str) -> dict[str, int]:
-    """Swap the source's staged rows into core in one transaction; return row counts."""
+def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
+    """Swap the source's staged rows into core in one transaction; return row counts.
+    Callers go through the publish gate (sanctions.refresh.publish_source)."""
     counts = {}
     con.execute("BEGIN TRANSACTION")
     try:
@@ -297,7 +383,13 @@ def publish(con, source_id: str) -> dict[str, int]:
                FROM staging.snapshots WHERE source_id = ?""",
             [source_id],
         ).fetchall()[0]
-        counts["history_events"] = history.apply_snapshot(con, source_id, snapshot_id, as_of)
+        newest = history.latest_as_of(con, source_id)
+        if origin == "live" and newest is not None and as_of < newest:
+            # A re-issued older file: its changes happen now, not on its printed date.
+            as_of = max(datetime.now(UTC), newest)
+        counts["history_events"] = history.apply_snapshot(
+            con, source_id, snapshot_id, as_of, origin
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

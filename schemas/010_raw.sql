@@ -11,8 +11,10 @@ CREATE TABLE IF NOT EXISTS raw.manifest (
     bytes BIGINT NOT NULL,
     sha256 VARCHAR NOT NULL,
     published_on DATE,
-    archive_path VARCHAR NOT NULL
+    archive_path VARCHAR NOT NULL,
+    origin VARCHAR DEFAULT 'fetch'
 );
+ALTER TABLE raw.manifest ADD COLUMN IF NOT EXISTS origin VARCHAR DEFAULT 'fetch';
 COMMENT ON TABLE raw.manifest IS 'One row per file fetched (or confirmed unchanged by HTTP 304) for a source; the file itself is in the raw archive at archive_path.';
 COMMENT ON COLUMN raw.manifest.source_id IS 'Source id: us_ofac, ca_sema, uk_fcdo or eu_fsf.';
 COMMENT ON COLUMN raw.manifest.snapshot_id IS 'Identity of the snapshot the file belongs to: the sha256 of a single-file snapshot, else a sha256 over the member files.';
@@ -27,3 +29,4 @@ COMMENT ON COLUMN raw.manifest.bytes IS 'Size of the archived file in bytes.';
 COMMENT ON COLUMN raw.manifest.sha256 IS 'sha256 of the file content; the archive file name.';
 COMMENT ON COLUMN raw.manifest.published_on IS 'Publication date read from the file itself, where the format carries one.';
 COMMENT ON COLUMN raw.manifest.archive_path IS 'Path of the archived copy: <data>/raw/<source>/<sha256>.<ext>.';
+COMMENT ON COLUMN raw.manifest.origin IS 'fetch (the source''s feed or mirror) or replay (a dated historical file loaded by sanctions replay, never taken for the latest fetch).';

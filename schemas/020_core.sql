@@ -188,3 +188,21 @@ COMMENT ON COLUMN core.snapshots.parsed_at IS 'When it was parsed.';
 COMMENT ON COLUMN core.snapshots.loaded_at IS 'When it was published to core.';
 COMMENT ON COLUMN core.snapshots.record_count IS 'Number of records in the snapshot.';
 COMMENT ON COLUMN core.snapshots.files IS 'Member files as "FILE.NAME=sha256" joined by spaces.';
+
+CREATE TABLE IF NOT EXISTS core.check_results (
+    source_id VARCHAR NOT NULL,
+    snapshot_id VARCHAR NOT NULL,
+    check_name VARCHAR NOT NULL,
+    blocking BOOLEAN NOT NULL,
+    passed BOOLEAN NOT NULL,
+    summary VARCHAR NOT NULL,
+    checked_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE core.check_results IS 'Every evaluation of a check on a staged snapshot. A snapshot reaches core only after an evaluation in which every blocking check passed (the publish gate), whatever launched the publish.';
+COMMENT ON COLUMN core.check_results.source_id IS 'Source id.';
+COMMENT ON COLUMN core.check_results.snapshot_id IS 'The staged snapshot that was checked (raw.manifest.snapshot_id).';
+COMMENT ON COLUMN core.check_results.check_name IS 'Check name, e.g. record_count_not_dropped.';
+COMMENT ON COLUMN core.check_results.blocking IS 'Whether a failure keeps the snapshot out of core.';
+COMMENT ON COLUMN core.check_results.passed IS 'Outcome.';
+COMMENT ON COLUMN core.check_results.summary IS 'What the check found, in words.';
+COMMENT ON COLUMN core.check_results.checked_at IS 'When it ran (UTC).';

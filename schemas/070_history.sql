@@ -1,5 +1,7 @@
 -- The history of every list: one row per version of a record's content, and the events.
 CREATE SCHEMA IF NOT EXISTS history;
+CREATE SEQUENCE IF NOT EXISTS history.snapshot_seq;
+CREATE SEQUENCE IF NOT EXISTS history.event_seq;
 
 CREATE TABLE IF NOT EXISTS history.snapshots (
     source_id VARCHAR NOT NULL,
@@ -7,7 +9,10 @@ CREATE TABLE IF NOT EXISTS history.snapshots (
     as_of TIMESTAMPTZ NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL,
     records INTEGER NOT NULL,
-    events INTEGER NOT NULL
+    events INTEGER NOT NULL,
+    seq BIGINT,
+    origin VARCHAR,
+    is_first BOOLEAN
 );
 COMMENT ON TABLE history.snapshots IS 'Snapshots applied to the history, in date order per source.';
 COMMENT ON COLUMN history.snapshots.source_id IS 'Source id.';
@@ -40,7 +45,9 @@ CREATE TABLE IF NOT EXISTS history.events (
     event_date TIMESTAMPTZ NOT NULL,
     changed_fields VARCHAR[],
     programme_keys VARCHAR[],
-    snapshot_id VARCHAR NOT NULL
+    snapshot_id VARCHAR NOT NULL,
+    seq BIGINT,
+    origin VARCHAR
 );
 COMMENT ON TABLE history.events IS 'What changed between consecutive snapshots of a list: listed, changed (with the fields), delisted, relisted.';
 COMMENT ON COLUMN history.events.source_id IS 'Source id.';
@@ -60,3 +67,21 @@ COMMENT ON TABLE history.part_hashes IS 'Internal: the part hashes of each recor
 COMMENT ON COLUMN history.part_hashes.source_id IS 'Source id.';
 COMMENT ON COLUMN history.part_hashes.record_id IS 'The record.';
 COMMENT ON COLUMN history.part_hashes.parts IS 'Part name -> hash.';
+
+-- Columns added after the first release (a warehouse created by it gains them here).
+ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS seq BIGINT;
+ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS origin VARCHAR;
+ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS is_first BOOLEAN;
+ALTER TABLE history.events ADD COLUMN IF NOT EXISTS seq BIGINT;
+ALTER TABLE history.events ADD COLUMN IF NOT EXISTS origin VARCHAR;
+UPDATE history.snapshots SET seq = nextval('history.snapshot_seq'), origin = 'live'
+WHERE seq IS NULL;
+UPDATE history.snapshots s SET is_first = (s.as_of = (SELECT min(as_of) FROM history.snapshots f
+                                                      WHERE f.source_id = s.source_id))
+WHERE is_first IS NULL;
+UPDATE history.events SET seq = nextval('history.event_seq'), origin = 'live' WHERE seq IS NULL;
+COMMENT ON COLUMN history.snapshots.seq IS 'Order in which snapshots were applied (a snapshot published again later gets a new row).';
+COMMENT ON COLUMN history.snapshots.origin IS 'live (fetched), replay (a dated file replayed in order) or backfill (older files spliced in before the history).';
+COMMENT ON COLUMN history.snapshots.is_first IS 'The first snapshot of the source''s history: its events only record what was already listed.';
+COMMENT ON COLUMN history.events.seq IS 'Increasing event number: alerts read the events past their cursor.';
+COMMENT ON COLUMN history.events.origin IS 'live, replay or backfill (events of a backfill never alert).';

@@ -1,15 +1,22 @@
 -- Alerts on target events, and their delivery to each sink.
 CREATE SCHEMA IF NOT EXISTS alerts;
 
-CREATE TABLE IF NOT EXISTS alerts.record_targets (
-    record_id VARCHAR PRIMARY KEY,
-    target_id VARCHAR NOT NULL,
-    seen_at TIMESTAMPTZ NOT NULL
+CREATE TABLE IF NOT EXISTS alerts.event_log (
+    seq BIGINT PRIMARY KEY,
+    outcome VARCHAR NOT NULL,
+    logged_at TIMESTAMPTZ NOT NULL
 );
-COMMENT ON TABLE alerts.record_targets IS 'The last target each record belonged to, kept after the record is delisted so that a delisting still maps to its target.';
-COMMENT ON COLUMN alerts.record_targets.record_id IS 'The record.';
-COMMENT ON COLUMN alerts.record_targets.target_id IS 'Its target in the latest matching run that saw it.';
-COMMENT ON COLUMN alerts.record_targets.seen_at IS 'When that run ran.';
+COMMENT ON TABLE alerts.event_log IS 'History events already classified for alerts (history.events.seq): each event is classified once, against the state on its own date, and never again.';
+COMMENT ON COLUMN alerts.event_log.seq IS 'The event (history.events.seq).';
+COMMENT ON COLUMN alerts.event_log.outcome IS 'classified, baseline (a source''s first snapshot) or migrated (alerted by a release before the log existed).';
+COMMENT ON COLUMN alerts.event_log.logged_at IS 'When it was classified.';
+-- A warehouse of the first release alerted from alerts.record_targets: its events count as done.
+INSERT INTO alerts.event_log
+SELECT e.seq, 'migrated', now() FROM history.events e
+WHERE EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'alerts'
+                AND table_name = 'record_targets')
+  AND NOT EXISTS (SELECT 1 FROM alerts.event_log l WHERE l.seq = e.seq);
+DROP TABLE IF EXISTS alerts.record_targets;
 
 CREATE TABLE IF NOT EXISTS alerts.alerts (
     alert_id VARCHAR NOT NULL,
@@ -30,7 +37,7 @@ CREATE TABLE IF NOT EXISTS alerts.alerts (
 );
 COMMENT ON TABLE alerts.alerts IS 'One row per alert; alert_id is a hash of the event, so re-running or replaying the same snapshot never creates a second alert.';
 COMMENT ON COLUMN alerts.alerts.alert_id IS 'Stable id: hash of kind, scope, jurisdiction, record and event date.';
-COMMENT ON COLUMN alerts.alerts.kind IS 'unilateral_listing (nobody else lists the target), follow_on (another jurisdiction already did; lag_days), or divergence (a jurisdiction delisted a target others keep).';
+COMMENT ON COLUMN alerts.alerts.kind IS 'unilateral_listing (nobody else lists the target on that date), follow_on (another jurisdiction listed it before; lag_days), coordinated_listing (another listed it the same day), or divergence (a jurisdiction delisted a target others keep).';
 COMMENT ON COLUMN alerts.alerts.scope IS 'all, broad or strict (Magnitsky-style).';
 COMMENT ON COLUMN alerts.alerts.target_id IS 'The target (matching.clusters).';
 COMMENT ON COLUMN alerts.alerts.target_name IS 'Its name.';
@@ -38,8 +45,8 @@ COMMENT ON COLUMN alerts.alerts.jurisdiction IS 'The jurisdiction that acted.';
 COMMENT ON COLUMN alerts.alerts.record_id IS 'The record behind the event.';
 COMMENT ON COLUMN alerts.alerts.programme_keys IS 'Programmes of the record in the event.';
 COMMENT ON COLUMN alerts.alerts.event_date IS 'Date of the snapshot that showed the event.';
-COMMENT ON COLUMN alerts.alerts.listed_by IS 'Jurisdictions listing the target in the scope after the event.';
-COMMENT ON COLUMN alerts.alerts.not_listed_by IS 'Jurisdictions not listing it in the scope.';
+COMMENT ON COLUMN alerts.alerts.listed_by IS 'Jurisdictions listing the target in the scope on the event date, after the event.';
+COMMENT ON COLUMN alerts.alerts.not_listed_by IS 'Jurisdictions with evidence for that date (a history, or publisher listing dates) that did not list it; lists with no evidence for the date are in neither column.';
 COMMENT ON COLUMN alerts.alerts.lag_days IS 'For follow_on: days since the first listing by another jurisdiction, where dates are known.';
 COMMENT ON COLUMN alerts.alerts.evidence IS 'The records of the target and the accepted links that tie them, with their explanations.';
 COMMENT ON COLUMN alerts.alerts.message IS 'The alert text.';

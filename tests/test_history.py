@@ -1,5 +1,7 @@
 """History of the lists: versions and events on every publish, and replays of dated files."""
 
+from pathlib import Path
+
 import pytest
 
 from sanctions import warehouse
@@ -62,23 +64,25 @@ def test_events_and_versions_between_two_snapshots(tmp_path):
 
 def test_bad_files_are_reported_and_skipped_without_touching_history(tmp_path):
     sdn = (FIXTURES / "us_ofac_csv" / "SDN.CSV").read_bytes()
+    changed = sdn.replace(b"Former Deputy Minister", b"Minister")
     folder = tmp_path / "history"
     write_dated(folder, "2024-01-01", sdn)
+    write_dated(folder, "2024-02-01", changed)
     db = tmp_path / "warehouse.duckdb"
     with warehouse.connect(db) as con:
         replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
     before = events(db)
     later = tmp_path / "later"
-    write_dated(later, "2023-06-01", sdn.replace(b"GLOMAG", b"SDGT"))  # out of date order
-    write_dated(later, "2024-03-01", sdn)  # a duplicate of the applied snapshot
+    write_dated(later, "2024-01-15", sdn.replace(b"GLOMAG", b"SDGT"))  # inside the history
+    write_dated(later, "2024-03-01", changed)  # the snapshot the history ends with
     write_dated(later, "2024-04-01", sdn[:300])  # truncated
     (later / "notes.txt").write_text("no date here")
     with warehouse.connect(db) as con:
         report = replay(con, SOURCES["us_ofac"], later, Archive(tmp_path / "raw"))
-    reasons = dict(report.skipped)
-    assert report.applied == []
+    reasons = {Path(name).name: reason for name, reason in report.skipped}
+    assert report.applied == [] and report.backfilled == []
     assert reasons["notes.txt"].startswith("no date")
-    assert reasons["SDN_2023-06-01.CSV"].startswith("out of date order")
+    assert reasons["SDN_2024-01-15.CSV"].startswith("inside the span of the history")
     assert reasons["SDN_2024-03-01.CSV"].startswith("already in the history")
     assert "us_ofac: SDN.CSV" in reasons["SDN_2024-04-01.CSV"]
     assert events(db) == before
