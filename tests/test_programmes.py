@@ -258,12 +258,56 @@ def test_taxonomy_errors_name_the_file_and_the_line(taxonomy_copy):
         taxonomy(taxonomy_copy)
 
 
+def test_a_country_with_two_regimes_resolves_to_neither(taxonomy_copy, caplog):
+    assert key("CA", "Russia (Russian Federation)", path=taxonomy_copy) == "CA-SEMA-RUSSIA"
+    with taxonomy_copy.open("a", encoding="utf-8") as csv_file:
+        csv_file.write(
+            'CA,Russian Federation,CA-SEMA-RUSSIA-2,"A second one",country,false,false\n'
+        )
+    assert key("CA", "Russia (Russian Federation)", path=taxonomy_copy) is None
+    assert "CA has two regimes for country RU" in caplog.text
+    assert key("CA", "Russia / Russie", path=taxonomy_copy) == "CA-SEMA-RUSSIA"  # own row
+
+
 def test_every_key_has_one_title_category_and_flags():
     """Rows that share a key must agree, or the warehouse would count a programme twice."""
     seen = {}
     for info in taxonomy().by_code.values():
         seen.setdefault(info.key, set()).add(info[2:])
     assert {name: flags for name, flags in seen.items() if len(flags) > 1} == {}
+
+
+def test_the_shipped_taxonomy_uses_the_documented_jurisdictions_and_categories():
+    infos = taxonomy().by_code
+    assert {jurisdiction for jurisdiction, _ in infos} == {"US", "CA", "UK", "EU", "AU", "UN"}
+    assert {info.category for info in infos.values()} <= {
+        "human_rights",
+        "human_rights_and_corruption",
+        "corruption",
+        "country",
+        "terrorism",
+        "proliferation",
+        "narcotics",
+        "cyber",
+        "organized_crime",
+        "election_interference",
+        "hostage_taking",
+        "chemical_weapons",
+        "migration",
+        "other",
+    }
+    strict = {info.key for info in infos.values() if info.magnitsky_strict}
+    assert strict == {
+        "US-GLOMAG",
+        "US-MAGNITSKY",
+        "CA-JVCFOA",
+        "UK-GHR",
+        "UK-GAC",
+        "EU-HR",
+        "AU-THEMATIC-HR",
+        "AU-THEMATIC-CORRUPTION",
+    }
+    assert all(info.magnitsky_broad for info in infos.values() if info.magnitsky_strict)
 
 
 # ----------------------------------------------------------------------- the real snapshots
