@@ -17,6 +17,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from sanctions.errors import ParseError
+from sanctions.programmes import classify
 from schemas import SCHEMA_FILES
 
 NULL_MARKERS = frozenset({"", "-0-"})
@@ -177,33 +178,10 @@ def countries() -> CountryLookup:
 # ----------------------------------------------------------------------------------- programmes
 
 
-class ProgrammeInfo(NamedTuple):
-    key: str
-    title: str
-    category: str
-    magnitsky_strict: bool
-    magnitsky_broad: bool
-
-
-@cache
-def programme_taxonomy() -> dict[tuple[str, str], ProgrammeInfo]:
-    """(jurisdiction, code as published, upper case) -> taxonomy entry (schemas/programmes.csv)."""
-    text = (SCHEMA_FILES / "programmes.csv").read_text(encoding="utf-8")
-    return {
-        (row["jurisdiction"], row["programme_code"].upper()): ProgrammeInfo(
-            row["programme_key"],
-            row["title"],
-            row["category"],
-            row["magnitsky_strict"] == "true",
-            row["magnitsky_broad"] == "true",
-        )
-        for row in csv.DictReader(io.StringIO(text))
-    }
-
-
 def programme_key(jurisdiction: str, code: str) -> str | None:
-    """The stable key of a published programme code, or None when the taxonomy lacks it."""
-    info = programme_taxonomy().get((jurisdiction, code.strip().upper()))
+    """The stable key of a published programme code, or None when the taxonomy cannot classify
+    it (cosmetic renamings and country-named regimes included: see sanctions.programmes)."""
+    info = classify(jurisdiction, code)
     return info.key if info else None
 
 
