@@ -246,8 +246,8 @@ class Facts:
         without a known label stay in the remarks only."""
         for item in remarks.split("; "):
             item = item.strip().rstrip(".").strip()
-            if item.startswith("(") and item.endswith(")"):  # SDN.XML: "(Linked To: HAMAS)"
-                item = item[1:-1]
+            if item.startswith("(") and item.endswith(")"):  # SDN.XML: "(Linked To: X CO.)"
+                item = item[1:-1].rstrip(".").strip()
             item = item.removeprefix("alt. ")
             for prefix, label in _PREFIXES.get(item[:3], ()):
                 if item.startswith(prefix):
