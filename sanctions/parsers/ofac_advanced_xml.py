@@ -36,7 +36,7 @@ from sanctions.parsers.common import (
     safe_iterparse,
     slug,
 )
-from sanctions.parsers.ofac_common import JURISDICTION, address_rows, full_address
+from sanctions.parsers.ofac_common import ID_LABELS, JURISDICTION, address_rows, full_address
 from sanctions.parsers.ofac_common import record_id as ofac_record_id
 
 MAIN_FILE = "SDN_ADVANCED.XML"
@@ -296,7 +296,9 @@ class _Parser:
             if not text and period is not None:
                 earliest, latest = _period(period)
                 text = _describe(earliest, latest) if earliest and latest else None
-            if text:
+            if text and feature_type in ID_LABELS:  # SWIFT/BIC, BIK (RU): identifiers in the
+                yield Identifier(record_id, feature_type, text)  # CSV and SDN.XML too
+            elif text:
                 attribute = ATTRIBUTE_NAMES.get(feature_type) or slug(feature_type)
                 yield Attribute(record_id, attribute, text)
 
