@@ -100,7 +100,7 @@ def parse(files: dict[str, Path], source_id: str = "us_ofac") -> Iterator[Row]:
         _check_root(path, source_id, file_name)
         for name, element in safe_iterparse(path, ("Record_Count", ENTRY)):
             if name == ENTRY:
-                watch.see(element, _text(element, "lastName") is not None)
+                watch.see(element, element.find("{*}lastName") is not None)
                 yield from _entry_rows(element, source_id, file_name)
             else:
                 declared = clean(element.text)
@@ -136,90 +136,82 @@ def _check_root(path: Path, source_id: str, file_name: str) -> None:
 
 
 def _entry_rows(entry, source_id: str, file_name: str) -> Iterator[Row]:
-    uid = _text(entry, "uid")
+    fields = _fields(entry)
+    uid = fields.get("uid")
     if not uid or not uid.isdigit():
         raise ParseError(source_id, file_name, f"{ENTRY} with uid {uid!r}, expected a number")
     record = record_id(uid)
-    entity = entity_type(_text(entry, "sdnType"))
-    remarks = _text(entry, "remarks")
+    entity = entity_type(fields.get("sdnType"))
     facts = Facts(record)
     rows: list[Row] = []
-    last = _text(entry, "lastName")
-    if last:
-        rows.append(name_row(record, "primary", entity, last, _text(entry, "firstName")))
+    if last := fields.get("lastName"):
+        rows.append(name_row(record, "primary", entity, last, fields.get("firstName")))
     for child in entry:
         name = local_name(child)
         if name == "programList":
-            rows.extend(programme_row(record, code) for code in _texts(child, "program"))
+            codes = (clean(program.text) for program in child)
+            rows.extend(programme_row(record, code) for code in codes if code)
         elif name == "akaList":
             rows.extend(_aliases(record, entity, child))
         elif name == "idList":
             for item in child:
-                _id_item(facts, item)
+                _id_item(facts, _fields(item))
         elif name == "addressList":
             for address in child:
-                rows.extend(_address(record, address))
+                rows.extend(_address(record, _fields(address)))
         elif name == "vesselInfo":
-            for field in child:
-                attribute, value = VESSEL_FIELDS.get(local_name(field)), clean(field.text)
-                if attribute and value:
+            for attribute, value in _fields(child).items():
+                if attribute := VESSEL_FIELDS.get(attribute):
                     rows.extend(vessel_rows(record, attribute, value))
         elif name in LABELLED_LISTS:
             for item in child:
-                value_element, label = LABELLED_ITEMS.get(local_name(item), (None, None))
-                value = _text(item, value_element) if value_element else None
-                if value:
+                value_field, label = LABELLED_ITEMS.get(local_name(item), (None, None))
+                if value_field and (value := _fields(item).get(value_field)):
                     facts.add(label, value)
+    remarks = fields.get("remarks")
     if remarks:
         facts.read_remarks(remarks)  # "(Linked To: X)" and the like, as in the CSV's Remarks
-    yield Record(record, uid, entity, _text(entry, "title"), facts.gender, remarks)
+    yield Record(record, uid, entity, fields.get("title"), facts.gender, remarks)
     yield from rows
     yield from facts.rows
 
 
 def _aliases(record: str, entity: str, aka_list) -> Iterator[Row]:
-    for aka in aka_list:
-        last = _text(aka, "lastName")
-        if last:
-            weak = (_text(aka, "category") or "").lower() == "weak"
-            kind = alias_kind(_text(aka, "type"))
-            yield name_row(record, kind, entity, last, _text(aka, "firstName"), weak)
+    for aka in map(_fields, aka_list):
+        if last := aka.get("lastName"):
+            weak = aka.get("category", "").lower() == "weak"
+            kind = alias_kind(aka.get("type"))
+            yield name_row(record, kind, entity, last, aka.get("firstName"), weak)
 
 
-def _id_item(facts: Facts, item) -> None:
-    id_type, number = _text(item, "idType"), _text(item, "idNumber")
-    if id_type and number:
+def _id_item(facts: Facts, item: dict[str, str]) -> None:
+    if "idType" in item and "idNumber" in item:
         facts.id_list_item(
-            id_type,
-            number,
-            _text(item, "idCountry"),
-            _text(item, "issueDate"),
-            _text(item, "expirationDate"),
+            item["idType"],
+            item["idNumber"],
+            item.get("idCountry"),
+            item.get("issueDate"),
+            item.get("expirationDate"),
         )
 
 
-def _address(record: str, address) -> Iterator[Row]:
-    street = _joined(address, "address1", "address2", "address3")
-    country = _text(address, "country")
+def _address(record: str, address: dict[str, str]) -> Iterator[Row]:
+    country = address.get("country")
     yield from address_rows(
         record,
-        street,
-        _text(address, "city"),
+        _joined(address, "address1", "address2", "address3"),
+        address.get("city"),
         _joined(address, "stateOrProvince", "region"),
-        _text(address, "postalCode"),
+        address.get("postalCode"),
         country,
         countries().code(country),
     )
 
 
-def _joined(element, *names: str) -> str | None:
-    return ", ".join(text for name in names if (text := _text(element, name))) or None
+def _fields(element) -> dict[str, str]:
+    """The element's children that hold text, by local name, cleaned (containers hold none)."""
+    return {local_name(child): text for child in element if (text := clean(child.text))}
 
 
-def _text(element, name: str) -> str | None:
-    found = element.find(f"{{*}}{name}")
-    return clean(found.text) if found is not None else None
-
-
-def _texts(element, name: str) -> list[str]:
-    return [text for found in element.iterfind(f"{{*}}{name}") if (text := clean(found.text))]
+def _joined(fields: dict[str, str], *names: str) -> str | None:
+    return ", ".join(fields[name] for name in names if name in fields) or None
