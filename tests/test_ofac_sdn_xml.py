@@ -3,6 +3,8 @@
 import duckdb
 import pytest
 
+from sanctions import warehouse
+from sanctions.archive import Archive
 from sanctions.errors import ParseError
 from sanctions.model import (
     Address,
@@ -15,7 +17,8 @@ from sanctions.model import (
     Record,
 )
 from sanctions.parsers import PARSERS, ofac_sdn_xml
-from sanctions.sources import US_OFAC
+from sanctions.replay import replay
+from sanctions.sources import SOURCES, US_OFAC
 from tests.conftest import FIXTURES, make_mirror
 from tests.pipeline_helpers import failure_messages, metadata, run
 
@@ -182,3 +185,14 @@ def test_a_mirror_with_sdn_xml_loads_through_the_pipeline(tmp_path, monkeypatch)
             "SELECT record_id FROM core.identifiers WHERE value = 'IMO 9000001'"
         ).fetchall()
         assert imo == [("US:1003",)]
+
+
+def test_dated_sdn_xml_files_replay_into_the_history(tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    (folder / "SDN_2026-11-20.XML").write_bytes(SDN_XML.read_bytes())
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        listed = con.execute("SELECT count(*) FROM history.events WHERE event = 'listed'")
+        assert listed.fetchone() == (5,)
+    assert report.skipped == [] and [events for _, events in report.applied] == [5]
