@@ -225,7 +225,7 @@ def address_rows(
         yield Country(record, "address", country_code, country_name)
 
 
-def iso_day(text: str | None) -> str | None:
+def _iso_day(text: str | None) -> str | None:
     """ISO form of an exact date ("01 Mar 2010" -> 2010-03-01); anything else as published."""
     if not text:
         return None
@@ -296,8 +296,8 @@ class Facts:
                 number,
                 countries().code(country),
                 country,
-                iso_day(issued),
-                iso_day(expires),
+                _iso_day(issued),
+                _iso_day(expires),
             )
         )
 
