@@ -1,6 +1,7 @@
 """Parser throughput and peak memory on the real files, beside the bare read of each file.
 
     python benchmarks/parsers.py            (or: make bench)
+    python benchmarks/parsers.py "SDN.XML"  (only the files whose label contains this)
 
 Each measurement runs in a fresh subprocess so that its peak RSS (VmHWM) belongs to it alone.
 The bare read is the floor: csv.reader over the same text, or lxml iterparse streaming the
@@ -27,6 +28,7 @@ RECORD_ELEMENT = {
     "ofac_csv": None,
     "uk_ofsi_csv": None,
     "ofac_advanced_xml": "DistinctParty",
+    "ofac_sdn_xml": "sdnEntry",
     "ca_sema_xml": "record",
     "uk_fcdo_xml": "Designation",
     "eu_fsf_xml": "sanctionEntity",
@@ -85,7 +87,8 @@ def repeated(source: Path, element: str, times: int, folder: Path) -> Path:
     return target
 
 
-def cases(tmp: Path) -> list[tuple[str, str, dict[str, Path]]]:
+def cases(tmp: Path, only: str | None = None) -> list[tuple[str, str, dict[str, Path]]]:
+    """Every measured file, or those whose label contains `only` (with their repeated copies)."""
     us, csv_set = DATA / "us_ofac", DATA / "us_ofac" / "csv_2021-07-07"
     listed = [
         ("SDN.CSV 2024-05-03", "ofac_csv", {"SDN.CSV": us / "sdn_history/SDN_2024-05-03.CSV"}),
@@ -106,6 +109,7 @@ def cases(tmp: Path) -> list[tuple[str, str, dict[str, Path]]]:
             "ofac_advanced_xml",
             us / "advanced_xml/CONS_ADVANCED_2020-03-17.XML",
         ),
+        ("OFAC CONS SDN.XML 2025", "ofac_sdn_xml", us / "CONS_SDNXML_2025-03-28.XML"),
         ("CA sema-lmes 2020", "ca_sema_xml", DATA / "ca/sema-lmes_2020-04-15.xml"),
         (
             "UK UKSL sample",
@@ -114,15 +118,20 @@ def cases(tmp: Path) -> list[tuple[str, str, dict[str, Path]]]:
         ),
         ("EU FSF excerpt", "eu_fsf_xml", DATA / "eu/fsf_2026-08-05_excerpt.xml"),
     ]
+    listed = [case for case in listed if not only or only in case[0]]
     for label, fmt, path in xml:
+        if only and only not in label:
+            continue
         listed.append((label, fmt, {path.name: path}))
-        for times in (4, 16) if fmt == "ofac_advanced_xml" or fmt == "ca_sema_xml" else (400, 1600):
+        for times in (
+            (4, 16) if fmt in ("ofac_advanced_xml", "ofac_sdn_xml", "ca_sema_xml") else (400, 1600)
+        ):
             bigger = repeated(path, RECORD_ELEMENT[fmt], times, tmp)
             listed.append((f"{label} x{times}", fmt, {path.name: bigger}))
     return listed
 
 
-def main() -> None:
+def main(only: str | None = None) -> None:
     if not DATA.is_dir():
         sys.exit(f"real snapshots not found at {DATA} (set SANCTIONS_REAL_DATA)")
     header = (
@@ -132,7 +141,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
-        for label, fmt, files in cases(Path(tmp)):
+        for label, fmt, files in cases(Path(tmp), only):
             size = sum(path.stat().st_size for path in files.values()) / 1e6
             parsed, bare = run(fmt, "parse", files), run(fmt, "bare", files)
             print(
@@ -147,4 +156,4 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
         print(json.dumps(measure(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]))))
     else:
-        main()
+        main(sys.argv[1] if len(sys.argv) > 1 else None)

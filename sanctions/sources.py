@@ -60,6 +60,7 @@ class Source:
 
 
 OFAC_ADVANCED_XML = FileFormat("ofac_advanced_xml", "SDN_ADVANCED.XML")
+OFAC_SDN_XML = FileFormat("ofac_sdn_xml", "SDN.XML")
 OFAC_CSV = FileFormat("ofac_csv", "SDN.CSV", ("ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"))
 
 US_OFAC = Source(
@@ -69,7 +70,7 @@ US_OFAC = Source(
     official_base_url=(
         "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/"
     ),
-    formats=(OFAC_ADVANCED_XML, OFAC_CSV),
+    formats=(OFAC_ADVANCED_XML, OFAC_SDN_XML, OFAC_CSV),
     min_records=5_000,
     max_records=60_000,
     needs_browser_user_agent=True,

@@ -137,3 +137,13 @@ def test_date_phrases(text, expected):
     parsed = parse_date_text(text)
     got = (*(d.isoformat() if d else None for d in parsed[:2]), parsed.precision)
     assert got == expected
+
+
+def test_lf_line_endings_and_no_final_ctrl_z_read_the_same(tmp_path, csv_files, rows):
+    """Copies re-saved by other tools (the real 2019 set) lose the CRLF and the final 0x1A."""
+    resaved = {}
+    for name, path in csv_files.items():
+        resaved[name] = tmp_path / name
+        resaved[name].write_bytes(path.read_bytes().replace(b"\r\n", b"\n").rstrip(b"\x1a"))
+    assert b"\r" not in resaved["SDN.CSV"].read_bytes()
+    assert list(ofac_csv.parse(resaved)) == rows

@@ -97,7 +97,7 @@ BAD_INPUTS = {
         {"SDN_ADVANCED.XML": (FIXTURES / "us_ofac_xml" / "SDN_ADVANCED.XML").read_bytes()[:3000]},
         "SDN_ADVANCED.XML (archived as",
     ),
-    "unrecognised format": ({"sdn.json": b"{}"}, "expected SDN_ADVANCED.XML or SDN.CSV"),
+    "unrecognised format": ({"sdn.json": b"{}"}, "expected SDN_ADVANCED.XML or SDN.XML or SDN.CSV"),
 }
 
 

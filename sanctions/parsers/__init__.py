@@ -10,12 +10,14 @@ from sanctions.parsers import (
     eu_fsf_xml,
     ofac_advanced_xml,
     ofac_csv,
+    ofac_sdn_xml,
     uk_fcdo_xml,
     uk_ofsi_csv,
 )
 
 PARSERS: dict[str, ModuleType] = {
     "ofac_advanced_xml": ofac_advanced_xml,
+    "ofac_sdn_xml": ofac_sdn_xml,
     "ofac_csv": ofac_csv,
     "ca_sema_xml": ca_sema_xml,
     "eu_fsf_xml": eu_fsf_xml,

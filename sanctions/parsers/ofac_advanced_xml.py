@@ -18,7 +18,6 @@ from lxml import etree
 
 from sanctions.errors import ParseError
 from sanctions.model import (
-    Address,
     Attribute,
     BirthDate,
     Country,
@@ -37,8 +36,9 @@ from sanctions.parsers.common import (
     safe_iterparse,
     slug,
 )
+from sanctions.parsers.ofac_common import ID_LABELS, JURISDICTION, address_rows, full_address
+from sanctions.parsers.ofac_common import record_id as ofac_record_id
 
-JURISDICTION = "US"
 MAIN_FILE = "SDN_ADVANCED.XML"
 STREAMED_TAGS = (
     "DateOfIssue",
@@ -210,7 +210,7 @@ class _Parser:
                 self.file_name,
                 f"DistinctParty {party.get('FixedRef')} has no Profile",
             )
-        record_id = f"{JURISDICTION}:{profile.get('ID')}"
+        record_id = ofac_record_id(profile.get("ID"))
         entity_type = self._entity_type(profile.get("PartySubTypeID"))
         facts: list[Row] = []
         gender = title = None
@@ -296,7 +296,9 @@ class _Parser:
             if not text and period is not None:
                 earliest, latest = _period(period)
                 text = _describe(earliest, latest) if earliest and latest else None
-            if text:
+            if text and feature_type in ID_LABELS:  # SWIFT/BIC, BIK (RU): identifiers in the
+                yield Identifier(record_id, feature_type, text)  # CSV and SDN.XML too
+            elif text:
                 attribute = ATTRIBUTE_NAMES.get(feature_type) or slug(feature_type)
                 yield Attribute(record_id, attribute, text)
 
@@ -315,32 +317,21 @@ class _Parser:
         for part_type, texts in parts.items():
             fields.setdefault(ADDRESS_PARTS.get(part_type, "street"), []).extend(texts)
         joined = {key: ", ".join(texts) or None for key, texts in fields.items()}
-        full = ", ".join(
-            text
-            for text in (
+        if feature_type == "Location":
+            yield from address_rows(
+                record_id,
                 joined["street"],
                 joined["city"],
                 joined["region"],
                 joined["postal_code"],
                 country_name,
+                country_code,
             )
-            if text
+            return
+        full = full_address(
+            joined["street"], joined["city"], joined["region"], joined["postal_code"], country_name
         )
-        if feature_type == "Location":
-            if full:
-                yield Address(
-                    record_id,
-                    full,
-                    joined["street"],
-                    joined["city"],
-                    joined["region"],
-                    joined["postal_code"],
-                    country_code,
-                    country_name,
-                )
-            if country_name:
-                yield Country(record_id, "address", country_code, country_name)
-        elif full:
+        if full:
             yield Attribute(
                 record_id, ATTRIBUTE_NAMES.get(feature_type) or slug(feature_type), full
             )
@@ -362,8 +353,8 @@ class _Parser:
     def _relationship(self, element) -> Iterator[Row]:
         relation = self._value("RelationTypeValues", element.get("RelationTypeID")) or "related"
         yield Relationship(
-            f"{JURISDICTION}:{element.get('From-ProfileID')}",
-            f"{JURISDICTION}:{element.get('To-ProfileID')}",
+            ofac_record_id(element.get("From-ProfileID")),
+            ofac_record_id(element.get("To-ProfileID")),
             relation,
             element.get("Former") == "true",
         )
@@ -372,7 +363,7 @@ class _Parser:
         list_name = self._value("ListValues", entry.get("ListID"))
         if list_name in META_LISTS:
             return
-        record_id = f"{JURISDICTION}:{entry.get('ProfileID')}"
+        record_id = ofac_record_id(entry.get("ProfileID"))
         listed_on = legal_basis = None
         for event in entry.iterfind("{*}EntryEvent"):
             event_date = _ymd(_child(event, "Date"))
