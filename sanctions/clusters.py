@@ -270,21 +270,25 @@ JUDGEMENT_COLUMNS = ("left_record_id", "right_record_id", "verdict", "author", "
 
 
 def export_judgements(con, path) -> int:
-    """Write every judgement to a CSV file a team can keep under version control."""
+    """Write every judgement to a CSV file a team can keep under version control, times in
+    UTC with their offset, so the file reads the same on every host."""
     rows = con.execute(
-        f"SELECT {', '.join(JUDGEMENT_COLUMNS)} FROM matching.judgements ORDER BY judged_at"
+        f"SELECT {', '.join(JUDGEMENT_COLUMNS)} FROM matching.judgements ORDER BY ALL"
     ).fetchall()
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(JUDGEMENT_COLUMNS)
-        writer.writerows((*row[:4], row[4].isoformat(), row[5] or "") for row in rows)
+        writer.writerows(
+            (*row[:4], row[4].astimezone(UTC).isoformat(), row[5] or "") for row in rows
+        )
     return len(rows)
 
 
 def import_judgements(con, path) -> tuple[int, int]:
-    """Add the judgements of a CSV export; ones already present are skipped. (added, skipped)"""
+    """Add the judgements of a CSV export; ones already present (same pair, verdict, author
+    and instant, whatever offset the file wrote it in) are skipped. (added, skipped)"""
     existing = {
-        (left, right, verdict, author, judged_at.isoformat())
+        (left, right, verdict, author, judged_at.astimezone(UTC))
         for left, right, verdict, author, judged_at in con.execute(
             "SELECT left_record_id, right_record_id, verdict, author, judged_at "
             "FROM matching.judgements"
@@ -296,9 +300,9 @@ def import_judgements(con, path) -> tuple[int, int]:
             missing = [column for column in JUDGEMENT_COLUMNS[:5] if not row.get(column)]
             if missing:
                 raise ValueError(f"{path}: line {line}: missing {', '.join(missing)}")
-            judged_at = datetime.fromisoformat(row["judged_at"])
+            judged_at = _instant(row["judged_at"], f"{path}: line {line}")
             left, right = canonical_pair(row["left_record_id"], row["right_record_id"])
-            key = (left, right, row["verdict"], row["author"], judged_at.isoformat())
+            key = (left, right, row["verdict"], row["author"], judged_at)
             if key in existing:
                 skipped += 1
                 continue
@@ -308,3 +312,14 @@ def import_judgements(con, path) -> tuple[int, int]:
             existing.add(key)
             added += 1
     return added, skipped
+
+
+def _instant(text: str, where: str) -> datetime:
+    """An ISO-8601 time with its offset, in UTC; a time without one is ambiguous."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{where}: judged_at {text!r} is not an ISO-8601 time") from exc
+    if moment.utcoffset() is None:
+        raise ValueError(f"{where}: judged_at {text!r} has no UTC offset (e.g. +00:00)")
+    return moment.astimezone(UTC)

@@ -3,8 +3,10 @@ target history kept after delisting, and judgements that survive a trip between 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import csv
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -259,3 +261,53 @@ def test_splits_are_recorded(tmp_path):
         ).fetchall()
     assert after["US:1"] == after["UK:2"] == whole != after["EU:3"]
     assert splits == [(whole, after["EU:3"])] and stats.splits == 1
+
+
+# ---------------------------------------------------------------- judgements across hosts
+
+
+def test_judgements_imported_from_another_time_zone_are_not_duplicated(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    load(db, person("US:1", "Person One") + person("UK:1", "Person One"))
+    judged_at = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+    exported = tmp_path / "from-tokyo.csv"
+    with exported.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(clusters.JUDGEMENT_COLUMNS)
+        tokyo = judged_at.astimezone(timezone(timedelta(hours=9))).isoformat()
+        assert tokyo.endswith("+09:00")
+        writer.writerow(["UK:1", "US:1", "same", "ana", tokyo, "checked"])
+    with warehouse.connect(db) as con:
+        clusters.record_judgement(con, "US:1", "UK:1", "same", "ana", "checked", judged_at)
+        assert clusters.import_judgements(con, exported) == (0, 1)
+        assert con.execute("SELECT count(*) FROM matching.judgements").fetchall()[0][0] == 1
+
+
+@pytest.mark.parametrize("session_zone", ["Asia/Tokyo", "America/Los_Angeles"])
+def test_judgements_are_exported_as_utc_and_round_trip_between_zones(tmp_path, session_zone):
+    db = tmp_path / "warehouse.duckdb"
+    load(db, person("US:1", "Person One"))
+    judged_at = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    with warehouse.connect(db) as con:
+        clusters.record_judgement(con, "US:1", "UK:1", "different", "ana", None, judged_at)
+        con.execute(f"SET TimeZone = '{session_zone}'")
+        clusters.export_judgements(con, tmp_path / "judgements.csv")
+    with (tmp_path / "judgements.csv").open(encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["judged_at"] == "2026-03-01T23:30:00+00:00"
+    with warehouse.connect(db) as con:
+        con.execute("SET TimeZone = 'Europe/Paris'")
+        assert clusters.import_judgements(con, tmp_path / "judgements.csv") == (0, 1)
+
+
+def test_an_import_line_without_a_time_zone_is_refused(tmp_path):
+    exported = tmp_path / "judgements.csv"
+    exported.write_text(
+        ",".join(clusters.JUDGEMENT_COLUMNS) + "\nUK:1,US:1,same,ana,2026-03-01T08:30:00,\n",
+        encoding="utf-8",
+    )
+    with (
+        warehouse.connect(tmp_path / "warehouse.duckdb") as con,
+        pytest.raises(ValueError, match=r"judgements\.csv: line 2: judged_at .* no UTC offset"),
+    ):
+        clusters.import_judgements(con, exported)
