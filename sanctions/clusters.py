@@ -157,10 +157,12 @@ def assign_target_ids(
         taken.add(target)
         ids.append(target)
     merges = [(old, ids[index]) for old, index in sorted(top_cluster.items()) if old not in holder]
-    for index, votes in enumerate(shared):
-        majority = min(votes, key=lambda old: (-votes[old], old), default=None)
-        if majority is not None and holder[majority] != index:
-            stats.split_ids.append((majority, ids[index]))
+    majorities = [min(votes, key=lambda old: (-votes[old], old), default=None) for votes in shared]
+    stats.split_ids = [
+        (majority, ids[index])
+        for index, majority in enumerate(majorities)
+        if majority is not None and holder[majority] != index
+    ]
     stats.merges = len(merges)
     stats.splits = len(stats.split_ids)
     assignment = {record: ids[index] for index, members in enumerate(ordered) for record in members}

@@ -162,6 +162,25 @@ def test_moving_one_record_changes_only_the_ids_of_clusters_it_merged_or_split(g
             assert ids == {majority}, (group, before, after)
 
 
+@settings(max_examples=200, deadline=None)
+@given(graphs(), graphs())
+def test_logged_merges_and_splits_are_true(graph, other):
+    """Between any two clusterings of the same records (here: the links of two graphs)."""
+    records, links = graph
+    _, before = cluster_ids(records, links)
+    later_links = [link for link in other[1] if set(link[:2]) <= set(records)]
+    groups, stats = clusters.cluster(records, links[::2] + later_links, [])
+    after, merges = clusters.assign_target_ids(groups, before, stats)
+    old_members, new_members = records_by_id(before), records_by_id(after)
+    for retired, into in merges:
+        assert retired not in new_members and into in old_members
+        # the cluster holding most of its records (ties: the smallest record id)
+        taker = min(groups, key=lambda group: (-len(group & old_members[retired]), min(group)))
+        assert old_members[retired] & taker and {after[r] for r in taker} == {into}
+    for split, got in stats.split_ids:
+        assert split in new_members and got != split
+
+
 # --------------------------------------------------------------- write_clusters and history
 
 
