@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.cli import main
 from sanctions import clusters, warehouse
 from tests.test_matching import load, person
 
@@ -330,3 +331,22 @@ def test_an_import_line_without_a_time_zone_is_refused(tmp_path):
         pytest.raises(ValueError, match=r"judgements\.csv: line 2: judged_at .* no UTC offset"),
     ):
         clusters.import_judgements(con, exported)
+
+
+def test_sanctions_judge_export_then_import_on_another_host(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    exported = tmp_path / "judgements.csv"
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(tmp_path / "here"))
+    assert main(["judge", "US:1", "UK:1", "same", "--author", "ana", "--note", "passport"]) == 0
+    assert main(["judge", "--export", str(exported)]) == 0
+    with exported.open(encoding="utf-8") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["judged_at"].endswith("+00:00") and row["left_record_id"] == "UK:1"
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(tmp_path / "there"))
+    assert main(["judge", "--import", str(exported)]) == 0
+    assert main(["judge", "--import", str(exported)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-2:] == [
+        f"imported 1 judgements from {exported} (0 already present)",
+        f"imported 0 judgements from {exported} (1 already present)",
+    ]
