@@ -3,7 +3,12 @@
 Edges are analysts' "same" judgements first, then accepted links, best score first. A merge
 is refused when an analyst judged two of its records different, when it would put two records
 of the same list together that are not directly linked (one generic name chaining distinct
-people through another list), or when the cluster would grow past MAX_CLUSTER.
+people through another list), or when the cluster would grow past MAX_CLUSTER. Edges of equal
+score are taken in record-id order, so the clusters never depend on the order of the input.
+
+Target ids follow the records: each new cluster keeps the previous id it shares most records
+with (see assign_target_ids), and matching.record_targets remembers every record's latest id,
+after it is delisted too.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class ClusterStats:
     refused_size: int = 0
     merges: int = 0
     splits: int = 0
+    split_ids: list[tuple[str, str]] = field(default_factory=list)
     judgements_missing_records: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -89,15 +95,19 @@ def cluster(
     components = _Components(records)
     cannot: dict[str, set[str]] = {}
     same: list[tuple[str, str]] = []
-    for left, right, verdict in judgements:
+    for left, right, verdict in sorted(judgements):
         if left not in records or right not in records:
             stats.judgements_missing_records.append((left, right, verdict))
         elif verdict == "different":
             cannot.setdefault(left, set()).add(right)
             cannot.setdefault(right, set()).add(left)
         elif verdict == "same":
-            same.append((left, right))
-    accepted = sorted(links, key=lambda link: -link[2])
+            same.append(canonical_pair(left, right))
+    same.sort()
+    accepted = sorted(
+        ((*canonical_pair(left, right), score) for left, right, score in links),
+        key=lambda link: (-link[2], link[0], link[1]),
+    )
     direct = {frozenset(pair) for pair in same} | {frozenset(link[:2]) for link in accepted}
     for left, right in same:
         components.union(left, right, cannot, direct, stats)
@@ -110,35 +120,52 @@ def cluster(
 
 
 def assign_target_ids(
-    clusters: list[set[str]], previous: dict[str, str], stats: ClusterStats
+    clusters: list[set[str]],
+    previous: dict[str, str],
+    stats: ClusterStats,
+    retired: Iterable[str] = (),
 ) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """record -> target id, keeping ids stable; and (retired id, surviving id) merges.
+    """record -> target id by maximum overlap with `previous` (record -> old id); and the
+    (retired id, id that took most of its records) merges.
 
-    A cluster takes the previous id most of its records had (ties: the smaller id); larger
-    clusters choose first, so after a split the larger part keeps the id and the smaller takes
-    its next most common previous id, else a new one. Ids a merged cluster did not keep are
-    retired and reported as merges.
+    Every (new cluster, old id) pair counts the records they share; pairs are granted greedily,
+    most shared records first, then the cluster with the smallest record id, then the smaller
+    old id, each cluster and each old id at most once. So a cluster that lost or gained one
+    record keeps its id, and after a split the part with most records keeps it. A cluster
+    left without an old id gets a new one (never an old or `retired` id). An old id no cluster
+    claims is retired: a merge into the cluster holding most of its records (that cluster
+    always kept an old id of its own, else it would have claimed this one); an id whose records
+    are all gone is no merge. A cluster whose own majority id went to another cluster is a
+    split, listed in stats.split_ids as (that id, the id the cluster got).
     """
-    claims = []
-    for members in clusters:
-        votes = Counter(previous[record] for record in members if record in previous)
-        ranked = sorted(votes, key=lambda target: (-votes[target], target))
-        claims.append((ranked, members))
-    claims.sort(key=lambda claim: (-len(claim[1]), min(claim[1])))
-    taken: set[str] = set()
-    assignment: dict[str, str] = {}
-    merges: list[tuple[str, str]] = []
-    for ranked, members in claims:
-        target = next((candidate for candidate in ranked if candidate not in taken), None)
-        if ranked and ranked[0] in taken:
-            stats.splits += 1
-        target = target or new_target_id(members, taken)
+    ordered = sorted(clusters, key=min)  # clusters are disjoint: index order = smallest record
+    shared = [Counter(previous[r] for r in members if r in previous) for members in ordered]
+    candidates = sorted(
+        (-count, index, old) for index, votes in enumerate(shared) for old, count in votes.items()
+    )
+    kept: dict[int, str] = {}
+    holder: dict[str, int] = {}
+    top_cluster: dict[str, int] = {}
+    for _, index, old in candidates:
+        top_cluster.setdefault(old, index)
+        if index not in kept and old not in holder:
+            kept[index], holder[old] = old, index
+    taken = {*previous.values(), *retired}
+    ids = []
+    for index, members in enumerate(ordered):
+        target = kept.get(index) or new_target_id(members, taken)
         taken.add(target)
-        merges += [(retired, target) for retired in ranked if retired not in taken]
-        taken.update(ranked)  # a retired id is never handed out again in this run
-        for record in members:
-            assignment[record] = target
+        ids.append(target)
+    merges = [(old, ids[index]) for old, index in sorted(top_cluster.items()) if old not in holder]
+    majorities = [min(votes, key=lambda old: (-votes[old], old), default=None) for votes in shared]
+    stats.split_ids = [
+        (majority, ids[index])
+        for index, majority in enumerate(majorities)
+        if majority is not None and holder[majority] != index
+    ]
     stats.merges = len(merges)
+    stats.splits = len(stats.split_ids)
+    assignment = {record: ids[index] for index, members in enumerate(ordered) for record in members}
     return assignment, merges
 
 
@@ -155,7 +182,10 @@ def new_target_id(members: set[str], taken: set[str]) -> str:
 
 
 def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
-    """Cluster the accepted links and judgements into matching.clusters (ids kept stable)."""
+    """Cluster the accepted links and judgements into matching.clusters, with ids kept by
+    overlap with every record's latest id (matching.record_targets, delisted records too), and
+    update record_targets, target_merges and target_splits. Runs inside the caller's
+    transaction (the matching asset's), so the four tables always agree."""
     matched_at = matched_at or datetime.now(UTC)
     records = dict(con.execute("SELECT record_id, source_id FROM core.records").fetchall())
     links = con.execute(
@@ -167,34 +197,50 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
            QUALIFY row_number() OVER (PARTITION BY left_record_id, right_record_id
                                       ORDER BY judged_at DESC) = 1"""
     ).fetchall()
-    previous = dict(con.execute("SELECT record_id, target_id FROM matching.clusters").fetchall())
+    previous = dict(
+        con.execute("SELECT record_id, target_id FROM matching.record_targets").fetchall()
+    )
+    # matching.clusters over it: a warehouse from before record_targets existed
+    previous.update(con.execute("SELECT record_id, target_id FROM matching.clusters").fetchall())
+    retired = [
+        row[0] for row in con.execute("SELECT old_target_id FROM matching.target_merges").fetchall()
+    ]
     clusters, stats = cluster(records, links, judgements)
-    assignment, merges = assign_target_ids(clusters, previous, stats)
-    rows = con.execute("SELECT record_id, source_id, jurisdiction FROM core.records").fetchall()
+    assignment, merges = assign_target_ids(clusters, previous, stats, retired)
+    record_ids = list(assignment)
     con.execute("DELETE FROM matching.clusters")
-    if rows:
-        con.execute(
-            """INSERT INTO matching.clusters
-               SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
-                      unnest(?::VARCHAR[])""",
-            [
-                [r[0] for r in rows],
-                [assignment[r[0]] for r in rows],
-                [r[1] for r in rows],
-                [r[2] for r in rows],
-            ],
-        )
     con.execute(
-        """INSERT OR REPLACE INTO matching.record_targets
-           SELECT record_id, target_id, source_id, jurisdiction, ? FROM matching.clusters""",
+        """INSERT INTO matching.clusters
+           SELECT r.record_id, a.target_id, r.source_id, r.jurisdiction
+           FROM (SELECT unnest(?::VARCHAR[]) AS record_id, unnest(?::VARCHAR[]) AS target_id) a
+           JOIN core.records r USING (record_id)""",
+        [record_ids, [assignment[record] for record in record_ids]],
+    )
+    con.execute(
+        """INSERT INTO matching.record_targets
+           SELECT c.record_id, c.target_id, c.source_id, c.jurisdiction, ?
+           FROM matching.clusters c LEFT JOIN matching.record_targets t USING (record_id)
+           WHERE t.target_id IS DISTINCT FROM c.target_id
+           ON CONFLICT (record_id) DO UPDATE
+           SET target_id = excluded.target_id, updated_at = excluded.updated_at""",
         [matched_at],
     )
     if merges:
-        con.executemany(
-            "INSERT INTO matching.target_merges VALUES (?, ?, ?)",
-            [(old, new, matched_at) for old, new in merges],
+        # Only delisted records can still carry a retired id: re-point them.
+        con.execute(
+            """UPDATE matching.record_targets t SET target_id = m.new_id, updated_at = ?
+               FROM (SELECT unnest(?::VARCHAR[]) AS old_id, unnest(?::VARCHAR[]) AS new_id) m
+               WHERE t.target_id = m.old_id""",
+            [matched_at, [old for old, _ in merges], [new for _, new in merges]],
         )
+    _log_id_changes(con, "matching.target_merges", merges, matched_at)
+    _log_id_changes(con, "matching.target_splits", stats.split_ids, matched_at)
     return stats
+
+
+def _log_id_changes(con, table: str, changes: list[tuple[str, str]], at: datetime) -> None:
+    if changes:
+        con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", [(*c, at) for c in changes])
 
 
 def canonical_pair(left: str, right: str) -> tuple[str, str]:
@@ -226,21 +272,25 @@ JUDGEMENT_COLUMNS = ("left_record_id", "right_record_id", "verdict", "author", "
 
 
 def export_judgements(con, path) -> int:
-    """Write every judgement to a CSV file a team can keep under version control."""
+    """Write every judgement to a CSV file a team can keep under version control, times in
+    UTC with their offset, so the file reads the same on every host."""
     rows = con.execute(
-        f"SELECT {', '.join(JUDGEMENT_COLUMNS)} FROM matching.judgements ORDER BY judged_at"
+        f"SELECT {', '.join(JUDGEMENT_COLUMNS)} FROM matching.judgements ORDER BY ALL"
     ).fetchall()
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(JUDGEMENT_COLUMNS)
-        writer.writerows((*row[:4], row[4].isoformat(), row[5] or "") for row in rows)
+        writer.writerows(
+            (*row[:4], row[4].astimezone(UTC).isoformat(), row[5] or "") for row in rows
+        )
     return len(rows)
 
 
 def import_judgements(con, path) -> tuple[int, int]:
-    """Add the judgements of a CSV export; ones already present are skipped. (added, skipped)"""
+    """Add the judgements of a CSV export; ones already present (same pair, verdict, author
+    and instant, whatever offset the file wrote it in) are skipped. (added, skipped)"""
     existing = {
-        (left, right, verdict, author, judged_at.isoformat())
+        (left, right, verdict, author, judged_at.astimezone(UTC))
         for left, right, verdict, author, judged_at in con.execute(
             "SELECT left_record_id, right_record_id, verdict, author, judged_at "
             "FROM matching.judgements"
@@ -252,9 +302,9 @@ def import_judgements(con, path) -> tuple[int, int]:
             missing = [column for column in JUDGEMENT_COLUMNS[:5] if not row.get(column)]
             if missing:
                 raise ValueError(f"{path}: line {line}: missing {', '.join(missing)}")
-            judged_at = datetime.fromisoformat(row["judged_at"])
+            judged_at = _instant(row["judged_at"], f"{path}: line {line}")
             left, right = canonical_pair(row["left_record_id"], row["right_record_id"])
-            key = (left, right, row["verdict"], row["author"], judged_at.isoformat())
+            key = (left, right, row["verdict"], row["author"], judged_at)
             if key in existing:
                 skipped += 1
                 continue
@@ -264,3 +314,14 @@ def import_judgements(con, path) -> tuple[int, int]:
             existing.add(key)
             added += 1
     return added, skipped
+
+
+def _instant(text: str, where: str) -> datetime:
+    """An ISO-8601 time with its offset, in UTC; a time without one is ambiguous."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{where}: judged_at {text!r} is not an ISO-8601 time") from exc
+    if moment.utcoffset() is None:
+        raise ValueError(f"{where}: judged_at {text!r} has no UTC offset (e.g. +00:00)")
+    return moment.astimezone(UTC)

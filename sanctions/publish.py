@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 
 EXPORTED_SCHEMAS = ("alignment",)
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): = + - @ tab CR.
+FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def publish_copy(con, published: Path) -> Path:
@@ -32,7 +34,8 @@ def publish_copy(con, published: Path) -> Path:
 
 
 def export_marts(published: Path, folder: Path, file_format: str = "csv") -> list[Path]:
-    """Write every alignment table of the published copy as CSV or Parquet files."""
+    """Write every alignment table of the published copy as CSV or Parquet files. Parquet
+    holds the data exactly; CSV, which spreadsheets open, has formulas neutralised."""
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {file_format!r}")
     folder = Path(folder)
@@ -45,10 +48,14 @@ def export_marts(published: Path, folder: Path, file_format: str = "csv") -> lis
         ).fetchall()
         for schema, table in tables:
             target = folder / f"{schema}.{table}.{file_format}"
-            options = "(FORMAT parquet)" if file_format == "parquet" else "(HEADER, FORMAT csv)"
-            con.execute(
-                f"COPY (SELECT * FROM {_neutralised(con, schema, table)}) TO '{target}' {options}"
-            )
+            quoted = str(target).replace("'", "''")
+            if file_format == "parquet":
+                con.execute(f"COPY {schema}.{table} TO '{quoted}' (FORMAT parquet)")
+            else:
+                con.execute(
+                    f"COPY (SELECT * FROM {_neutralised(con, schema, table)}) "
+                    f"TO '{quoted}' (HEADER, FORMAT csv)"
+                )
             written.append(target)
     return written
 
@@ -62,7 +69,7 @@ def _neutralised(con, schema: str, table: str) -> str:
         [schema, table],
     ).fetchall()
     selects = [
-        f"""CASE WHEN regexp_matches("{name}", '^[=+\\-@]') THEN '''' || "{name}"
+        f"""CASE WHEN regexp_matches("{name}", '{FORMULA_START}') THEN '''' || "{name}"
                  ELSE "{name}" END AS "{name}" """
         if kind == "VARCHAR"
         else f'"{name}"'

@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS matching.clusters (
 );
 COMMENT ON TABLE matching.clusters IS 'Every record exactly once, with the target (real-world party) it belongs to. Target ids are stable across runs.';
 COMMENT ON COLUMN matching.clusters.record_id IS 'The record (core.records.record_id).';
-COMMENT ON COLUMN matching.clusters.target_id IS 'Stable id of the target; an unchanged cluster keeps it, a merge keeps one of the old ids, a split leaves it with the larger part.';
+COMMENT ON COLUMN matching.clusters.target_id IS 'Stable id of the target: each cluster keeps the previous id it shares most records with (ties: the cluster with the smallest record id, then the smaller id), so an unchanged cluster or one that gained or lost a record keeps its id, a merge keeps the id of the larger part and a split leaves it with the larger part. New ids are derived from the smallest record id.';
 COMMENT ON COLUMN matching.clusters.source_id IS 'Source of the record.';
 COMMENT ON COLUMN matching.clusters.jurisdiction IS 'US, CA, UK or EU.';
 
@@ -61,10 +61,34 @@ CREATE TABLE IF NOT EXISTS matching.target_merges (
     new_target_id VARCHAR NOT NULL,
     merged_at TIMESTAMPTZ NOT NULL
 );
-COMMENT ON TABLE matching.target_merges IS 'Target ids retired by a merge, and the id that carries on.';
+COMMENT ON TABLE matching.target_merges IS 'Target ids retired by a merge (no cluster kept them), and the id of the cluster that took most of their records. A retired id is never handed out again.';
 COMMENT ON COLUMN matching.target_merges.old_target_id IS 'The retired target id.';
-COMMENT ON COLUMN matching.target_merges.new_target_id IS 'The target id its records now have.';
+COMMENT ON COLUMN matching.target_merges.new_target_id IS 'The target id most of its records now have.';
 COMMENT ON COLUMN matching.target_merges.merged_at IS 'When the merge happened.';
+
+CREATE TABLE IF NOT EXISTS matching.target_splits (
+    old_target_id VARCHAR NOT NULL,
+    new_target_id VARCHAR NOT NULL,
+    split_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE matching.target_splits IS 'Clusters split off a target: the part could not keep the id most of its records had, because a part with more of them kept it.';
+COMMENT ON COLUMN matching.target_splits.old_target_id IS 'The id most of the part''s records had, kept by another cluster.';
+COMMENT ON COLUMN matching.target_splits.new_target_id IS 'The id the split-off part got: another previous id of its records, or a new one.';
+COMMENT ON COLUMN matching.target_splits.split_at IS 'When the split happened.';
+
+CREATE TABLE IF NOT EXISTS matching.record_targets (
+    record_id VARCHAR PRIMARY KEY,
+    target_id VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    jurisdiction VARCHAR NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE matching.record_targets IS 'Every record ever clustered, with its latest target id; kept when the record is delisted (so a delisting or a relisting still maps to its target) and re-pointed when a merge retires that id. Written in the same transaction as matching.clusters.';
+COMMENT ON COLUMN matching.record_targets.record_id IS 'The record (core.records.record_id while it is listed).';
+COMMENT ON COLUMN matching.record_targets.target_id IS 'Its target: the one in matching.clusters while listed, else the last one, or the id its last target was merged into.';
+COMMENT ON COLUMN matching.record_targets.source_id IS 'Source of the record.';
+COMMENT ON COLUMN matching.record_targets.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN matching.record_targets.updated_at IS 'When a matching run last changed this row: first clustered, moved to another target, or re-pointed after a merge.';
 
 CREATE OR REPLACE VIEW matching.review AS
 SELECT l.*
@@ -75,11 +99,3 @@ WHERE l.decision = 'review'
                     AND j.right_record_id = l.right_record_id)
 ORDER BY l.score DESC;
 COMMENT ON VIEW matching.review IS 'Links in the review band that no analyst has judged yet, best first. Record a decision with: sanctions judge LEFT RIGHT same|different|unsure.';
-
-CREATE TABLE IF NOT EXISTS matching.record_targets (
-    record_id VARCHAR PRIMARY KEY,
-    target_id VARCHAR NOT NULL,
-    source_id VARCHAR NOT NULL,
-    jurisdiction VARCHAR NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL
-);

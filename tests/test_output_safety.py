@@ -40,6 +40,44 @@ def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path):
     assert row["name"] == '\'=HYPERLINK("http://evil")'
 
 
+HOSTILE_NAMES = [
+    "-ARCA S.A.",
+    "=1+2",
+    "+7 BANK",
+    "@SUM(A1)",
+    "\tTAB LTD",
+    "\rCR LTD",
+    "ARCA - S.A.",  # a formula character inside a name is harmless
+]
+
+
+def published_with_names(path, names: list[str]) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA alignment")
+        con.execute("CREATE TABLE alignment.targets (target_id VARCHAR, name VARCHAR, n INTEGER)")
+        con.executemany(
+            "INSERT INTO alignment.targets VALUES (?, ?, ?)",
+            [(f"T-{i}", name, i) for i, name in enumerate(names)],
+        )
+
+
+def test_csv_neutralises_every_formula_start_owasp_lists(tmp_path):
+    published = tmp_path / "published.duckdb"
+    published_with_names(published, HOSTILE_NAMES)
+    export_marts(published, tmp_path / "out", "csv")
+    with (tmp_path / "out" / "alignment.targets.csv").open(newline="", encoding="utf-8") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    assert names == ["'" + name for name in HOSTILE_NAMES[:-1]] + ["ARCA - S.A."]
+
+
+def test_parquet_exports_are_the_data_exactly(tmp_path):
+    published = tmp_path / "published.duckdb"
+    published_with_names(published, HOSTILE_NAMES)
+    (exported,) = export_marts(published, tmp_path / "out", "parquet")
+    rows = duckdb.sql(f"SELECT name, n FROM '{exported}' ORDER BY n").fetchall()
+    assert rows == [(name, i) for i, name in enumerate(HOSTILE_NAMES)]
+
+
 def test_the_report_escapes_names():
     chart = bar_chart("<script>alert(1)</script>", [("<img src=x onerror=alert(1)>", 1, "#000")])
     assert "<script>" not in chart and "<img" not in chart
