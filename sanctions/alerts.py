@@ -44,18 +44,21 @@ WHERE e.origin IN ('live', 'replay') AND e.event IN ('listed', 'relisted', 'deli
 """
 
 # Each jurisdiction's evidence: since when its history runs, and up to when it is known.
+# Each list's evidence: since when its history runs, and up to which day it is known: the
+# publication date of what core holds (a dated file is the list as of that date), or, for
+# files that carry no date (OFAC CSV, Canada), the last fetch that found core's snapshot.
 HORIZON_SQL = """
 CREATE OR REPLACE TEMP TABLE a_horizon AS
 WITH lists AS (SELECT unnest($jurisdictions::VARCHAR[]) AS jurisdiction,
                       unnest($sources::VARCHAR[]) AS source_id),
 history_span AS (SELECT source_id, min(as_of) AS started, max(as_of) AS newest
                  FROM history.snapshots GROUP BY source_id),
-confirmed AS (  -- the last fetch that found what core holds
-    SELECT m.source_id, max(m.fetched_at) AS fetched_at
+confirmed AS (
+    SELECT m.source_id, max(coalesce(m.published_on::TIMESTAMPTZ, m.fetched_at)) AS known
     FROM raw.manifest m JOIN core.snapshots c USING (source_id, snapshot_id)
     WHERE m.origin = 'fetch' GROUP BY m.source_id)
 SELECT l.jurisdiction, l.source_id, h.started::DATE AS started,
-       greatest(h.newest, c.fetched_at)::DATE AS known_until
+       greatest(h.newest, c.known)::DATE AS known_until
 FROM lists l LEFT JOIN history_span h USING (source_id) LEFT JOIN confirmed c USING (source_id)
 """
 

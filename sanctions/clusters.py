@@ -187,7 +187,11 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
     update record_targets, target_merges and target_splits. Runs inside the caller's
     transaction (the matching asset's), so the four tables always agree."""
     matched_at = matched_at or datetime.now(UTC)
-    records = dict(con.execute("SELECT record_id, source_id FROM core.records").fetchall())
+    # delisted records (retired.*) take part too, so that one listed and delisted between two
+    # runs still finds its target; matching.clusters holds the listed ones only
+    records = dict(
+        con.execute("SELECT record_id, source_id FROM matching_input.records").fetchall()
+    )
     links = con.execute(
         """SELECT left_record_id, right_record_id, score FROM matching.links
            WHERE decision = 'accept'"""
@@ -218,12 +222,14 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
     )
     con.execute(
         """INSERT INTO matching.record_targets
-           SELECT c.record_id, c.target_id, c.source_id, c.jurisdiction, ?
-           FROM matching.clusters c LEFT JOIN matching.record_targets t USING (record_id)
-           WHERE t.target_id IS DISTINCT FROM c.target_id
+           SELECT r.record_id, a.target_id, r.source_id, r.jurisdiction, ?
+           FROM (SELECT unnest(?::VARCHAR[]) AS record_id, unnest(?::VARCHAR[]) AS target_id) a
+           JOIN matching_input.records r USING (record_id)
+           LEFT JOIN matching.record_targets t USING (record_id)
+           WHERE t.target_id IS DISTINCT FROM a.target_id
            ON CONFLICT (record_id) DO UPDATE
            SET target_id = excluded.target_id, updated_at = excluded.updated_at""",
-        [matched_at],
+        [matched_at, record_ids, [assignment[record] for record in record_ids]],
     )
     if merges:
         # Only delisted records can still carry a retired id: re-point them.

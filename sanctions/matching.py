@@ -48,10 +48,12 @@ def build_candidates(con) -> MatchStats:
     """Normalise names and identifiers into temp tables and block them into `cand`."""
     stats = MatchStats()
     records = con.execute(
-        "SELECT record_id, source_id, jurisdiction, entity_type FROM core.records"
+        "SELECT record_id, source_id, jurisdiction, entity_type FROM matching_input.records"
     ).fetchall()
     stats.records = len(records)
-    names = con.execute("SELECT record_id, name, is_weak, kind FROM core.names").fetchall()
+    names = con.execute(
+        "SELECT record_id, name, is_weak, kind FROM matching_input.names"
+    ).fetchall()
     name_rows: dict[tuple[str, str], list] = {}
     key_rows: set[tuple[str, str]] = set()
     for record_id, name, is_weak, kind in names:
@@ -82,7 +84,7 @@ def build_candidates(con) -> MatchStats:
 
     ids = set()
     for record_id, id_type, value in con.execute(
-        "SELECT record_id, id_type, value FROM core.identifiers"
+        "SELECT record_id, id_type, value FROM matching_input.identifiers"
     ).fetchall():
         normal_id = normalise_identifier(id_type or "", value or "")
         if normal_id:
@@ -221,8 +223,8 @@ WITH births AS (
            bool_or(a.earliest - INTERVAL 366 DAY <= b.latest
                    AND b.earliest - INTERVAL 366 DAY <= a.latest) AS near
     FROM m_cand c
-    JOIN core.birth_dates a ON a.record_id = c.l AND a.earliest IS NOT NULL
-    JOIN core.birth_dates b ON b.record_id = c.r AND b.earliest IS NOT NULL
+    JOIN matching_input.birth_dates a ON a.record_id = c.l AND a.earliest IS NOT NULL
+    JOIN matching_input.birth_dates b ON b.record_id = c.r AND b.earliest IS NOT NULL
     GROUP BY c.pid
 ), id_pairs AS (
     SELECT c.pid, a.id_class, bool_or(a.value = b.value) AS shared
@@ -239,9 +241,9 @@ WITH births AS (
     SELECT c.pid, bool_or(a.country_code = b.country_code) AS shared,
            count(*) > 0 AND NOT bool_or(a.country_code = b.country_code) AS conflict
     FROM m_cand c
-    JOIN core.countries a ON a.record_id = c.l AND a.relation IN ('nationality', 'citizenship')
+    JOIN matching_input.countries a ON a.record_id = c.l AND a.relation IN ('nationality', 'citizenship')
                           AND a.country_code IS NOT NULL
-    JOIN core.countries b ON b.record_id = c.r AND b.relation IN ('nationality', 'citizenship')
+    JOIN matching_input.countries b ON b.record_id = c.r AND b.relation IN ('nationality', 'citizenship')
                           AND b.country_code IS NOT NULL
     GROUP BY c.pid
 )
@@ -261,7 +263,7 @@ SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
        ga.gender IS NOT NULL AND gb.gender IS NOT NULL AND ga.gender <> gb.gender AS gender_conflict
 FROM m_cand c
 JOIN m_records ra ON ra.record_id = c.l JOIN m_records rb ON rb.record_id = c.r
-JOIN core.records ga ON ga.record_id = c.l JOIN core.records gb ON gb.record_id = c.r
+JOIN matching_input.records ga ON ga.record_id = c.l JOIN matching_input.records gb ON gb.record_id = c.r
 LEFT JOIN m_name_scores s USING (pid)
 LEFT JOIN births bi USING (pid) LEFT JOIN ids i USING (pid) LEFT JOIN nationality n USING (pid)
 """

@@ -358,12 +358,29 @@ def assign_programme_keys(con, schema: str, source_id: str) -> int:
 # ------------------------------------------------------------------------------------- publish
 
 
+def _retire_delisted(con, source_id: str) -> None:
+    """Keep the last rows of the records this publish delists (retired.*), and drop from there
+    the records it lists again."""
+    staged = "SELECT record_id FROM staging.records WHERE source_id = $source"
+    for table in RECORD_TABLES:
+        con.execute(
+            f"DELETE FROM retired.{table} WHERE source_id = $source AND record_id IN ({staged})",
+            {"source": source_id},
+        )
+        con.execute(
+            f"""INSERT INTO retired.{table} SELECT * FROM core.{table}
+                WHERE source_id = $source AND record_id NOT IN ({staged})""",
+            {"source": source_id},
+        )
+
+
 def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
     """Swap the source's staged rows into core in one transaction; return row counts.
     Callers go through the publish gate (sanctions.refresh.publish_source)."""
     counts = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        _retire_delisted(con, source_id)
         for table in RECORD_TABLES:
             con.execute(f"DELETE FROM core.{table} WHERE source_id = ?", [source_id])
             con.execute(

@@ -10,3 +10,29 @@ CREATE TABLE IF NOT EXISTS staging.addresses AS FROM core.addresses LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.attributes AS FROM core.attributes LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.relationships AS FROM core.relationships LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.snapshots AS FROM core.snapshots LIMIT 0;
+
+-- The last published rows of records a list no longer holds: matching keeps linking them, so
+-- a record listed and delisted between two matching runs still finds its target.
+CREATE SCHEMA IF NOT EXISTS retired;
+CREATE TABLE IF NOT EXISTS retired.records AS FROM core.records LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.names AS FROM core.names LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.programmes AS FROM core.programmes LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.identifiers AS FROM core.identifiers LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.birth_dates AS FROM core.birth_dates LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.countries AS FROM core.countries LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.addresses AS FROM core.addresses LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.attributes AS FROM core.attributes LIMIT 0;
+CREATE TABLE IF NOT EXISTS retired.relationships AS FROM core.relationships LIMIT 0;
+COMMENT ON TABLE retired.records IS 'The last published row of every delisted record (retired.* mirrors core.* table for table), so that matching can still attach it to its target; a record listed again leaves it.';
+-- What matching reads: every record currently listed, and every delisted one.
+CREATE SCHEMA IF NOT EXISTS matching_input;
+CREATE OR REPLACE VIEW matching_input.records AS
+    SELECT * FROM core.records UNION ALL SELECT * FROM retired.records;
+CREATE OR REPLACE VIEW matching_input.names AS
+    SELECT * FROM core.names UNION ALL SELECT * FROM retired.names;
+CREATE OR REPLACE VIEW matching_input.identifiers AS
+    SELECT * FROM core.identifiers UNION ALL SELECT * FROM retired.identifiers;
+CREATE OR REPLACE VIEW matching_input.birth_dates AS
+    SELECT * FROM core.birth_dates UNION ALL SELECT * FROM retired.birth_dates;
+CREATE OR REPLACE VIEW matching_input.countries AS
+    SELECT * FROM core.countries UNION ALL SELECT * FROM retired.countries;
