@@ -89,8 +89,10 @@ class _ProgressFormatter(logging.Formatter):
 
 
 def _is_asset_message(record: logging.LogRecord) -> bool:
-    """The assets' own messages; Dagster's step events (and their tracebacks) stay out."""
-    return getattr(record, "dagster_meta", {}).get("dagster_event") is None
+    """The assets' own messages; Dagster's step events and errors (with their tracebacks) stay
+    out: the summary names every failure once."""
+    is_event = getattr(record, "dagster_meta", {}).get("dagster_event") is not None
+    return not is_event and record.levelno < logging.ERROR
 
 
 def _progress(init_context) -> logging.Logger:
@@ -121,8 +123,8 @@ def _print_summary(result) -> None:
             reason = f": {check.description}" if check.description else ""
             print(f"check FAILED {check.asset_key.to_user_string()}:{check.check_name}{reason}")
     for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
+        data = event.step_failure_data if event.is_step_failure else None
+        if data and data.error.cls_name != "DagsterAssetCheckFailedError":  # named above
             reason = data.user_failure_data.description if data.user_failure_data else None
             print(f"FAILED {event.step_key}: {_first_line(reason or data.error.message)}")
     outcome = "succeeded" if result.success else "FAILED"
