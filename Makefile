@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 3000
 
 .PHONY: install run test test-docs dev sql report export lint bench bench-match soak clean
 
@@ -30,7 +31,7 @@ test-docs: install
 	$(BIN)/pytest -m docs -q
 
 dev: install
-	$(BIN)/sanctions dev
+	$(BIN)/sanctions dev --port $(PORT)
 
 sql: install
 	$(BIN)/sanctions sql
