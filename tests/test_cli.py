@@ -3,6 +3,7 @@ code 2, a partial mirror skips what it lacks, failures are one line each, and `s
 reads the published copy."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -149,6 +150,29 @@ def test_a_bad_file_in_a_mirror_folder_fails_the_run_in_one_line(tmp_path):
 
     debug = sanctions("run", "--source", "eu_fsf", "--debug", cwd=tmp_path, env=env)
     assert debug.returncode == 1 and "Stack Trace" in debug.stdout + debug.stderr
+
+
+def test_a_network_failure_is_one_line_with_the_retries_summarised(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        mirror = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = {
+        "SANCTIONS_MIRROR": mirror,
+        "SANCTIONS_DATA_DIR": str(tmp_path / "data"),
+        "SANCTIONS_HTTP_RETRIES": "2",
+        "SANCTIONS_HTTP_BACKOFF": "0.01",
+    }
+    done = sanctions("run", "--source", "uk_fcdo", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    failures = [line for line in done.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failures) == 1, done.stdout
+    assert failures[0].startswith(
+        f"FAILED raw__uk_fcdo: uk_fcdo: UK-Sanctions-List.xml: gave up on "
+        f"{mirror}/uk_fcdo/UK-Sanctions-List.xml: 3 attempts over "
+    )
+    assert failures[0].endswith("[Errno 111] Connection refused (3 times)")
+    assert failures[0].count("connection failed: NewConnectionError") == 1
+    assert "Traceback" not in done.stdout + done.stderr and "retrying" not in done.stdout
 
 
 def test_sql_prints_a_table_from_the_published_copy(partial_run):

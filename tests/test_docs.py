@@ -191,8 +191,12 @@ def stop_process_group(server: subprocess.Popen) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["make", "dev", "PORT={port}"], [".venv/bin/dg", "dev", "-p", "{port}"]],
-    ids=["make dev", "plain dg dev"],
+    [
+        ["make", "dev", "PORT={port}"],
+        [".venv/bin/dg", "dev", "-p", "{port}"],
+        [".venv/bin/dagster", "dev", "-w", "workspace.yaml", "-p", "{port}"],
+    ],
+    ids=["make dev", "plain dg dev", "plain dagster dev"],
 )
 def test_the_ui_starts_on_a_persistent_dagster_home(fresh_clone, tmp_path, command):
     clone, env = fresh_clone
