@@ -1,9 +1,11 @@
 # `make run` refreshes every source headless; `make test` runs the test suite; `make dev` the UI.
+# Every target uses the project's own .venv: nothing needs to be activated or on the PATH.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 3000
 
-.PHONY: install run test dev lint bench bench-match soak clean
+.PHONY: install run test test-docs dev sql report export lint bench bench-match soak clean
 
 $(BIN)/sanctions: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -11,7 +13,12 @@ $(BIN)/sanctions: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# `dg dev` and `dagster dev` read .env from the repository root: point them at the same
+# persistent Dagster home as `make dev` (an existing DAGSTER_HOME line is kept).
 install: $(BIN)/sanctions
+	test -f .env || cp .env.example .env
+	grep -q '^DAGSTER_HOME=' .env || echo 'DAGSTER_HOME=$(CURDIR)/data/dagster_home' >> .env
+	$(BIN)/python -m pipelines.settings
 
 run: install
 	$(BIN)/sanctions run
@@ -19,8 +26,21 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# Runs every shell block of README.md and docs/*.md in a fresh copy (a few minutes).
+test-docs: install
+	$(BIN)/pytest -m docs -q
+
 dev: install
-	$(BIN)/sanctions dev
+	$(BIN)/sanctions dev --port $(PORT)
+
+sql: install
+	$(BIN)/sanctions sql
+
+report: install
+	$(BIN)/sanctions report --out report.html
+
+export: install
+	$(BIN)/sanctions export --format csv --out exports
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.resources import SanctionsResource
 from sanctions.errors import SourceError
+from sanctions.locations import describe_feed, describe_publication
 from sanctions.refresh import fetch_source, parse_source, publish_source
 from sanctions.sources import SOURCES, Source
 
@@ -105,6 +106,10 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
                 "format": snapshot.format,
                 "changed": outcome.changed,
                 "published_on": str(snapshot.published_on or ""),
+                "feed": describe_feed(
+                    source, settings.mirror, settings.url_overrides.get(source.id)
+                ),
+                "publication": describe_publication(snapshot.published_on, snapshot.fetched_at),
                 "files": dg.MetadataValue.json(
                     [
                         {

@@ -5,44 +5,57 @@ sanctions judge   record an analyst's decision on two records; export / import t
 sanctions replay  load a folder of dated historical files of one source, in date order
 sanctions report  write the self-contained HTML report from the published copy
 sanctions export  write the alignment marts as CSV or Parquet
+sanctions sql     query the published copy read-only (one query, or interactively)
 sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME prepared
+
+Bad input (an unknown source, a broken setting, a missing mirror, a data directory that cannot
+be written) stops before any work with one line and exit code 2; expected failures print one
+line each; tracebacks only with --debug.
 """
 
 import argparse
+import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from pipelines.settings import Settings, prepare_dagster_home
+from pipelines.settings import Settings, SettingsError, prepare_dagster_home
+from sanctions.locations import not_in_mirror
 from sanctions.runlock import run_lock
 from sanctions.sources import SOURCES
 
+EXIT_BAD_INPUT = 2
+SOURCE_LAYERS = ("raw", "staging", "core")
+WRITING_COMMANDS = {"run", "judge", "replay", "dev"}  # need a writable data directory
 
-def _run(args: argparse.Namespace) -> int:
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     import dagster as dg
 
     from pipelines.definitions import defs
     from pipelines.jobs import JOBS_IN_ORDER, refresh_all
 
-    settings = Settings.from_env()
     home = prepare_dagster_home(settings)
     print(f"data directory: {settings.data_dir}  (DAGSTER_HOME={home})", flush=True)
-    if settings.mirror:
-        print(f"mirror: {settings.mirror}", flush=True)
-    selection = None
-    if args.source:
-        selection = [
-            dg.AssetKey([layer, source])
-            for source in args.source
-            for layer in ("raw", "staging", "core")
-        ]
+    print(f"feed: {'mirror ' + settings.mirror if settings.mirror else 'official URLs'}")
+    selection = [
+        dg.AssetKey([layer, source_id])
+        for source_id in _sources_to_refresh(settings, args.source)
+        for layer in SOURCE_LAYERS
+    ]
     succeeded = True
     with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
         # matching runs even when a source failed; --source refreshes the sources only
-        for job in JOBS_IN_ORDER[:1] if selection else JOBS_IN_ORDER:
-            result = defs.resolve_job_def(job.name).execute_in_process(
+        for job in JOBS_IN_ORDER[:1] if args.source else JOBS_IN_ORDER:
+            job_def, run_config = defs.resolve_job_def(job.name), {}
+            if not args.debug:
+                job_def = job_def.with_logger_defs({"progress": dg.LoggerDefinition(_progress)})
+                run_config = {"loggers": {"progress": {}}}
+            result = job_def.execute_in_process(
+                run_config=run_config,
                 instance=instance,
                 raise_on_error=False,
                 asset_selection=selection if job is refresh_all else None,
@@ -52,6 +65,47 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if succeeded else 1
 
 
+def _sources_to_refresh(settings: Settings, chosen: list[str] | None) -> list[str]:
+    """The chosen (or all) sources, less those a partial mirror does not hold."""
+    wanted = chosen or list(SOURCES)
+    present = [
+        source_id for source_id in wanted if not not_in_mirror(SOURCES[source_id], settings.mirror)
+    ]
+    for source_id in wanted:
+        if source_id not in present:
+            print(f"{source_id}: not in the mirror, skipped; last good snapshot kept", flush=True)
+    if not present:
+        raise SettingsError(
+            "SANCTIONS_MIRROR",
+            settings.mirror or "",
+            "a folder per source, e.g. " + ", ".join(f"{settings.mirror}/{s}" for s in wanted),
+        )
+    return present
+
+
+class _ProgressFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = getattr(record, "dagster_meta", {}).get("orig_message", record.getMessage())
+        return f"{self.formatTime(record, '%H:%M:%S')} {message}"
+
+
+def _is_asset_message(record: logging.LogRecord) -> bool:
+    """The assets' own messages; Dagster's step events and errors (with their tracebacks) stay
+    out: the summary names every failure once."""
+    is_event = getattr(record, "dagster_meta", {}).get("dagster_event") is not None
+    return not is_event and record.levelno < logging.ERROR
+
+
+def _progress(init_context) -> logging.Logger:
+    """A Dagster logger printing the assets' own messages, one line each."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_ProgressFormatter())
+    handler.addFilter(_is_asset_message)
+    logger = logging.Logger("sanctions", logging.INFO)
+    logger.addHandler(handler)
+    return logger
+
+
 def _print_summary(result) -> None:
     print("\nasset               status       rows", flush=True)
     for event in result.get_asset_materialization_events():
@@ -59,23 +113,34 @@ def _print_summary(result) -> None:
         status = meta.get("status") or ("changed" if meta.get("changed") else "unchanged")
         rows = meta.get("dagster/row_count", "")
         print(f"{event.asset_key.to_user_string():<19} {status:<12} {rows}")
-    for check in result.get_asset_check_evaluations():
-        verdict = "passed" if check.passed else "FAILED"
-        print(f"check {check.asset_key.to_user_string()}:{check.check_name} {verdict}")
+        if "feed" in meta:
+            print(f"    {meta['feed']}; {meta['publication']}")
+    checks = result.get_asset_check_evaluations()
+    passed = sum(check.passed for check in checks)
+    if checks:
+        print(f"checks: {passed} of {len(checks)} passed")
+    for check in checks:
+        if not check.passed:
+            reason = f": {check.description}" if check.description else ""
+            print(f"check FAILED {check.asset_key.to_user_string()}:{check.check_name}{reason}")
     for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
+        data = event.step_failure_data if event.is_step_failure else None
+        if data and data.error.cls_name != "DagsterAssetCheckFailedError":  # named above
             reason = data.user_failure_data.description if data.user_failure_data else None
-            print(f"FAILED {event.step_key}: {reason or data.error.message.strip()}")
+            print(f"FAILED {event.step_key}: {_first_line(reason or data.error.message)}")
     outcome = "succeeded" if result.success else "FAILED"
     print(f"{result.dagster_run.job_name}: run {outcome}", flush=True)
 
 
-def _judge(args: argparse.Namespace) -> int:
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] + (" (more with --debug)" if len(lines) > 1 else "") if lines else ""
+
+
+def _judge(args: argparse.Namespace, settings: Settings) -> int:
     """Record an analyst's decision on two records, or export / import judgements as CSV."""
     from sanctions import clusters, warehouse
 
-    settings = Settings.from_env()
     with warehouse.connect(settings.warehouse_path) as con:
         if args.export:
             count = clusters.export_judgements(con, args.export)
@@ -105,13 +170,12 @@ def _judge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
     """Load a folder of dated historical files of one source into the history."""
     from sanctions import warehouse
     from sanctions.archive import Archive
     from sanctions.replay import replay
 
-    settings = Settings.from_env()
     with run_lock(settings.data_dir), warehouse.connect(settings.warehouse_path) as con:
         report = replay(
             con,
@@ -132,42 +196,96 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if not report.skipped else 3
 
 
-def _export(args: argparse.Namespace) -> int:
+def _published_copy(settings: Settings) -> Path:
+    published = settings.published_path
+    if not published.is_file():
+        raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
+    return published
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the alignment marts of the published copy as CSV or Parquet."""
     from sanctions.publish import export_marts
 
-    published = Settings.from_env().published_path
-    if not published.is_file():
-        raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
-    for path in export_marts(published, Path(args.out), args.format):
+    for path in export_marts(_published_copy(settings), Path(args.out), args.format):
         print(path)
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Write the self-contained HTML report from the published copy."""
     from sanctions.report import build_report
 
-    published = Settings.from_env().published_path
-    if not published.is_file():
-        raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
-    Path(args.out).write_text(build_report(str(published)), encoding="utf-8")
+    Path(args.out).write_text(build_report(str(_published_copy(settings))), encoding="utf-8")
     print(f"report written to {args.out}")
     return 0
 
 
-def _dev(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+def _sql(args: argparse.Namespace, settings: Settings) -> int:
+    """Query the published copy read-only: needs nothing but this project installed."""
+    import duckdb
+
+    path = Path(args.database) if args.database else _published_copy(settings)
+    with duckdb.connect(str(path), read_only=True) as con:
+        if args.query:
+            return _show(con, args.query, args.max_rows)
+        print(f"{path} (read-only). End a query with ';'; Ctrl-D or .quit to leave.")
+        while (query := _read_query()) is not None:
+            _show(con, query, args.max_rows)
+    return 0
+
+
+def _read_query() -> str | None:
+    """One statement from the terminal, over several lines until ';'; None at the end."""
+    lines: list[str] = []
+    while True:
+        try:
+            line = input("sql> " if not lines else "...> ")
+        except EOFError:
+            print()
+            return None
+        if not lines and line.strip() in (".quit", ".exit"):
+            return None
+        lines.append(line)
+        if line.rstrip().endswith(";"):
+            return "\n".join(lines)
+
+
+def _show(con, query: str, max_rows: int) -> int:
+    import duckdb
+
+    try:
+        relation = con.sql(query)
+    except duckdb.Error as exc:
+        print(f"error: {_first_line(str(exc))}", file=sys.stderr)
+        return 1
+    if relation is not None:
+        relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
+    return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    """Start `dg dev` from this environment (no activated .venv needed) on a persistent home."""
     prepare_dagster_home(settings)
+    dg_command = shutil.which("dg", path=str(Path(sys.executable).parent)) or shutil.which("dg")
+    if dg_command is None:
+        raise SystemExit(f"`dg` is not installed beside {sys.executable}: run `make install`")
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
-    command = ["dg", "dev", "-w", str(workspace), "-p", str(args.port)]
-    os.execvp(command[0], command)
+    command = [dg_command, "dev", "-w", str(workspace), "-p", str(args.port)]
+    os.execv(command[0], command)
     return 0  # not reached
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line naming the value and what was expected (exit code 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     load_dotenv(".env")
-    parser = argparse.ArgumentParser(prog="sanctions", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="sanctions", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="refresh every source (or --source ...) headless")
     run.add_argument(
@@ -202,11 +320,40 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="write the HTML report")
     report.add_argument("--out", default="report.html")
     report.set_defaults(func=_report)
+    sql = commands.add_parser("sql", help="query the published copy read-only")
+    sql.add_argument("query", nargs="?", help="SQL to run; without it, an interactive prompt")
+    sql.add_argument("--database", help="another DuckDB file (default: the published copy)")
+    sql.add_argument("--max-rows", type=int, default=40, help="rows to print (default 40)")
+    sql.set_defaults(func=_sql)
     dev = commands.add_parser("dev", help="start the Dagster UI (dg dev)")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=_dev)
+    for command in commands.choices.values():
+        command.add_argument("--debug", action="store_true", help="log everything; tracebacks")
     args = parser.parse_args(argv)
-    return args.func(args)
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Check the settings first (exit 2 when one is unusable), then run the command; an
+    expected failure is one line on stderr, its traceback only with --debug."""
+    logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING, format="%(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command in WRITING_COMMANDS:
+            settings.check_paths()
+        return args.func(args, settings)
+    except SettingsError as exc:
+        print(f"sanctions: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"sanctions {args.command}: {_first_line(str(exc)) or type(exc).__name__}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

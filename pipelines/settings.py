@@ -6,22 +6,69 @@ Every variable is listed, with its default, in `.env.example` and the README.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sanctions.fetch import HttpOptions
+from sanctions.locations import is_url
 from sanctions.sources import SOURCES, Source
 
 
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and the expected form."""
+
+    def __init__(self, name: str, value: str, expected: str):
+        super().__init__(f"setting {name}={value!r}: expected {expected}")
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+WEBHOOK_FORMATS = ("json", "slack")
+
+
+def _value(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name)
-    if value is None or value.strip() == "":
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def _number(
+    environ: Mapping[str, str], name: str, default: float, expected: str = "a number of seconds"
+) -> float:
+    value = _value(environ, name)
+    if value is None:
         return default
     try:
-        return float(value)
-    except ValueError as exc:
-        raise ValueError(f"setting {name}={value!r} is not a number") from exc
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):
+        raise SettingsError(name, value, f"{expected} (0 or more), e.g. {default:g}")
+    return number
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int, expected: str) -> int:
+    value = _value(environ, name)
+    if value is None:
+        return default
+    if not value.replace("_", "").isdigit():
+        raise SettingsError(name, value, f"{expected} (a whole number, 0 or more), e.g. {default}")
+    return int(value)
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = _value(environ, name)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise SettingsError(name, value, "one of " + ", ".join(choices))
+    return value.lower()
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _choice(environ, name, TRUE_WORDS + FALSE_WORDS, "true" if default else "false")
+    return value in TRUE_WORDS
 
 
 @dataclass(frozen=True)
@@ -31,9 +78,15 @@ class Settings:
     url_overrides: dict[str, str] = field(default_factory=dict)
     http: HttpOptions = field(default_factory=HttpOptions)
     record_bounds: dict[str, tuple[int, int]] = field(default_factory=dict)
+    alert_baseline: bool = True  # a source's first snapshot sets a baseline, no alerts
+    alert_jsonl: Path | None = None
+    alert_webhook: str | None = None
+    alert_webhook_format: str = "json"
+    annotations_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Read and check every variable, so a typo stops a run before anything is fetched."""
         env = os.environ if environ is None else environ
         defaults = HttpOptions()
         http = HttpOptions(
@@ -41,63 +94,82 @@ class Settings:
                 env, "SANCTIONS_HTTP_CONNECT_TIMEOUT", defaults.connect_timeout
             ),
             read_timeout=_number(env, "SANCTIONS_HTTP_READ_TIMEOUT", defaults.read_timeout),
-            retries=int(_number(env, "SANCTIONS_HTTP_RETRIES", defaults.retries)),
+            retries=_whole(env, "SANCTIONS_HTTP_RETRIES", defaults.retries, "a count of retries"),
             backoff_seconds=_number(env, "SANCTIONS_HTTP_BACKOFF", defaults.backoff_seconds),
             max_backoff_seconds=_number(
                 env, "SANCTIONS_HTTP_MAX_BACKOFF", defaults.max_backoff_seconds
             ),
-            max_bytes=int(_number(env, "SANCTIONS_HTTP_MAX_BYTES", defaults.max_bytes)),
-            user_agent=env.get("SANCTIONS_HTTP_USER_AGENT") or None,
+            max_bytes=_whole(env, "SANCTIONS_HTTP_MAX_BYTES", defaults.max_bytes, "bytes"),
+            user_agent=_value(env, "SANCTIONS_HTTP_USER_AGENT"),
         )
         url_overrides, bounds = {}, {}
         for source in SOURCES.values():
             suffix = source.id.upper()
-            if env.get(f"SANCTIONS_URL_{suffix}"):
-                url_overrides[source.id] = env[f"SANCTIONS_URL_{suffix}"]
+            if override := _value(env, f"SANCTIONS_URL_{suffix}"):
+                url_overrides[source.id] = override
             bounds[source.id] = (
-                int(_number(env, f"SANCTIONS_MIN_RECORDS_{suffix}", source.min_records)),
-                int(_number(env, f"SANCTIONS_MAX_RECORDS_{suffix}", source.max_records)),
+                _whole(env, f"SANCTIONS_MIN_RECORDS_{suffix}", source.min_records, "records"),
+                _whole(env, f"SANCTIONS_MAX_RECORDS_{suffix}", source.max_records, "records"),
             )
+        jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
+        annotations = _value(env, "SANCTIONS_ANNOTATIONS")
         values = {
-            "data_dir": Path(env.get("SANCTIONS_DATA_DIR") or "data").resolve(),
-            "mirror": env.get("SANCTIONS_MIRROR") or None,
+            "data_dir": Path(_value(env, "SANCTIONS_DATA_DIR") or "data"),
+            "mirror": _value(env, "SANCTIONS_MIRROR"),
             "url_overrides": url_overrides,
             "http": http,
             "record_bounds": bounds,
+            "alert_baseline": _flag(env, "SANCTIONS_ALERT_BASELINE", True),
+            "alert_jsonl": Path(jsonl) if jsonl else None,
+            "alert_webhook": _value(env, "SANCTIONS_ALERT_WEBHOOK"),
+            "alert_webhook_format": _choice(
+                env, "SANCTIONS_ALERT_WEBHOOK_FORMAT", WEBHOOK_FORMATS, "json"
+            ),
+            "annotations_file": Path(annotations) if annotations else None,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         values["data_dir"] = Path(values["data_dir"]).resolve()
         return cls(**values)
 
+    def check_paths(self) -> None:
+        """Before a run writes anything: the mirror exists and the data directory is writable."""
+        if self.mirror and not is_url(self.mirror) and not Path(self.mirror).is_dir():
+            raise SettingsError(
+                "SANCTIONS_MIRROR",
+                self.mirror,
+                "an existing directory (or an http(s):// base URL) laid out as "
+                "<mirror>/<source id>/<official file name>",
+            )
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.data_dir):
+                pass
+        except OSError as exc:
+            raise SettingsError(
+                "SANCTIONS_DATA_DIR",
+                str(self.data_dir),
+                f"a directory this user can create and write ({exc.strerror})",
+            ) from exc
+
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
-
-    @property
-    def alert_baseline(self) -> bool:
-        """Whether a source's first snapshot sets a baseline instead of alerting on everything."""
-        return os.environ.get("SANCTIONS_ALERT_BASELINE", "true").lower() not in (
-            "0",
-            "false",
-            "no",
-        )
 
     def alert_sinks(self) -> list:
         """The JSON-lines file (always) and the webhook (when SANCTIONS_ALERT_WEBHOOK is set)."""
         from sanctions.alerts import JsonLinesSink, WebhookSink
 
-        jsonl = os.environ.get("SANCTIONS_ALERT_JSONL")
-        sinks: list = [JsonLinesSink(Path(jsonl) if jsonl else self.data_dir / "alerts.jsonl")]
-        if url := os.environ.get("SANCTIONS_ALERT_WEBHOOK"):
-            slack = os.environ.get("SANCTIONS_ALERT_WEBHOOK_FORMAT", "json").lower() == "slack"
-            sinks.append(WebhookSink(url, slack=slack))
+        sinks: list = [JsonLinesSink(self.alert_jsonl or self.data_dir / "alerts.jsonl")]
+        if self.alert_webhook:
+            sinks.append(
+                WebhookSink(self.alert_webhook, slack=self.alert_webhook_format == "slack")
+            )
         return sinks
 
     @property
     def annotations_path(self) -> Path:
         """The analysts' annotations CSV (SANCTIONS_ANNOTATIONS, default <data>/annotations.csv)."""
-        configured = os.environ.get("SANCTIONS_ANNOTATIONS")
-        return Path(configured) if configured else self.data_dir / "annotations.csv"
+        return self.annotations_file or self.data_dir / "annotations.csv"
 
     @property
     def published_path(self) -> Path:
@@ -136,3 +208,14 @@ def prepare_dagster_home(settings: Settings, environ=os.environ) -> Path:
     environ["DAGSTER_HOME"] = str(home)
     environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
+
+
+if __name__ == "__main__":
+    # `make install`: create the persistent Dagster home that `dg dev` / `dagster dev` use
+    from dotenv import load_dotenv
+
+    load_dotenv(".env")
+    try:
+        print(f"Dagster home: {prepare_dagster_home(Settings.from_env())}")
+    except SettingsError as exc:
+        raise SystemExit(f"sanctions: {exc}") from None

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -139,8 +141,10 @@ def _fetch_http(
         if previous.last_modified:
             headers["If-Modified-Since"] = previous.last_modified
     problems: list[str] = []
+    seconds = 0.0  # spent trying and waiting (waits counted as asked for, so tests can skip them)
     with requests.Session() as session:
         for attempt in range(options.retries + 1):
+            attempt_started = time.monotonic()
             try:
                 return _attempt(
                     session,
@@ -156,6 +160,7 @@ def _fetch_http(
                 )
             except _Retryable as retryable:
                 problems.append(str(retryable))
+                seconds += time.monotonic() - attempt_started
                 if attempt == options.retries:
                     break
                 wait = min(
@@ -164,21 +169,40 @@ def _fetch_http(
                     if retryable.wait is not None
                     else options.backoff_seconds * 2**attempt,
                 )
-                log.warning(
-                    "%s: %s: %s; retry %d/%d in %.1fs",
+                # one quiet line per retry; the error names every problem once, when it gives up
+                log.info(
+                    "%s: %s: attempt %d failed, retrying in %.1fs",
                     source_id,
                     file_name,
-                    retryable,
                     attempt + 1,
-                    options.retries,
                     wait,
                 )
                 sleep(wait)
+                seconds += wait
     raise FetchError(
         source_id,
         file_name,
-        f"gave up on {url} after {len(problems)} attempts: {'; '.join(problems)}",
+        f"gave up on {url}: {retry_summary(problems, seconds)}",
     )
+
+
+def retry_summary(problems: list[str], seconds: float) -> str:
+    """'5 attempts over 6 min: HTTP 503 (4 times); connection failed: ...', each problem once."""
+    counts = Counter(problems)
+    listed = "; ".join(
+        problem if count == 1 else f"{problem} ({count} times)" for problem, count in counts.items()
+    )
+    minutes, rest = divmod(round(seconds), 60)
+    duration = f"{minutes} min {rest} s" if minutes else f"{rest} s"
+    return f"{len(problems)} attempts over {duration}: {listed}"
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The root cause of a connection error, without the object addresses that differ per try."""
+    cause = exc.args[0] if exc.args else exc
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the real cause
+    text = re.sub(r"<[^<>]*? object at 0x[0-9a-f]+>: ", "", str(cause))
+    return f"{type(cause).__name__}: {text}"
 
 
 def _attempt(
@@ -195,7 +219,7 @@ def _attempt(
     except requests.TooManyRedirects as exc:
         raise FetchError(source_id, file_name, f"redirect loop at {url}") from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise _Retryable(f"connection failed: {exc.__class__.__name__}: {exc}") from exc
+        raise _Retryable(f"connection failed: {_reason(exc)}") from exc
     except requests.RequestException as exc:
         raise FetchError(source_id, file_name, f"request failed: {type(exc).__name__}") from exc
     with response:

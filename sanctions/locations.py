@@ -8,6 +8,7 @@ format by format (the first main file that exists wins).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -41,11 +42,33 @@ def fetch_plans(source: Source, mirror: str | None, override: str | None) -> lis
         return [_plan(fmt, override.rsplit("/", 1)[0] + "/" if "/" in override else "", name)]
     if mirror:
         base = mirror.rstrip("/") + f"/{source.id}"
-        if _is_url(mirror):
+        if is_url(mirror):
             return [_plan(fmt, base + "/", fmt.main_file) for fmt in source.formats]
         return [_directory_plan(source, Path(base))]
     fmt = source.default_format
     return [_plan(fmt, source.official_base_url, fmt.official_path or fmt.main_file)]
+
+
+def not_in_mirror(source: Source, mirror: str | None) -> bool:
+    """Whether a directory mirror lacks the source's folder: a partial mirror skips the source."""
+    return bool(mirror) and not is_url(mirror) and not (Path(mirror) / source.id).is_dir()
+
+
+def describe_feed(source: Source, mirror: str | None, override: str | None) -> str:
+    """Where the source is read from, for the run summary and the UI."""
+    if override:
+        return f"SANCTIONS_URL_{source.id.upper()} {override}"
+    if mirror:
+        return f"mirror {mirror.rstrip('/')}/{source.id}"
+    fmt = source.default_format
+    return f"official {source.official_base_url}{fmt.official_path or fmt.main_file}"
+
+
+def describe_publication(published_on: date | None, fetched_at: datetime) -> str:
+    """The publisher's own date, or plainly the fetch date where the file states none."""
+    if published_on is not None:
+        return f"published {published_on.isoformat()} (as the file states)"
+    return f"fetched on {fetched_at:%Y-%m-%d} (the file states no publication date)"
 
 
 def _plan(fmt: FileFormat, base: str, main_name: str) -> FetchPlan:
@@ -70,5 +93,6 @@ def _directory_plan(source: Source, folder: Path) -> FetchPlan:
     return FetchPlan(fmt, tuple(files))
 
 
-def _is_url(text: str) -> bool:
+def is_url(text: str) -> bool:
+    """Whether a mirror or override is a URL (else a local path)."""
     return urlparse(text).scheme.lower() in ("http", "https", "file")

@@ -1,13 +1,15 @@
 """The fetch layer against a real HTTP server on 127.0.0.1: retries, conditional GET, refusals."""
 
 import gzip
+import logging
+import socket
 from pathlib import Path
 
 import pytest
 
 from sanctions.archive import Archive
 from sanctions.errors import FetchError
-from sanctions.fetch import BROWSER_USER_AGENT, HttpOptions, fetch_to_archive
+from sanctions.fetch import BROWSER_USER_AGENT, HttpOptions, fetch_to_archive, retry_summary
 from tests.conftest import Reply
 
 BODY = b'36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n\x1a'
@@ -84,8 +86,37 @@ def test_backoff_grows_exponentially_without_retry_after(http_server, tmp_path):
 
 def test_gives_up_after_the_retry_budget_naming_source_and_file(http_server, tmp_path):
     http_server.route("/SDN.CSV", Reply(status=503))
-    with pytest.raises(FetchError, match=r"us_ofac: SDN.CSV: gave up .* 4 attempts: HTTP 503"):
-        fetch(http_server, "/SDN.CSV", Archive(tmp_path), sleep=lambda _: None)
+    options = HttpOptions(retries=3, backoff_seconds=30, max_backoff_seconds=120)
+    with pytest.raises(FetchError) as raised:
+        fetch(http_server, "/SDN.CSV", Archive(tmp_path), options=options, sleep=lambda _: None)
+    # 30 + 60 + 120 s of backoff: summarised once, each distinct problem named once
+    assert str(raised.value) == (
+        f"us_ofac: SDN.CSV: gave up on {http_server.base_url}/SDN.CSV: "
+        "4 attempts over 3 min 30 s: HTTP 503 (4 times)"
+    )
+
+
+def test_a_refused_connection_is_summarised_once_without_object_addresses(tmp_path, caplog):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/SDN.CSV"
+    with caplog.at_level(logging.INFO), pytest.raises(FetchError) as raised:
+        fetch_to_archive("us_ofac", url, "SDN.CSV", Archive(tmp_path), FAST, sleep=lambda _: None)
+    message = str(raised.value)
+    assert message.startswith(f"us_ofac: SDN.CSV: gave up on {url}: 4 attempts over ")
+    assert message.endswith("(4 times)") and message.count("connection failed") == 1
+    assert "NewConnectionError" in message and "object at 0x" not in message
+    retries = [r.getMessage() for r in caplog.records if r.name == "sanctions.fetch"]
+    assert retries == [f"us_ofac: SDN.CSV: attempt {n} failed, retrying in 0.0s" for n in (1, 2, 3)]
+    assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "sanctions.fetch")
+
+
+def test_retry_summary_groups_problems_in_order():
+    problems = ["HTTP 503", "connection failed: x", "HTTP 503", "HTTP 503", "HTTP 503"]
+    assert retry_summary(problems, 362.4) == (
+        "5 attempts over 6 min 2 s: HTTP 503 (4 times); connection failed: x"
+    )
 
 
 def test_truncated_body_fails_and_leaves_nothing_in_the_archive(http_server, tmp_path):
