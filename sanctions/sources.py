@@ -121,4 +121,18 @@ EU_FSF = Source(
     publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
 )
 
-SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF)}
+AU_DFAT = Source(
+    id="au_dfat",
+    jurisdiction="AU",
+    title="Australian Consolidated List (DFAT: autonomous and UN sanctions)",
+    official_base_url="https://www.dfat.gov.au/sites/default/files/",
+    formats=(FileFormat("au_dfat_xlsx", "regulation8_consolidated.xlsx"),),
+    min_records=1_500,
+    max_records=15_000,
+    publisher_notes="Updated on each designation; the spreadsheet is DFAT's only machine-readable "
+    "format and carries no publication date.",
+)
+
+SOURCES: dict[str, Source] = {
+    source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF, AU_DFAT)
+}

@@ -6,6 +6,7 @@
 from types import ModuleType
 
 from sanctions.parsers import (
+    au_dfat_xlsx,
     ca_sema_xml,
     eu_fsf_xml,
     ofac_advanced_xml,
@@ -21,4 +22,5 @@ PARSERS: dict[str, ModuleType] = {
     "eu_fsf_xml": eu_fsf_xml,
     "uk_fcdo_xml": uk_fcdo_xml,
     "uk_ofsi_csv": uk_ofsi_csv,
+    "au_dfat_xlsx": au_dfat_xlsx,
 }
