@@ -37,6 +37,9 @@ class Source:
     # Retries at least this many times, whatever the setting (the EU server fails in bursts).
     min_retries: int = 0
     publisher_notes: str = ""
+    # A reference list (the UN's) tells which national listings implement a UN listing; it is
+    # loaded like the others but is not one of the jurisdictions whose alignment is measured.
+    reference: bool = False
 
     @property
     def default_format(self) -> FileFormat:
@@ -133,6 +136,18 @@ AU_DFAT = Source(
     "format and carries no publication date.",
 )
 
+UN_SC = Source(
+    id="un_sc",
+    jurisdiction="UN",
+    title="UN Security Council Consolidated List (reference)",
+    official_base_url="https://scsanctions.un.org/resources/xml/en/",
+    formats=(FileFormat("un_sc_xml", "consolidated.xml"),),
+    min_records=400,
+    max_records=5_000,
+    reference=True,
+    publisher_notes="Updated on each Committee decision; national lists implement its listings.",
+)
+
 SOURCES: dict[str, Source] = {
-    source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF, AU_DFAT)
+    source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF, AU_DFAT, UN_SC)
 }

@@ -13,6 +13,7 @@ from sanctions.parsers import (
     ofac_csv,
     uk_fcdo_xml,
     uk_ofsi_csv,
+    un_sc_xml,
 )
 
 PARSERS: dict[str, ModuleType] = {
@@ -23,4 +24,5 @@ PARSERS: dict[str, ModuleType] = {
     "uk_fcdo_xml": uk_fcdo_xml,
     "uk_ofsi_csv": uk_ofsi_csv,
     "au_dfat_xlsx": au_dfat_xlsx,
+    "un_sc_xml": un_sc_xml,
 }
