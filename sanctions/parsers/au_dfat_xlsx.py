@@ -66,6 +66,7 @@ REQUIRED_COLUMNS = (
 )
 MEASURES = ("Targeted Financial Sanction", "Travel Ban", "Arms Embargo", "Maritime Restriction")
 COLUMNS_SINCE_2025 = ("Alias Strength", "IMO Number", "Instrument of Designation", *MEASURES)
+ALL_COLUMNS = (*REQUIRED_COLUMNS, *COLUMNS_SINCE_2025)
 ENTITY_TYPES = {"individual": "person", "entity": "organization", "vessel": "vessel"}
 NAME_KINDS = {"primary name": "primary", "alias": "aka", "original script": "aka"}
 # Resolution 1373 has no UN list: Australia designates under it on its own decision.
@@ -153,46 +154,50 @@ def _refuse_formulas_and_errors(path: Path, source_id: str, file_name: str) -> N
 
 
 def _rows(path: Path, source_id: str, file_name: str) -> Iterator[tuple[int, dict]]:
-    """(row number, {column: cell}) of the list's sheet: the first whose header has every
-    required column. Blank rows are skipped."""
+    """(row number, {column: cell}) of the list's rows, strings cleaned; blank rows skipped."""
     try:
         workbook = CalamineWorkbook.from_path(path)
     except CalamineError as exc:
         raise ParseError(source_id, file_name, f"not a readable xlsx workbook ({exc})") from exc
-    problems = []
     with workbook:
-        for sheet_name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(sheet_name)
-            rows = iter(sheet.to_python())
-            header = [" ".join(str(cell).split()).casefold() for cell in next(rows, [])]
-            missing = [column for column in REQUIRED_COLUMNS if column.casefold() not in header]
-            if missing:
-                problems.append(f"sheet {sheet_name!r} has no column {', '.join(missing)}")
-                continue
-            known = {column.casefold() for column in (*REQUIRED_COLUMNS, *COLUMNS_SINCE_2025)}
-            if unknown := [name for name in header if name and name not in known]:
-                log.warning("%s: %s: unknown columns: %s", source_id, file_name, ", ".join(unknown))
-            index = {
-                column: header.index(column.casefold())
-                for column in (*REQUIRED_COLUMNS, *COLUMNS_SINCE_2025)
-                if column.casefold() in header
-            }
-            cleaned: dict[str, str | None] = {}  # alias rows repeat their record's long texts
-            first = (sheet.start or (0, 0))[0] + 2  # 1-based, after the header
-            for number, cells in enumerate(rows, start=first):
-                row = {}
-                for column, at in index.items():
-                    cell = cells[at] if at < len(cells) else None
-                    if isinstance(cell, str):
-                        cell = (
-                            cleaned[cell]
-                            if cell in cleaned
-                            else cleaned.setdefault(cell, clean(cell))
-                        )
-                    row[column] = cell
-                if any(_text(cell) for cell in row.values()):
-                    yield number, row
-            return
+        first, rows, columns = _list_sheet(workbook, source_id, file_name)
+        cleaned: dict[str, str | None] = {}  # alias rows repeat their record's long texts
+        for number, cells in enumerate(rows, start=first):
+            row = {}
+            for column, at in columns.items():
+                cell = cells[at] if at < len(cells) else None
+                if isinstance(cell, str):
+                    if cell not in cleaned:
+                        cleaned[cell] = clean(cell)
+                    cell = cleaned[cell]
+                row[column] = cell
+            if any(_text(cell) for cell in row.values()):
+                yield number, row
+
+
+def _list_sheet(workbook, source_id: str, file_name: str) -> tuple[int, Iterator, dict[str, int]]:
+    """The first sheet whose header has every required column: the number of its first data
+    row, its data rows and {column: index}. Unknown columns are logged: a renamed optional
+    column would otherwise go unnoticed."""
+    problems = []
+    for sheet_name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(sheet_name)
+        rows = iter(sheet.to_python())
+        published = [" ".join(str(cell).split()) for cell in next(rows, [])]
+        header = [name.casefold() for name in published]
+        missing = [column for column in REQUIRED_COLUMNS if column.casefold() not in header]
+        if missing:
+            problems.append(f"sheet {sheet_name!r} has no column {', '.join(missing)}")
+            continue
+        known = {column.casefold() for column in ALL_COLUMNS}
+        if unknown := [name for name in published if name and name.casefold() not in known]:
+            log.warning("%s: %s: unknown columns: %s", source_id, file_name, ", ".join(unknown))
+        columns = {
+            column: header.index(column.casefold())
+            for column in ALL_COLUMNS
+            if column.casefold() in header
+        }
+        return (sheet.start or (0, 0))[0] + 2, rows, columns  # 1-based, after the header
     raise ParseError(
         source_id, file_name, "no sheet is the Consolidated List: " + "; ".join(problems)
     )
