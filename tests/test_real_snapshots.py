@@ -124,7 +124,7 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
         ).fetchall()[0]
     # ALT.CSV's 11,910 alias rows hold two exact repeats (ent_num 8407 and 16448, each listed
     # twice under different alt_num); core keeps distinct facts.
-    assert counts == (8_976, 11_908, 6, 70)
+    assert counts == (8_976, 11_908, 8, 70)
 
 
 def test_one_corrupted_source_leaves_the_other_three_loading(real_data, tmp_path):
