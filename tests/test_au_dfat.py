@@ -241,6 +241,12 @@ def test_a_reference_without_a_number_fails_naming_the_row(tmp_path):
         parsed(path)
 
 
+def test_a_part_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(au_dfat_xlsx, "MAX_PART_BYTES", 5_000)  # the 2026 sheet is ~9,700
+    with pytest.raises(ParseError, match=r"xl/worksheets/sheet1\.xml unpacks to 9,"):
+        parsed(workbook(tmp_path))
+
+
 def test_a_file_that_is_not_a_workbook_fails(tmp_path):
     path = tmp_path / FILE_NAME
     path.write_text("Reference,Name\n1,Ivan\n")

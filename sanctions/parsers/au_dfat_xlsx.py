@@ -71,7 +71,7 @@ ENTITY_TYPES = {"individual": "person", "entity": "organization", "vessel": "ves
 NAME_KINDS = {"primary name": "primary", "alias": "aka", "original script": "aka"}
 # Resolution 1373 has no UN list: Australia designates under it on its own decision.
 NATIONAL_RESOLUTIONS = ("1373",)
-MAX_SHEET_BYTES = 200_000_000  # the 2026 sheet is 8 MB unpacked; more is a zip bomb
+MAX_PART_BYTES = 200_000_000  # the 2026 sheet unpacks to 8 MB; calamine reads parts whole
 
 _REFERENCE = re.compile(r"^(\d+)\s*([A-Za-z]*)$")
 _UN_COMMITTEE = re.compile(r"^(\d{3,4}) \(")
@@ -123,17 +123,17 @@ def parse(files: dict[str, Path], source_id: str = "au_dfat") -> Iterator[Row]:
 
 
 def _refuse_formulas_and_errors(path: Path, source_id: str, file_name: str) -> None:
-    """Fail naming the first formula or error cell of any worksheet."""
+    """Fail naming the first formula or error cell of any worksheet, or a part too large to
+    unpack."""
     try:
         with zipfile.ZipFile(path) as archive:
             for part in archive.infolist():
+                if part.file_size > MAX_PART_BYTES:
+                    problem = f"{part.filename} unpacks to {part.file_size:,} bytes (a zip bomb?)"
+                    raise ParseError(source_id, file_name, problem)
                 name = part.filename
                 if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                     continue
-                if part.file_size > MAX_SHEET_BYTES:
-                    raise ParseError(
-                        source_id, file_name, f"{part.filename} unpacks to {part.file_size} bytes"
-                    )
                 xml = archive.read(part)
                 found = [
                     (match.start(), what)
