@@ -39,6 +39,9 @@ class Source:
     # Retries at least this many times, whatever the setting (the EU server fails in bursts).
     min_retries: int = 0
     publisher_notes: str = ""
+    # A reference list (the UN's) tells which national listings implement a UN listing; it is
+    # loaded like the others but is not one of the jurisdictions whose alignment is measured.
+    reference: bool = False
 
     @property
     def default_format(self) -> FileFormat:
@@ -124,7 +127,33 @@ EU_FSF = Source(
     publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
 )
 
-SOURCES: dict[str, Source] = {source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF)}
+AU_DFAT = Source(
+    id="au_dfat",
+    jurisdiction="AU",
+    title="Australian Consolidated List (DFAT: autonomous and UN sanctions)",
+    official_base_url="https://www.dfat.gov.au/sites/default/files/",
+    formats=(FileFormat("au_dfat_xlsx", "regulation8_consolidated.xlsx"),),
+    min_records=1_500,
+    max_records=15_000,
+    publisher_notes="Updated on each designation; the spreadsheet is DFAT's only machine-readable "
+    "format and carries no publication date.",
+)
+
+UN_SC = Source(
+    id="un_sc",
+    jurisdiction="UN",
+    title="UN Security Council Consolidated List (reference)",
+    official_base_url="https://scsanctions.un.org/resources/xml/en/",
+    formats=(FileFormat("un_sc_xml", "consolidated.xml"),),
+    min_records=400,
+    max_records=5_000,
+    reference=True,
+    publisher_notes="Updated on each Committee decision; national lists implement its listings.",
+)
+
+SOURCES: dict[str, Source] = {
+    source.id: source for source in (US_OFAC, CA_SEMA, UK_FCDO, EU_FSF, AU_DFAT, UN_SC)
+}
 
 
 def record_bounds(source: Source, environ: Mapping[str, str] = os.environ) -> tuple[int, int]:

@@ -86,3 +86,18 @@ def test_renamed_name_elements_fail_naming_them(tmp_path):
     renamed.write_text(FILE.read_text().replace("nameAlias", "alias"))
     with pytest.raises(ParseError, match=r"2 records but 0 with a name.*unknown elements: alias"):
         list(eu_fsf_xml.parse({"fsf.xml": renamed}))
+
+
+def test_united_nation_id_becomes_a_un_reference(tmp_path):
+    cited = tmp_path / "fsf.xml"
+    cited.write_text(
+        FILE.read_text().replace(
+            'unitedNationId="" euReferenceNumber="EU.9002.2"',
+            'unitedNationId="LYi.006" euReferenceNumber="EU.9002.2"',
+        )
+    )
+    rows = list(eu_fsf_xml.parse({"fsf.xml": cited}))
+    assert [r for r in rows if type(r) is Attribute and r.attribute == "un_reference"] == [
+        Attribute("EU:9002", "un_reference", "LYi.006")
+    ]
+    assert Identifier("EU:9002", "UN reference number", "LYi.006") in rows

@@ -78,6 +78,10 @@ def real_mirror(real_data, root):
     make_mirror(root, {"sema-lmes.xml": real_data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
     make_mirror(root, {"fsf_2026-08-05.xml": real_data / "eu/fsf_2026-08-05_excerpt.xml"}, "eu_fsf")
     make_mirror(root, {"ConList.csv": real_data / "uk/ConList_2025-04-10.csv"}, "uk_fcdo")
+    au_list = real_data / "au/regulation8_consolidated_2026-07-23.xlsx"
+    make_mirror(root, {"regulation8_consolidated.xlsx": au_list}, "au_dfat")
+    un_list = real_data / "un/un_consolidated_2025-04-19.xml"
+    make_mirror(root, {"consolidated.xml": un_list}, "un_sc")
     return root
 
 
@@ -106,6 +110,8 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
     assert "core/ca_sema        published    1369" in done.stdout
     assert "core/eu_fsf         published    5" in done.stdout
     assert "core/uk_fcdo        published    4686" in done.stdout
+    assert "core/au_dfat        published    3846" in done.stdout
+    assert "core/un_sc          published    877" in done.stdout
     assert (tmp_path / "data/dagster_home/dagster.yaml").is_file()
     with duckdb.connect(str(tmp_path / "data/warehouse.duckdb"), read_only=True) as con:
         counts = con.execute(
@@ -118,7 +124,7 @@ def test_sanctions_run_loads_a_real_mirror(real_data, tmp_path):
         ).fetchall()[0]
     # ALT.CSV's 11,910 alias rows hold two exact repeats (ent_num 8407 and 16448, each listed
     # twice under different alt_num); core keeps distinct facts.
-    assert counts == (8_976, 11_908, 6, 70)
+    assert counts == (8_976, 11_908, 8, 70)
 
 
 def test_one_corrupted_source_leaves_the_other_three_loading(real_data, tmp_path):

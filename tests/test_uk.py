@@ -5,8 +5,17 @@ import pytest
 from sanctions.errors import ParseError
 from sanctions.model import Attribute, BirthDate, Country, Identifier, Name, Programme, Record
 from sanctions.parsers import uk_fcdo_xml, uk_ofsi_csv
+from sanctions.parsers.common import csv_rows, decode_text
 from sanctions.parsers.uk_common import regime_code
+from sanctions.parsers.un_references import un_reference
 from tests.conftest import FIXTURES
+
+UN_CITED = {
+    "UK:90001": [
+        Identifier("UK:90001", "UN reference number", "CDi.037"),
+        Attribute("UK:90001", "un_reference", "CDi.037"),
+    ]
+}
 
 CONLIST = {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}
 UKSL = {"UK-Sanctions-List.xml": FIXTURES / "uk" / "UK-Sanctions-List.xml"}
@@ -134,3 +143,50 @@ def test_uksl_with_renamed_name_elements_fails_naming_them(tmp_path):
     )
     with pytest.raises(ParseError, match=r"3 records but 1 with a name.*DesignationNames"):
         list(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": renamed}))
+
+
+def un_citations(rows):
+    found = {}
+    for row in rows:
+        cited = type(row) is Identifier and row.id_type == "UN reference number"
+        if cited or (type(row) is Attribute and row.attribute == "un_reference"):
+            found.setdefault(row.record_id, []).append(row)
+    return found
+
+
+def test_conlist_un_ref_becomes_a_un_reference(tmp_path):
+    text = CONLIST["ConList.csv"].read_text(encoding="utf-8-sig")
+    cited = tmp_path / "ConList.csv"
+    # The reference runs on into free text, with a space the UN list does not have.
+    citation = "(UN Ref):CDi. 037. Listed pursuant to paragraph 7. (Gender):Male"
+    cited.write_text(text.replace("(Gender):Male", citation), encoding="utf-8")
+    rows = list(uk_ofsi_csv.parse({"ConList.csv": cited}))
+    assert un_citations(rows) == UN_CITED
+    assert of(Record, rows, "UK:90001")[0].gender == "male"
+
+
+def test_uksl_un_reference_number_becomes_a_un_reference(tmp_path):
+    text = UKSL["UK-Sanctions-List.xml"].read_text()
+    cited = tmp_path / "UK-Sanctions-List.xml"
+    group = "<OFSIGroupID>90001</OFSIGroupID>"
+    cited.write_text(
+        text.replace(group, f"{group}<UNReferenceNumber>CDi.037</UNReferenceNumber>", 1)
+    )
+    assert un_citations(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": cited})) == UN_CITED
+
+
+@pytest.mark.integration
+def test_every_real_conlist_group_citing_the_un_carries_the_reference(real_data):
+    path = real_data / "uk" / "ConList_2025-04-10.csv"
+    lines = csv_rows(decode_text(path), "uk_fcdo", path.name)
+    next(lines)  # Last Updated
+    header = next(lines)[1]
+    other, group = header.index("Other Information"), header.index("Group ID")
+    cited_groups = {f"UK:{row[group]}" for _, row in lines if "(UN Ref)" in row[other]}
+    references = {
+        record_id: [row.value for row in rows if type(row) is Attribute]
+        for record_id, rows in un_citations(uk_ofsi_csv.parse({"ConList.csv": path})).items()
+    }
+    assert len(cited_groups) == 866
+    assert set(references) == cited_groups
+    assert all(len(values) == 1 and un_reference(values[0]) for values in references.values())

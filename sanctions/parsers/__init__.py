@@ -6,6 +6,7 @@
 from types import ModuleType
 
 from sanctions.parsers import (
+    au_dfat_xlsx,
     ca_sema_xml,
     eu_fsf_xml,
     ofac_advanced_xml,
@@ -13,6 +14,7 @@ from sanctions.parsers import (
     ofac_sdn_xml,
     uk_fcdo_xml,
     uk_ofsi_csv,
+    un_sc_xml,
 )
 
 PARSERS: dict[str, ModuleType] = {
@@ -23,4 +25,6 @@ PARSERS: dict[str, ModuleType] = {
     "eu_fsf_xml": eu_fsf_xml,
     "uk_fcdo_xml": uk_fcdo_xml,
     "uk_ofsi_csv": uk_ofsi_csv,
+    "au_dfat_xlsx": au_dfat_xlsx,
+    "un_sc_xml": un_sc_xml,
 }

@@ -39,6 +39,7 @@ from sanctions.parsers.common import (
     safe_iterparse,
     script_of,
 )
+from sanctions.parsers.un_references import un_reference_rows
 
 JURISDICTION = "EU"
 SUBJECT_TYPES = {"person": "person", "enterprise": "organization"}
@@ -130,12 +131,9 @@ def _entity_rows(entity) -> Iterator[Row]:
     remarks = "\n".join(_remarks(entity)) or None
     yield Record(record_id, logical_id, entity_type, title, gender, remarks)
     yield from _names(record_id, names)
-    for label, attribute in (
-        ("EU reference number", "euReferenceNumber"),
-        ("UN reference number", "unitedNationId"),
-    ):
-        if value := _attr(entity, attribute):
-            yield Identifier(record_id, label, value)
+    if value := _attr(entity, "euReferenceNumber"):
+        yield Identifier(record_id, "EU reference number", value)
+    yield from un_reference_rows(record_id, _attr(entity, "unitedNationId"))
     yield from dict.fromkeys(facts)  # the EU repeats facts once per amending act
 
 

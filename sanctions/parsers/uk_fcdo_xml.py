@@ -42,6 +42,7 @@ from sanctions.parsers.uk_common import (
     record_key,
     regime_key,
 )
+from sanctions.parsers.un_references import un_reference_rows
 
 DESIGNATION_CHILDREN = frozenset(
     {
@@ -164,12 +165,10 @@ def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
             _text(designation, "DesignationSource"),
             parse_date_text(listed).earliest if listed else None,
         )
-    for label, path in (
-        ("UK Sanctions List Ref", "UniqueID"),
-        ("UN reference number", "UNReferenceNumber"),
-    ):
-        for value in _texts(designation, path):
-            yield Identifier(record_id, label, value)
+    for value in _texts(designation, "UniqueID"):
+        yield Identifier(record_id, "UK Sanctions List Ref", value)
+    for value in _texts(designation, "UNReferenceNumber"):
+        yield from un_reference_rows(record_id, value)
     yield from _individual(record_id, designation)
     yield from _ship(record_id, designation)
     for value in _texts(

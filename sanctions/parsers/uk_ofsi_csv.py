@@ -34,6 +34,7 @@ from sanctions.parsers.uk_common import (
     record_key,
     regime_key,
 )
+from sanctions.parsers.un_references import un_reference_rows
 
 REQUIRED_COLUMNS = (
     "Name 6",
@@ -68,7 +69,6 @@ REQUIRED_COLUMNS = (
 _OTHER_INFO_KEY = re.compile(r"\(([A-Z][A-Za-z /.-]{1,40})\):")
 OTHER_INFO_IDENTIFIERS = {
     "UK Sanctions List Ref": "UK Sanctions List Ref",
-    "UN Ref": "UN reference number",
     "IMO number": "IMO",
     "Business Reg No": "Business registration number",
 }
@@ -152,7 +152,9 @@ def _group_rows(key: str, group: list[dict]) -> Iterator[Row]:
             facts.setdefault(fact)
     for label, values in info.items():
         for value in values:
-            if label in OTHER_INFO_IDENTIFIERS:
+            if label == "UN Ref":  # "(UN Ref):QDi.001" runs on into free text
+                facts.update(dict.fromkeys(un_reference_rows(record_id, value)))
+            elif label in OTHER_INFO_IDENTIFIERS:
                 facts.setdefault(Identifier(record_id, OTHER_INFO_IDENTIFIERS[label], value))
             elif label in OTHER_INFO_ATTRIBUTES:
                 facts.setdefault(Attribute(record_id, OTHER_INFO_ATTRIBUTES[label], value))
