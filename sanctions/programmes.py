@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,6 +26,13 @@ from schemas import SCHEMA_FILES
 
 PROGRAMMES_CSV = SCHEMA_FILES / "programmes.csv"
 log = logging.getLogger("sanctions.programmes")
+
+
+def taxonomy_path() -> Path:
+    """The taxonomy in use: schemas/programmes.csv, or the analysts' own copy named by
+    SANCTIONS_PROGRAMMES (so a team can classify a new regime without editing the install)."""
+    configured = os.environ.get("SANCTIONS_PROGRAMMES")
+    return Path(configured) if configured else Path(str(PROGRAMMES_CSV))
 
 
 class ProgrammeInfo(NamedTuple):
@@ -169,9 +177,10 @@ def _info(row: dict[str, str], path: Path, line: int) -> ProgrammeInfo:
 _loaded: dict[Path, tuple[tuple[int, int], Taxonomy]] = {}
 
 
-def taxonomy(path: Path = PROGRAMMES_CSV) -> Taxonomy:
+def taxonomy(path: Path | None = None) -> Taxonomy:
     """The taxonomy in `path`, re-read whenever the file's mtime or size changes, so a row an
     analyst adds reaches a long-running Dagster process without a restart."""
+    path = path or taxonomy_path()
     stat = path.stat()
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _loaded.get(path)
@@ -182,7 +191,7 @@ def taxonomy(path: Path = PROGRAMMES_CSV) -> Taxonomy:
     return loaded
 
 
-def classify(jurisdiction: str, raw: str, path: Path = PROGRAMMES_CSV) -> ProgrammeInfo | None:
+def classify(jurisdiction: str, raw: str, path: Path | None = None) -> ProgrammeInfo | None:
     """The taxonomy entry of a published regime string: its normalised form, else, when it only
     names a country, the jurisdiction's regime for that country; None when neither is known."""
     return taxonomy(path).classify(jurisdiction, raw)

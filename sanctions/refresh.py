@@ -109,6 +109,7 @@ def parse_source(con, source: Source, snapshot_id: str | None = None) -> StepOut
     if snapshot is None:
         raise ParseError(source.id, "(none)", "nothing has been fetched for this source yet")
     if warehouse.staged_snapshot_id(con, source.id) == snapshot.snapshot_id:
+        warehouse.assign_programme_keys(con, "staging", source.id)  # the taxonomy may be newer
         return StepOutcome(snapshot.snapshot_id, did_work=False)
     started = time.perf_counter()
     rows = PARSERS[snapshot.format].parse(snapshot.files, source.id)

@@ -83,10 +83,12 @@ def _sql_files() -> list:
 
 
 def schema_version() -> str:
-    """A hash of the DDL and reference files: applied again only when one of them changed."""
+    """A hash of the DDL and reference files (and of the taxonomy in use): applied again only
+    when one of them changed."""
     digest = hashlib.sha256()
     for entry in _sql_files():
         digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    digest.update(programmes.taxonomy_path().read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -105,7 +107,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Run schemas/*.sql in name order (every statement idempotent; columns added since an
     earlier release come with ALTER TABLE ... ADD COLUMN IF NOT EXISTS) and record the version."""
     substitutions = {
-        "programmes_csv": str(SCHEMA_FILES / "programmes.csv"),
+        "programmes_csv": str(programmes.taxonomy_path()),
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
         "regions_csv": str(SCHEMA_FILES / "regions.csv"),
         "allies_csv": str(SCHEMA_FILES / "allies.csv"),

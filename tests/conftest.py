@@ -70,7 +70,8 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     declared_length: int | None = None  # send this Content-Length (larger = truncated body)
-    mode: str = "normal"  # "drip": one byte a second; "reset": half the body, then a TCP RST
+    mode: str = "normal"  # "drip": one byte a second; "reset": half the body, then a TCP RST;
+    # "slow": the whole body in eight parts over about eight seconds
 
 
 @dataclass
@@ -113,6 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(bytes([byte]))
                 self.wfile.flush()
             self.close_connection = True
+            return
+        if reply.mode == "slow":
+            step = len(reply.body) // 8 + 1
+            for start in range(0, len(reply.body), step):
+                self.wfile.write(reply.body[start : start + step])
+                self.wfile.flush()
+                time.sleep(1.0)
             return
         if reply.mode == "reset":
             self.wfile.write(reply.body[: len(reply.body) // 2])
