@@ -11,6 +11,7 @@ sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME pre
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -128,24 +129,45 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """Write the alignment marts of the published copy as CSV or Parquet."""
+    from sanctions.alignment import AsOfError, export_as_of
     from sanctions.publish import export_marts
 
     published = Settings.from_env().published_path
     if not published.is_file():
         raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
-    for path in export_marts(published, Path(args.out), args.format):
+    try:
+        paths = (
+            export_as_of(published, Path(args.out), args.format, args.as_of)
+            if args.as_of
+            else export_marts(published, Path(args.out), args.format)
+        )
+    except AsOfError as exc:
+        raise SystemExit(f"sanctions export: {exc}; nothing written") from exc
+    for path in paths:
         print(path)
     return 0
 
 
+def _as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def _report(args: argparse.Namespace) -> int:
     """Write the self-contained HTML report from the published copy."""
+    from sanctions.alignment import AsOfError
     from sanctions.report import build_report
 
     published = Settings.from_env().published_path
     if not published.is_file():
         raise SystemExit(f"no published copy at {published}: run `sanctions run` first")
-    Path(args.out).write_text(build_report(str(published)), encoding="utf-8")
+    try:
+        html = build_report(str(published), args.as_of)
+    except AsOfError as exc:
+        raise SystemExit(f"sanctions report: {exc}; nothing written") from exc
+    Path(args.out).write_text(html, encoding="utf-8")
     print(f"report written to {args.out}")
     return 0
 
@@ -192,9 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export", help="export the alignment marts (CSV or Parquet)")
     export.add_argument("--format", choices=("csv", "parquet"), default="csv")
     export.add_argument("--out", default="exports")
+    export.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     export.set_defaults(func=_export)
     report = commands.add_parser("report", help="write the HTML report")
     report.add_argument("--out", default="report.html")
+    report.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     report.set_defaults(func=_report)
     dev = commands.add_parser("dev", help="start the Dagster UI (dg dev)")
     dev.add_argument("--port", type=int, default=3000)

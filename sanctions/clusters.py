@@ -189,6 +189,10 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
             "INSERT INTO matching.target_merges VALUES (?, ?, ?)",
             [(old, new, matched_at) for old, new in merges],
         )
+    con.execute(  # every record ever clustered keeps its latest target, even once delisted
+        "INSERT OR REPLACE INTO matching.record_targets SELECT *, ? FROM matching.clusters",
+        [matched_at],
+    )
     return stats
 
 
