@@ -344,7 +344,7 @@ def _over_time(con, as_of: date, figures: dict, loaded: list[str], colours: dict
     )
 
 
-def _bar_chart(kind: str, title: str, bars: list[tuple[str, float]], columns, rows) -> Chart:
+def bar_chart(title: str, bars: list[tuple[str, float]], columns, rows) -> Chart:
     """A horizontal bar chart: (label, value) per bar."""
     width, row, left = 720, 24, 310
     top = max((value for _, value in bars), default=0) or 1
@@ -360,7 +360,7 @@ def _bar_chart(kind: str, title: str, bars: list[tuple[str, float]], columns, ro
             for i, (label, value) in enumerate(bars)
         ],
     }
-    return Chart(kind, title, width, row * len(bars) + 40, shapes, columns, rows)
+    return Chart("bars", title, width, row * len(bars) + 40, shapes, columns, rows)
 
 
 def _lags(con) -> Chart:
@@ -374,8 +374,7 @@ def _lags(con) -> Chart:
         label = next(label for limit, label in LAG_BUCKETS if limit is None or days < limit)
         counts[label] += 1
     bars = list(counts.items())
-    return _bar_chart(
-        "bars",
+    return bar_chart(
         "Time for another jurisdiction to follow (dated listings, all programmes)",
         bars,
         ["time to follow", "follow-on listings"],
@@ -393,8 +392,7 @@ def _regions(figures: dict) -> Chart:
         ),
         key=lambda item: -item[1][2],
     )
-    return _bar_chart(
-        "bars",
+    return bar_chart(
         "Magnitsky-style (strict) targets by region",
         [(region, den) for region, (_, _, den, _) in regions],
         ["region", "targets", "listed by 2+"],
