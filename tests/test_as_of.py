@@ -1,5 +1,6 @@
 """Alignment as of a date, on the real files: the US SDN.CSV of 2022-11-30 replayed (its date
-from its name), Canada's list of 2025-05-25 and the UK's of 2025-04-10, the EU not loaded."""
+from its name), Canada's list of 2025-05-25 and the UK's of 2025-04-10, the EU not loaded (the
+setup docs/analyst-guide.md documents)."""
 
 import csv
 import shutil
@@ -19,6 +20,7 @@ from sanctions.replay import replay
 from sanctions.report import build_report
 from sanctions.sources import SOURCES
 from tests.conftest import REPO, make_mirror, real_data_dir
+from tests.test_alignment import guide_queries
 
 pytestmark = pytest.mark.integration
 DAY = date(2022, 11, 30)
@@ -323,3 +325,8 @@ def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_p
         check=True,
     )
     assert screenshot.stat().st_size > 10_000
+
+
+def test_every_query_of_the_analyst_guide_returns_rows_on_its_setup(db):
+    for sql in guide_queries():
+        assert rows(db, sql), sql
