@@ -25,7 +25,8 @@ import duckdb
 from sanctions.publish import _neutralised as neutralised
 from sanctions.sources import SOURCES
 
-SCOPES = ("all", "broad", "strict")
+# autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
+SCOPES = ("all", "broad", "strict", "autonomous")
 # How often each publisher is expected to change its list: older snapshots show as stale.
 FRESHNESS_DAYS = {"us_ofac": 1, "uk_fcdo": 1, "ca_sema": 7, "eu_fsf": 7}
 DEFAULT_FRESHNESS_DAYS = 7
@@ -43,8 +44,16 @@ JURISDICTIONS = tuple(
     dict.fromkeys(s.jurisdiction for s in SOURCES.values() if not is_reference(s))
 )
 
-SCOPE_GRID = "(SELECT unnest(['all', 'broad', 'strict']) AS scope)"
-IN_SCOPE = "(scope = 'all' OR (scope = 'broad' AND broad) OR (scope = 'strict' AND strict))"
+SCOPE_GRID = f"(SELECT unnest({list(SCOPES)}) AS scope)"
+IN_SCOPE = """(scope = 'all' OR (scope = 'broad' AND broad) OR (scope = 'strict' AND strict)
+               OR (scope = 'autonomous' AND NOT un_mandated))"""
+REFERENCE = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE reference)"
+# One row per programme key: several published codes (e.g. Canada's 2020 and 2025 regime
+# names) map to the same key.
+PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS category,
+                            bool_or(magnitsky_strict) AS magnitsky_strict,
+                            bool_or(magnitsky_broad) AS magnitsky_broad
+                     FROM ref.programmes GROUP BY ALL)"""
 # Jurisdictions the figures may name: loaded ones (any date: see the bases) that align.
 LOADED = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE loaded AND NOT reference)"
 
@@ -84,6 +93,7 @@ LEFT JOIN dated d USING (source_id)
 ORDER BY g.position"""
 
 BASE_STATEMENTS = [
+    JURISDICTIONS_SQL,
     # One row per (target, jurisdiction, programme) listing, with scope flags and dates.
     f"""CREATE OR REPLACE TABLE alignment.listings AS
     SELECT c.target_id, c.record_id, c.source_id, c.jurisdiction, p.programme_key,
@@ -93,7 +103,13 @@ BASE_STATEMENTS = [
            coalesce(p.listed_on, r.listed_on, {utc_date("f.first_seen")}) AS listed_on,
            CASE WHEN coalesce(p.listed_on, r.listed_on) IS NOT NULL
                 THEN coalesce(r.listed_on_origin, 'publisher')
-                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin
+                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
+           -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
+           (coalesce(t.category = 'un', false)
+            OR EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = c.record_id
+                       AND a.attribute = 'un_reference')
+            OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
+                       AND u.jurisdiction IN {REFERENCE})) AS un_mandated
     FROM matching.clusters c
     JOIN core.records r USING (record_id)
     JOIN core.programmes p USING (record_id)
@@ -104,11 +120,10 @@ BASE_STATEMENTS = [
           USING (source_id)
         GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
     ) f USING (record_id)
-    LEFT JOIN ref.programmes t
+    LEFT JOIN {PROGRAMME_KEYS} t
            ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
     QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
                                ORDER BY coalesce(p.listed_on, r.listed_on, f.first_seen)) = 1""",
-    JURISDICTIONS_SQL,
 ]
 
 STATEMENTS = [
@@ -163,7 +178,9 @@ STATEMENTS = [
            count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'strict')
                AS jurisdictions_strict,
            count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'broad')
-               AS jurisdictions_broad
+               AS jurisdictions_broad,
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'autonomous')
+               AS jurisdictions_autonomous
         FROM alignment.target_jurisdictions GROUP BY target_id
     )
     SELECT k.target_id, coalesce(n.name, k.record_ids[1]) AS name, k.entity_type,
@@ -179,7 +196,8 @@ STATEMENTS = [
     + """,
            coalesce(w.jurisdictions, 0) AS jurisdictions,
            coalesce(w.jurisdictions_strict, 0) AS jurisdictions_strict,
-           coalesce(w.jurisdictions_broad, 0) AS jurisdictions_broad, k.record_ids
+           coalesce(w.jurisdictions_broad, 0) AS jurisdictions_broad,
+           coalesce(w.jurisdictions_autonomous, 0) AS jurisdictions_autonomous, k.record_ids
     FROM kinds k LEFT JOIN names n USING (target_id) LEFT JOIN lands l USING (target_id)
     LEFT JOIN wide w USING (target_id)""",
     # Only loaded jurisdictions can be "not listing": a list we do not hold says nothing.
@@ -255,17 +273,17 @@ SELECT 'history' AS basis, v.source_id, j.jurisdiction, v.record_id, v.programme
        coalesce(l.listed_on, CASE WHEN s.first_seen > s.started
                                   THEN {utc_date("s.first_seen")} END) AS listed_on,
        coalesce(l.listed_on_origin, CASE WHEN s.first_seen > s.started THEN 'first_seen' END)
-           AS listed_on_origin
+           AS listed_on_origin, coalesce(l.un_mandated, false) AS un_mandated
 FROM versions v JOIN alignment.jurisdictions j USING (source_id) JOIN seen s USING (record_id)
 LEFT JOIN alignment.listings l  -- a programme the taxonomy does not know has no key
        ON l.record_id = v.record_id AND l.programme_key IS NOT DISTINCT FROM v.programme_key
 UNION ALL
 SELECT 'snapshot', l.source_id, l.jurisdiction, l.record_id, l.programme_key, j.snapshot_on,
-       NULL, l.listed_on, l.listed_on_origin
+       NULL, l.listed_on, l.listed_on_origin, l.un_mandated
 FROM alignment.listings l JOIN alignment.jurisdictions j USING (source_id)
 UNION ALL
 SELECT 'listing_dates', source_id, jurisdiction, record_id, programme_key, listed_on, NULL,
-       listed_on, listed_on_origin
+       listed_on, listed_on_origin, un_mandated
 FROM alignment.listings WHERE listed_on_origin = 'publisher'
 """
 
@@ -289,12 +307,13 @@ def listed_sql(bases: str) -> str:
            b.jurisdiction, e.programme_key, coalesce(p.category, 'unknown') AS category,
            coalesce(p.magnitsky_strict, false) AS strict,
            coalesce(p.magnitsky_broad, false) AS broad, e.listed_on, e.listed_on_origin,
-           b.basis, e.listed_to IS NULL OR e.listed_to > b.as_of AS current
+           e.un_mandated OR coalesce(p.category = 'un', false) AS un_mandated, b.basis,
+           e.listed_to IS NULL OR e.listed_to > b.as_of AS current
     FROM {bases} b
     JOIN alignment.listing_evidence e
       ON e.source_id = b.source_id AND e.basis = b.basis AND e.listed_from <= b.as_of
     LEFT JOIN matching.record_targets t USING (record_id)
-    LEFT JOIN ref.programmes p
+    LEFT JOIN {PROGRAMME_KEYS} p
            ON p.jurisdiction = b.jurisdiction AND p.programme_key = e.programme_key"""
 
 
@@ -311,8 +330,8 @@ NOW_BASES = f"""
     FROM alignment.jurisdictions WHERE NOT reference"""
 NOW_LISTED = f"""
     SELECT current_date AS as_of, target_id, record_id, jurisdiction, programme_key, category,
-           strict, broad, listed_on, listed_on_origin, 'latest snapshot' AS basis,
-           true AS current
+           strict, broad, listed_on, listed_on_origin, un_mandated,
+           'latest snapshot' AS basis, true AS current
     FROM alignment.listings WHERE jurisdiction IN {LOADED}"""
 
 
@@ -417,6 +436,10 @@ stated AS (  -- the regime says whether a listing is for human rights or corrupt
     FROM {listed}
     WHERE current AND category IN ('human_rights', 'corruption', 'human_rights_and_corruption')
     GROUP BY ALL
+    UNION ALL  -- listings (record and programme) that implement a UN listing
+    SELECT as_of, 'share_un_mandated', 'all', jurisdiction, avg(un_mandated::INTEGER),
+           count(*) FILTER (WHERE un_mandated), count(*), [jurisdiction]
+    FROM {listed} WHERE current GROUP BY ALL
     UNION ALL
     SELECT t.as_of, 'share_theme', t.scope, t.jurisdiction || ':' || t.theme,
            count(DISTINCT t.target_id) / any_value(z.n), count(DISTINCT t.target_id),

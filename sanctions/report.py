@@ -21,6 +21,7 @@ SCOPE_LABELS = {
     "strict": "Magnitsky-style (strict)",
     "broad": "Magnitsky-style (broad)",
     "all": "all programmes",
+    "autonomous": "autonomous listings (UN-mandated excluded)",
 }
 CAVEATS = {
     "history": "the list as it stood on the date, from the history kept since {history_from}; "
@@ -146,6 +147,7 @@ def _figures_table(figures: dict, names: list[str]) -> list[dict]:
         ("share_in_allied_countries", "targets in allied countries", True),
         ("distinct_countries", "distinct countries of targets", False),
         ("median_lag_days", "median days to follow another jurisdiction", False),
+        ("share_un_mandated", "listings implementing a UN listing", True),
     )
 
     def cell(found, share: bool) -> str:
@@ -160,7 +162,7 @@ def _figures_table(figures: dict, names: list[str]) -> list[dict]:
             "label": label,
             "cells": [cell(figures.get((metric, scope, j)), share) for j in names],
         }
-        for scope in ("strict", "broad", "all")
+        for scope in alignment.SCOPES
         for metric, label, share in metrics
         if any((metric, scope, j) in figures for j in names)
     ]

@@ -330,3 +330,37 @@ def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_p
 def test_every_query_of_the_analyst_guide_returns_rows_on_its_setup(db):
     for sql in guide_queries():
         assert rows(db, sql), sql
+
+
+def test_un_mandated_listings_leave_the_autonomous_scope(data_dir, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(data_dir / "warehouse.duckdb", copy)
+    with warehouse.connect(copy) as con:
+        ((record_id, target_id),) = con.execute(
+            """SELECT record_id, target_id FROM alignment.listings
+               WHERE jurisdiction = 'UK' AND programme_key = 'UK-RUSSIA'
+               ORDER BY record_id LIMIT 1"""
+        ).fetchall()
+        con.execute(  # as the UK parsers emit it for a listing that implements a UN one
+            "INSERT INTO core.attributes VALUES ('uk_fcdo', ?, 'un_reference', 'QDi.001')",
+            [record_id],
+        )
+        alignment.build(con)
+        flagged = rows(con, "SELECT DISTINCT record_id FROM alignment.listings WHERE un_mandated")
+        share = rows(
+            con,
+            """SELECT numerator, denominator FROM alignment.summary
+               WHERE metric = 'share_un_mandated' AND jurisdiction = 'UK'""",
+        )
+        listings = rows(con, "SELECT count(*) FROM alignment.listings WHERE jurisdiction = 'UK'")[
+            0
+        ][0]
+        scopes = rows(
+            con,
+            """SELECT scope FROM alignment.target_jurisdictions
+               WHERE target_id = ? AND jurisdiction = 'UK' AND listed ORDER BY scope""",
+            [target_id],
+        )
+    assert flagged == [(record_id,)]
+    assert share == [(1, listings)]
+    assert ("all",) in scopes and ("autonomous",) not in scopes
