@@ -538,7 +538,8 @@ TABLE_COMMENTS = {
     "jurisdiction lists the target in that scope, since when, under which programme keys.",
     "targets": "One row per target: name, type, countries, and for each jurisdiction of the "
     "registry whether it lists the target, under which programme keys, since when, and whether "
-    "under a Magnitsky-style programme (strict and broad); jurisdiction counts; the record ids.",
+    "under a Magnitsky-style programme (strict and broad); jurisdiction counts per scope "
+    "(all, strict, broad, autonomous); the record ids.",
     "gaps": "For every target listed in a scope by some but not all loaded jurisdictions: who "
     "lists it, who does not, in which scope, and since when. A jurisdiction that is not "
     "loaded never appears in not_listed_by.",
@@ -601,6 +602,74 @@ def load_annotations(con, rows: list[tuple]) -> None:
         """UPDATE alignment.annotations SET problem = 'unknown record or target id'
            WHERE target_id IS NULL"""
     )
+
+
+BASIS_COMMENT = (
+    "The evidence each jurisdiction rests on for the date, e.g. 'US: history; CA: "
+    "listing_dates; EU: not loaded for date' (history, snapshot, listing_dates, not loaded "
+    "for date)."
+)
+COLUMN_COMMENTS = {
+    "jurisdictions": {
+        "position": "Order of the source in the registry.",
+        "jurisdiction": "US, CA, UK, EU, ... (sanctions.sources.SOURCES).",
+        "source_id": "Source id.",
+        "title": "The list's title.",
+        "record_count": "Records in the last good snapshot.",
+        "reference": "True for a reference list (the UN): it is not counted as a jurisdiction.",
+        "freshness_days": "How often the publisher is expected to update: older is stale.",
+        "loaded": "Whether core holds a snapshot of the source.",
+        "published_on": "Publication date of the last good snapshot, as the publisher states "
+        "it (or a replayed file's name); NULL when the file carries none.",
+        "fetched_on": "Day the last good snapshot was fetched.",
+        "snapshot_on": "The snapshot's date: published_on, else fetched_on.",
+        "history_from": "First date of the source's history: from it, the basis is history.",
+        "listing_dates_from": "Earliest listing date the publisher gives in the snapshot; NULL "
+        "when it gives none (the OFAC CSV).",
+        "stale": "The last good snapshot is older than freshness_days.",
+        "snapshot": "The snapshot as the report states it: 'published ...' or 'fetched on ...'.",
+    },
+    "target_jurisdictions": {
+        "listed": "Whether the jurisdiction lists the target in the scope.",
+        "first_listed": "Its earliest listing date for the target in the scope.",
+        "listed_on_origin": "publisher or first_seen (see alignment.lags.date_origin).",
+        "programme_keys": "Programme keys of its listings of the target in the scope.",
+    },
+    "listing_evidence": {
+        "basis": "history, snapshot or listing_dates.",
+        "listed_from": "First date the row is evidence of the listing.",
+        "listed_to": "Date the history shows it gone; NULL while listed.",
+        "un_mandated": "The listing implements a UN listing.",
+    },
+    "report_figures": {
+        "as_of": "The date the figure describes.",
+        "metric": "What is measured, e.g. targets_listed, share_multilateral, pairwise_share "
+        "(jurisdiction A>B: share of A's targets B lists too), share_theme, "
+        "share_un_mandated.",
+        "scope": "strict, broad, all or autonomous.",
+        "jurisdiction": "The jurisdiction, ALL, or the breakdown (country, region, "
+        "jurisdiction:theme, A>B).",
+        "value": "The figure: numerator / denominator for shares.",
+        "numerator": "Count behind the figure.",
+        "denominator": "Count it is a share of; NULL for counts.",
+        "basis": BASIS_COMMENT,
+    },
+    "over_time": {
+        "multilateral": "Targets listed by two or more jurisdictions (of the jurisdiction's).",
+        "targets": "Targets listed in the scope (by the jurisdiction, or by any for ALL).",
+        "share_multilateral": "multilateral / targets.",
+        "basis": BASIS_COMMENT,
+    },
+    "listings": {
+        "un_mandated": "The listing implements a UN listing: the record carries a UN "
+        "reference, its regime is a UN one, or the UN list holds the target.",
+    },
+}
+
+
+def _comment(con, kind: str, name: str, text: str) -> None:
+    escaped = text.replace("'", "''")
+    con.execute(f"COMMENT ON {kind} alignment.{name} IS '{escaped}'")
 
 
 class AsOfError(ValueError):
@@ -704,8 +773,10 @@ def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
         con.execute(f"CREATE OR REPLACE TABLE alignment.report_figures AS {figures_sql('dated')}")
         con.execute(OVER_TIME_SQL)
         for table, comment in TABLE_COMMENTS.items():
-            escaped = comment.replace("'", "''")
-            con.execute(f"COMMENT ON TABLE alignment.{table} IS '{escaped}'")
+            _comment(con, "TABLE", table, comment)
+        for table, columns in COLUMN_COMMENTS.items():
+            for column, comment in columns.items():
+                _comment(con, "COLUMN", f"{table}.{column}", comment)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
