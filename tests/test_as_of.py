@@ -203,7 +203,7 @@ def test_the_long_table_and_the_wide_columns_agree(db):
 
 
 def test_over_time_is_filled_on_the_first_run_without_alerts(db):
-    assert rows(db, "SELECT count(*) FROM alerts.record_targets") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM alerts.alerts") == [(0,)]  # the alerts never ran
     assert rows(db, "SELECT count(*) FROM matching.record_targets") == rows(
         db, "SELECT count(*) FROM matching.clusters"
     )
