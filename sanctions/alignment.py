@@ -2,13 +2,15 @@
 only one, and how long the others take to follow. Pure SQL over matching and core.
 
 Scopes are rows, not separate builds: `all` (any programme), `broad` and `strict`
-(Magnitsky-style, from ref.programmes). A jurisdiction lists a target "in scope" when one of its
-records in the target carries a programme of that scope.
+(Magnitsky-style, from ref.programmes) and `autonomous` (any programme, UN-mandated listings
+excluded). A jurisdiction lists a target "in scope" when one of its records in the target
+carries a programme of that scope.
 
 Every figure can also be computed as of a past date. Each jurisdiction's state on that date
 comes from the best evidence held (its basis): its history (versions valid on the date), else
-a snapshot dated on or before it (every record in it was listed by then), else the listing
-dates of its latest snapshot (delistings before that snapshot are unknown). A jurisdiction with
+a snapshot dated on or before it (every record in it was listed by then; ahead of the listing
+dates of that same snapshot, which would drop its undated records), else the listing dates of
+its latest snapshot (delistings before that snapshot are unknown). A jurisdiction with
 none of these is "not loaded for date" and is left out of every figure, never counted as
 listing nobody. The jurisdictions come from the source registry; reference lists (the UN) are
 not jurisdictions that align.
