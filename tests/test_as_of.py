@@ -364,3 +364,30 @@ def test_un_mandated_listings_leave_the_autonomous_scope(data_dir, tmp_path):
     assert flagged == [(record_id,)]
     assert share == [(1, listings)]
     assert ("all",) in scopes and ("autonomous",) not in scopes
+
+
+def test_without_a_history_a_snapshot_dated_by_then_is_the_evidence(data_dir, tmp_path):
+    """A warehouse from before the history: the UK snapshot of 2025-04-10 counts whole from
+    its date on, and through its listing dates before it."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(data_dir / "warehouse.duckdb", copy)
+    with warehouse.connect(copy) as con:
+        for table in ("record_versions", "events", "snapshots"):
+            con.execute(f"DELETE FROM history.{table} WHERE source_id = 'uk_fcdo'")
+        alignment.build(con)
+        bases = {
+            day: rows(con, "SELECT basis FROM alignment.bases(?) WHERE jurisdiction = 'UK'", [day])
+            for day in (date(2025, 4, 9), date(2025, 4, 10))
+        }
+        uk = rows(
+            con,
+            "SELECT count(*) FROM alignment.target_jurisdictions "
+            "WHERE jurisdiction = 'UK' AND scope = 'all' AND listed",
+        )[0][0]
+        counted = {
+            day: figures(con, day, "targets_listed")[("all", "UK")][0]
+            for day in (date(2025, 4, 9), date(2025, 4, 10))
+        }
+    assert bases == {date(2025, 4, 9): [("listing_dates",)], date(2025, 4, 10): [("snapshot",)]}
+    assert counted[date(2025, 4, 10)] == uk
+    assert counted[date(2025, 4, 9)] < uk
