@@ -162,7 +162,7 @@ def _figures_table(figures: dict, names: list[str]) -> list[dict]:
             "label": label,
             "cells": [cell(figures.get((metric, scope, j)), share) for j in names],
         }
-        for scope in alignment.SCOPES
+        for scope in SCOPE_LABELS
         for metric, label, share in metrics
         if any((metric, scope, j) in figures for j in names)
     ]
@@ -194,40 +194,34 @@ def _upset(con, scope: str, loaded: list[str], colours: dict) -> Chart:
            GROUP BY combo ORDER BY targets DESC, len(combo), combo::VARCHAR LIMIT 15""",
         [scope],
     )
-    left, column, bar_area, row = 60, 44, 170, 22
-    top = max((count for _, count in combos), default=0) or 1
+    left, top, column, bar_area, row = 60, 44, 44, 170, 22  # top: room for title and counts
+    most = max((count for _, count in combos), default=0) or 1
     bars, dots, links = [], [], []
     for index, (combo, count) in enumerate(combos):
         x = left + index * column + column / 2
-        height = bar_area * count / top
-        bars.append({"x": x - 14, "y": 30 + bar_area - height, "h": height, "count": count})
+        height = bar_area * count / most
+        bars.append({"x": x - 14, "y": top + bar_area - height, "h": height, "count": count})
         members = [loaded.index(j) for j in combo if j in loaded]
         for r, j in enumerate(loaded):
-            dots.append({"x": x, "y": 30 + bar_area + 20 + r * row, "on": j in combo})
+            dots.append({"x": x, "y": top + bar_area + 20 + r * row, "on": j in combo})
         if len(members) > 1:
             links.append(
                 {
                     "x": x,
-                    "y1": 30 + bar_area + 20 + min(members) * row,
-                    "y2": 30 + bar_area + 20 + max(members) * row,
+                    "y1": top + bar_area + 20 + min(members) * row,
+                    "y2": top + bar_area + 20 + max(members) * row,
                 }
             )
     labels = [
-        {"text": j, "y": 30 + bar_area + 24 + r * row, "colour": colours[j]}
+        {"text": j, "y": top + bar_area + 24 + r * row, "colour": colours[j]}
         for r, j in enumerate(loaded)
     ]
     return Chart(
         kind="upset",
         title=f"Targets by the combination of jurisdictions that list them, {SCOPE_LABELS[scope]}",
         width=left + column * len(combos) + 20,
-        height=30 + bar_area + 20 + row * len(loaded) + 10,
-        shapes={
-            "bars": bars,
-            "dots": dots,
-            "links": links,
-            "labels": labels,
-            "base": 30 + bar_area,
-        },
+        height=top + bar_area + 20 + row * len(loaded) + 10,
+        shapes={"bars": bars, "dots": dots, "links": links, "labels": labels},
         columns=["jurisdictions", "targets"],
         rows=[[" + ".join(combo), f"{count:,}"] for combo, count in combos],
     )
