@@ -34,7 +34,8 @@ def summary_markdown(con) -> str:
     deps=[CLUSTERS],
     group_name="alignment",
     kinds={"duckdb"},
-    description="alignment.targets, gaps, pairwise, lags and summary, rebuilt after matching.",
+    description="alignment.targets, gaps, pairwise, lags, summary, report_figures (as of "
+    "each over-time date) and over_time, rebuilt after matching.",
 )
 def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     started = time.perf_counter()
@@ -51,12 +52,12 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "SELECT count(*) FROM alignment.annotations WHERE problem IS NOT NULL"
         ).fetchall()[0][0]
         markdown = summary_markdown(con)
-        missing = con.execute(
-            """SELECT jurisdiction FROM alignment.summary
-               WHERE metric = 'source_snapshot' AND jurisdiction LIKE '%not loaded'"""
+        doubtful = con.execute(
+            """SELECT jurisdiction FROM alignment.summary WHERE metric = 'source_snapshot'
+               AND (jurisdiction LIKE '%not loaded' OR jurisdiction LIKE '%(stale:%')"""
         ).fetchall()
-    for (line,) in missing:
-        context.log.warning(f"alignment computed without a source: {line}")
+    for (line,) in doubtful:
+        context.log.warning(f"alignment computed on a missing or stale source: {line}")
     return dg.MaterializeResult(
         metadata={
             "status": "built",

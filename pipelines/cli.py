@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -205,18 +206,40 @@ def _published_copy(settings: Settings) -> Path:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the alignment marts of the published copy as CSV or Parquet."""
+    from sanctions.alignment import AsOfError, export_as_of
     from sanctions.publish import export_marts
 
-    for path in export_marts(_published_copy(settings), Path(args.out), args.format):
+    published = _published_copy(settings)
+    try:
+        paths = (
+            export_as_of(published, Path(args.out), args.format, args.as_of)
+            if args.as_of
+            else export_marts(published, Path(args.out), args.format)
+        )
+    except AsOfError as exc:
+        raise SystemExit(f"sanctions export: {exc}; nothing written") from exc
+    for path in paths:
         print(path)
     return 0
 
 
+def _as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     """Write the self-contained HTML report from the published copy."""
+    from sanctions.alignment import AsOfError
     from sanctions.report import build_report
 
-    Path(args.out).write_text(build_report(str(_published_copy(settings))), encoding="utf-8")
+    try:
+        html = build_report(str(_published_copy(settings)), args.as_of)
+    except AsOfError as exc:
+        raise SystemExit(f"sanctions report: {exc}; nothing written") from exc
+    Path(args.out).write_text(html, encoding="utf-8")
     print(f"report written to {args.out}")
     return 0
 
@@ -316,9 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export", help="export the alignment marts (CSV or Parquet)")
     export.add_argument("--format", choices=("csv", "parquet"), default="csv")
     export.add_argument("--out", default="exports")
+    export.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     export.set_defaults(func=_export)
     report = commands.add_parser("report", help="write the HTML report")
     report.add_argument("--out", default="report.html")
+    report.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     report.set_defaults(func=_report)
     sql = commands.add_parser("sql", help="query the published copy read-only")
     sql.add_argument("query", nargs="?", help="SQL to run; without it, an interactive prompt")

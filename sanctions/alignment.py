@@ -1,30 +1,117 @@
 """Alignment marts: who is sanctioned by which jurisdictions, under which programmes, who by
-only one, and how long the others take to follow. Pure SQL over matching.clusters and core.
+only one, and how long the others take to follow. Pure SQL over matching and core.
 
 Scopes are rows, not separate builds: `all` (any programme), `broad` and `strict`
-(Magnitsky-style, from ref.programmes). A jurisdiction lists a target "in scope" when one of its
-records in the target carries a programme of that scope.
+(Magnitsky-style, from ref.programmes) and `autonomous` (any programme, UN-mandated listings
+excluded). A jurisdiction lists a target "in scope" when one of its records in the target
+carries a programme of that scope.
+
+Every figure can also be computed as of a past date. Each jurisdiction's state on that date
+comes from the best evidence held (its basis): its history (versions valid on the date), else
+a snapshot dated on or before it (every record in it was listed by then; ahead of the listing
+dates of that same snapshot, which would drop its undated records), else the listing dates of
+its latest snapshot (delistings before that snapshot are unknown). A jurisdiction with
+none of these is "not loaded for date" and is left out of every figure, never counted as
+listing nobody. The jurisdictions come from the source registry; reference lists (the UN) are
+not jurisdictions that align.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
-JURISDICTIONS = ("US", "CA", "UK", "EU")
-SCOPES = ("all", "broad", "strict")
+import duckdb
 
-STATEMENTS = [
+from sanctions.publish import _neutralised as neutralised
+from sanctions.sources import SOURCES
+
+# autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
+SCOPES = ("all", "broad", "strict", "autonomous")
+# How often each publisher is expected to change its list: older snapshots show as stale.
+FRESHNESS_DAYS = {"us_ofac": 1, "uk_fcdo": 1, "ca_sema": 7, "eu_fsf": 7}
+DEFAULT_FRESHNESS_DAYS = 7
+NOT_LOADED = "not loaded for date"
+# The first Magnitsky law (US, 2012): over_time starts its year-ends there.
+OVER_TIME_FIRST_YEAR = 2012
+
+
+def is_reference(source) -> bool:
+    """A reference list (the UN) tells which listings are mandated; it does not "align"."""
+    return getattr(source, "reference", False)
+
+
+JURISDICTIONS = tuple(
+    dict.fromkeys(s.jurisdiction for s in SOURCES.values() if not is_reference(s))
+)
+
+SCOPE_GRID = f"(SELECT unnest({list(SCOPES)}) AS scope)"
+IN_SCOPE = """(scope = 'all' OR (scope = 'broad' AND broad) OR (scope = 'strict' AND strict)
+               OR (scope = 'autonomous' AND NOT un_mandated))"""
+REFERENCE = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE reference)"
+# One row per programme key: several published codes (e.g. Canada's 2020 and 2025 regime
+# names) map to the same key.
+PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS category,
+                            bool_or(magnitsky_strict) AS magnitsky_strict,
+                            bool_or(magnitsky_broad) AS magnitsky_broad
+                     FROM ref.programmes GROUP BY ALL)"""
+# Jurisdictions the figures may name: loaded ones (any date: see the bases) that align.
+LOADED = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE loaded AND NOT reference)"
+
+
+def utc_date(column: str) -> str:
+    """History times are TIMESTAMPTZ at midnight UTC: read their day in UTC, whatever the
+    session's time zone."""
+    return f"timezone('UTC', {column})::DATE"
+
+
+JURISDICTIONS_SQL = f"""
+CREATE OR REPLACE TABLE alignment.jurisdictions AS
+WITH latest AS (
+    SELECT * FROM core.snapshots
+    QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY loaded_at DESC) = 1
+), histories AS (
+    SELECT source_id, min({utc_date("as_of")}) AS history_from FROM history.snapshots GROUP BY 1
+), dated AS (
+    SELECT source_id, min(coalesce(p.listed_on, r.listed_on)) AS listing_dates_from
+    FROM core.records r JOIN core.programmes p USING (record_id, source_id) GROUP BY 1
+)
+SELECT g.position, g.jurisdiction, g.source_id, g.title, g.reference, g.freshness_days,
+       s.snapshot_id IS NOT NULL AS loaded, s.published_on,
+       {utc_date("s.fetched_at")} AS fetched_on,
+       coalesce(s.published_on, {utc_date("s.fetched_at")}) AS snapshot_on,
+       s.record_count, h.history_from, d.listing_dates_from,
+       coalesce(s.published_on, {utc_date("s.fetched_at")}) < current_date - g.freshness_days
+           AS stale,
+       CASE WHEN s.published_on IS NOT NULL
+            THEN 'published ' || strftime(s.published_on, '%Y-%m-%d')
+            WHEN s.snapshot_id IS NOT NULL
+            THEN 'fetched on ' || strftime({utc_date("s.fetched_at")}, '%Y-%m-%d')
+                 || ' (the file states no publication date)'
+            ELSE 'not loaded' END AS snapshot
+FROM a_registry g LEFT JOIN latest s USING (source_id) LEFT JOIN histories h USING (source_id)
+LEFT JOIN dated d USING (source_id)
+ORDER BY g.position"""
+
+BASE_STATEMENTS = [
+    JURISDICTIONS_SQL,
     # One row per (target, jurisdiction, programme) listing, with scope flags and dates.
-    """CREATE OR REPLACE TABLE alignment.listings AS
-    SELECT c.target_id, c.record_id, c.jurisdiction, p.programme_key, p.programme_raw,
-           coalesce(t.category, 'unknown') AS category,
+    f"""CREATE OR REPLACE TABLE alignment.listings AS
+    SELECT c.target_id, c.record_id, c.source_id, c.jurisdiction, p.programme_key,
+           p.programme_raw, coalesce(t.category, 'unknown') AS category,
            coalesce(t.magnitsky_strict, false) AS strict,
            coalesce(t.magnitsky_broad, false) AS broad,
-           coalesce(p.listed_on, r.listed_on, f.first_seen::DATE) AS listed_on,
+           coalesce(p.listed_on, r.listed_on, {utc_date("f.first_seen")}) AS listed_on,
            CASE WHEN coalesce(p.listed_on, r.listed_on) IS NOT NULL
                 THEN coalesce(r.listed_on_origin, 'publisher')
-                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin
+                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
+           -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
+           (coalesce(t.category = 'un', false)
+            OR EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = c.record_id
+                       AND a.attribute = 'un_reference')
+            OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
+                       AND u.jurisdiction IN {REFERENCE})) AS un_mandated
     FROM matching.clusters c
     JOIN core.records r USING (record_id)
     JOIN core.programmes p USING (record_id)
@@ -35,18 +122,25 @@ STATEMENTS = [
           USING (source_id)
         GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
     ) f USING (record_id)
-    LEFT JOIN ref.programmes t
+    LEFT JOIN {PROGRAMME_KEYS} t
            ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
     QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
                                ORDER BY coalesce(p.listed_on, r.listed_on, f.first_seen)) = 1""",
-    # The (target, jurisdiction, scope) grid.
-    """CREATE OR REPLACE TEMP TABLE a_scoped AS
-    SELECT target_id, jurisdiction, scope, min(listed_on) AS first_listed,
-           any_value(listed_on_origin ORDER BY listed_on) AS listed_on_origin
-    FROM alignment.listings,
-         (SELECT unnest(['all', 'broad', 'strict']) AS scope) s
-    WHERE scope = 'all' OR (scope = 'broad' AND broad) OR (scope = 'strict' AND strict)
-    GROUP BY ALL""",
+]
+
+STATEMENTS = [
+    f"""CREATE OR REPLACE TABLE alignment.target_jurisdictions AS
+    WITH keys AS (
+        SELECT target_id, jurisdiction, scope,
+               list(DISTINCT programme_key ORDER BY programme_key) AS programme_keys
+        FROM alignment.listings, {SCOPE_GRID} s WHERE {IN_SCOPE} GROUP BY ALL
+    )
+    SELECT t.target_id, j.jurisdiction, s.scope, a.target_id IS NOT NULL AS listed,
+           a.first_listed, a.listed_on_origin, k.programme_keys
+    FROM (SELECT DISTINCT target_id FROM matching.clusters) t
+    CROSS JOIN {LOADED} j CROSS JOIN {SCOPE_GRID} s
+    LEFT JOIN now_scoped a USING (target_id, jurisdiction, scope)
+    LEFT JOIN keys k USING (target_id, jurisdiction, scope)""",
     """CREATE OR REPLACE TABLE alignment.targets AS
     WITH names AS (
         SELECT c.target_id,
@@ -65,56 +159,64 @@ STATEMENTS = [
         WHERE k.country_code IS NOT NULL
           AND k.relation IN ('nationality', 'citizenship', 'address', 'registration', 'flag')
         GROUP BY c.target_id
-    ), programmes AS (
-        SELECT target_id, jurisdiction, list(DISTINCT programme_key ORDER BY programme_key)
-               AS keys
-        FROM alignment.listings GROUP BY ALL
+    ), wide AS (
+        SELECT target_id,
+    """
+    + ",\n".join(
+        f"""
+           bool_or(listed AND jurisdiction = '{j}' AND scope = 'all') AS listed_{j.lower()},
+           any_value(programme_keys) FILTER (WHERE jurisdiction = '{j}' AND scope = 'all')
+               AS programmes_{j.lower()},
+           any_value(first_listed) FILTER (WHERE jurisdiction = '{j}' AND scope = 'all')
+               AS first_listed_{j.lower()},
+           bool_or(listed AND jurisdiction = '{j}' AND scope = 'strict')
+               AS magnitsky_strict_{j.lower()},
+           bool_or(listed AND jurisdiction = '{j}' AND scope = 'broad')
+               AS magnitsky_broad_{j.lower()}"""
+        for j in JURISDICTIONS
+    )
+    + """,
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'all') AS jurisdictions,
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'strict')
+               AS jurisdictions_strict,
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'broad')
+               AS jurisdictions_broad,
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'autonomous')
+               AS jurisdictions_autonomous
+        FROM alignment.target_jurisdictions GROUP BY target_id
     )
     SELECT k.target_id, coalesce(n.name, k.record_ids[1]) AS name, k.entity_type,
            coalesce(l.countries, []) AS countries,
     """
     + ",\n".join(
         f"""
-           EXISTS (SELECT 1 FROM a_scoped s WHERE s.target_id = k.target_id
-                   AND s.jurisdiction = '{j}' AND s.scope = 'all') AS listed_{j.lower()},
-           (SELECT keys FROM programmes p WHERE p.target_id = k.target_id
-            AND p.jurisdiction = '{j}') AS programmes_{j.lower()},
-           (SELECT first_listed FROM a_scoped s WHERE s.target_id = k.target_id
-            AND s.jurisdiction = '{j}' AND s.scope = 'all') AS first_listed_{j.lower()},
-           EXISTS (SELECT 1 FROM a_scoped s WHERE s.target_id = k.target_id
-                   AND s.jurisdiction = '{j}' AND s.scope = 'strict')
-               AS magnitsky_strict_{j.lower()},
-           EXISTS (SELECT 1 FROM a_scoped s WHERE s.target_id = k.target_id
-                   AND s.jurisdiction = '{j}' AND s.scope = 'broad')
-               AS magnitsky_broad_{j.lower()}"""
-        for j in JURISDICTIONS
+           coalesce(w.listed_{j}, false) AS listed_{j}, w.programmes_{j},
+           w.first_listed_{j}, coalesce(w.magnitsky_strict_{j}, false) AS magnitsky_strict_{j},
+           coalesce(w.magnitsky_broad_{j}, false) AS magnitsky_broad_{j}"""
+        for j in (j.lower() for j in JURISDICTIONS)
     )
     + """,
-           (SELECT count(DISTINCT jurisdiction) FROM a_scoped s
-            WHERE s.target_id = k.target_id AND s.scope = 'all') AS jurisdictions,
-           (SELECT count(DISTINCT jurisdiction) FROM a_scoped s
-            WHERE s.target_id = k.target_id AND s.scope = 'strict') AS jurisdictions_strict,
-           (SELECT count(DISTINCT jurisdiction) FROM a_scoped s
-            WHERE s.target_id = k.target_id AND s.scope = 'broad') AS jurisdictions_broad,
-           k.record_ids
-    FROM kinds k LEFT JOIN names n USING (target_id) LEFT JOIN lands l USING (target_id)""",
-    """CREATE OR REPLACE TABLE alignment.gaps AS
+           coalesce(w.jurisdictions, 0) AS jurisdictions,
+           coalesce(w.jurisdictions_strict, 0) AS jurisdictions_strict,
+           coalesce(w.jurisdictions_broad, 0) AS jurisdictions_broad,
+           coalesce(w.jurisdictions_autonomous, 0) AS jurisdictions_autonomous, k.record_ids
+    FROM kinds k LEFT JOIN names n USING (target_id) LEFT JOIN lands l USING (target_id)
+    LEFT JOIN wide w USING (target_id)""",
+    # Only loaded jurisdictions can be "not listing": a list we do not hold says nothing.
+    f"""CREATE OR REPLACE TABLE alignment.gaps AS
     SELECT a.target_id, a.jurisdiction AS listed_by, j.jurisdiction AS not_listed_by, a.scope,
            a.first_listed AS since
-    FROM a_scoped a
-    CROSS JOIN (SELECT unnest(['US', 'CA', 'UK', 'EU']) AS jurisdiction) j
+    FROM now_scoped a CROSS JOIN {LOADED} j
     WHERE j.jurisdiction <> a.jurisdiction
-      AND NOT EXISTS (SELECT 1 FROM a_scoped b WHERE b.target_id = a.target_id
+      AND NOT EXISTS (SELECT 1 FROM now_scoped b WHERE b.target_id = a.target_id
                       AND b.scope = a.scope AND b.jurisdiction = j.jurisdiction)""",
-    """CREATE OR REPLACE TABLE alignment.pairwise AS
+    f"""CREATE OR REPLACE TABLE alignment.pairwise AS
     WITH pairs AS (
         SELECT a.jurisdiction AS first, b.jurisdiction AS second, s.scope
-        FROM (SELECT unnest(['US', 'CA', 'UK', 'EU']) AS jurisdiction) a,
-             (SELECT unnest(['US', 'CA', 'UK', 'EU']) AS jurisdiction) b,
-             (SELECT unnest(['all', 'broad', 'strict']) AS scope) s
+        FROM {LOADED} a, {LOADED} b, {SCOPE_GRID} s
         WHERE a.jurisdiction <> b.jurisdiction
     ), grid AS (
-        SELECT target_id, scope, list(jurisdiction) AS listed FROM a_scoped GROUP BY ALL
+        SELECT target_id, scope, list(jurisdiction) AS listed FROM now_scoped GROUP BY ALL
     )
     SELECT p.first, p.second, p.scope,
            count(*) FILTER (WHERE list_contains(listed, p.first)
@@ -125,178 +227,345 @@ STATEMENTS = [
                               AND list_contains(listed, p.second)) AS second_only
     FROM pairs p LEFT JOIN grid g ON g.scope = p.scope
     GROUP BY ALL ORDER BY ALL""",
-    """CREATE OR REPLACE TABLE alignment.lags AS
-    WITH dated AS (SELECT * FROM a_scoped WHERE first_listed IS NOT NULL),
+]
+
+
+def lags_sql(scoped: str) -> str:
+    """Days from the first listing of a target to each follow-on, per scope and date (ties:
+    the first jurisdiction by code leads, so the figure does not change between builds)."""
+    return f"""
+    WITH dated AS (SELECT * FROM {scoped} WHERE first_listed IS NOT NULL),
     leaders AS (
-        SELECT target_id, scope, arg_min(jurisdiction, first_listed) AS leader,
+        SELECT as_of, target_id, scope,
+               first(jurisdiction ORDER BY first_listed, jurisdiction) AS leader,
                min(first_listed) AS led_on
         FROM dated GROUP BY ALL HAVING count(*) > 1
     )
-    SELECT d.target_id, d.scope, l.leader, d.jurisdiction AS follower, l.led_on,
+    SELECT d.as_of, d.target_id, d.scope, l.leader, d.jurisdiction AS follower, l.led_on,
            d.first_listed AS followed_on, date_diff('day', l.led_on, d.first_listed) AS days,
            d.listed_on_origin AS date_origin
-    FROM dated d JOIN leaders l USING (target_id, scope)
-    WHERE d.jurisdiction <> l.leader""",
+    FROM dated d JOIN leaders l USING (as_of, target_id, scope)
+    WHERE d.jurisdiction <> l.leader"""
+
+
+MART_STATEMENTS = [
+    *STATEMENTS,
+    f"""CREATE OR REPLACE TABLE alignment.lags AS
+    SELECT * EXCLUDE (as_of) FROM ({lags_sql("now_scoped")})""",
 ]
+
+# Every listing with the span of dates it is evidence for, one set of rows per basis.
+EVIDENCE_SQL = f"""
+CREATE OR REPLACE TABLE alignment.listing_evidence AS
+WITH seen AS (
+    SELECT v.record_id, min(v.valid_from) AS first_seen, any_value(h.started) AS started
+    FROM history.record_versions v
+    JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
+      USING (source_id)
+    GROUP BY v.record_id
+), versions AS (  -- each version's programmes are those of the event that opened it
+    SELECT v.source_id, v.record_id, v.valid_from, v.valid_to,
+           unnest(e.programme_keys) AS programme_key
+    FROM history.record_versions v JOIN history.events e
+      ON e.source_id = v.source_id AND e.record_id = v.record_id
+     AND e.event_date = v.valid_from AND e.event <> 'delisted'
+)
+SELECT 'history' AS basis, v.source_id, j.jurisdiction, v.record_id, v.programme_key,
+       {utc_date("v.valid_from")} AS listed_from, {utc_date("v.valid_to")} AS listed_to,
+       coalesce(l.listed_on, CASE WHEN s.first_seen > s.started
+                                  THEN {utc_date("s.first_seen")} END) AS listed_on,
+       coalesce(l.listed_on_origin, CASE WHEN s.first_seen > s.started THEN 'first_seen' END)
+           AS listed_on_origin, coalesce(l.un_mandated, false) AS un_mandated
+FROM versions v JOIN alignment.jurisdictions j USING (source_id) JOIN seen s USING (record_id)
+LEFT JOIN alignment.listings l  -- a programme the taxonomy does not know has no key
+       ON l.record_id = v.record_id AND l.programme_key IS NOT DISTINCT FROM v.programme_key
+UNION ALL
+SELECT 'snapshot', l.source_id, l.jurisdiction, l.record_id, l.programme_key, j.snapshot_on,
+       NULL, l.listed_on, l.listed_on_origin, l.un_mandated
+FROM alignment.listings l JOIN alignment.jurisdictions j USING (source_id)
+UNION ALL
+SELECT 'listing_dates', source_id, jurisdiction, record_id, programme_key, listed_on, NULL,
+       listed_on, listed_on_origin, un_mandated
+FROM alignment.listings WHERE listed_on_origin = 'publisher'
+"""
+
+
+def bases_sql(dates: str) -> str:
+    """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates)."""
+    return f"""
+    SELECT d.as_of, j.position, j.jurisdiction, j.source_id,
+           CASE WHEN j.history_from <= d.as_of THEN 'history'
+                WHEN j.snapshot_on <= d.as_of THEN 'snapshot'
+                WHEN j.listing_dates_from <= d.as_of THEN 'listing_dates'
+                ELSE '{NOT_LOADED}' END AS basis
+    FROM ({dates}) d CROSS JOIN alignment.jurisdictions j WHERE NOT j.reference"""
+
+
+def listed_sql(bases: str) -> str:
+    """The listings each basis shows on its date; `current` is false for a listing the history
+    shows delisted by then. A record delisted before any matching run is its own target."""
+    return f"""
+    SELECT b.as_of, coalesce(t.target_id, e.record_id) AS target_id, e.record_id,
+           b.jurisdiction, e.programme_key, coalesce(p.category, 'unknown') AS category,
+           coalesce(p.magnitsky_strict, false) AS strict,
+           coalesce(p.magnitsky_broad, false) AS broad, e.listed_on, e.listed_on_origin,
+           e.un_mandated OR coalesce(p.category = 'un', false) AS un_mandated, b.basis,
+           e.listed_to IS NULL OR e.listed_to > b.as_of AS current
+    FROM {bases} b
+    JOIN alignment.listing_evidence e
+      ON e.source_id = b.source_id AND e.basis = b.basis AND e.listed_from <= b.as_of
+    LEFT JOIN matching.record_targets t USING (record_id)
+    LEFT JOIN {PROGRAMME_KEYS} p
+           ON p.jurisdiction = b.jurisdiction AND p.programme_key = e.programme_key"""
+
+
+ONE_DATE = "SELECT CAST(d AS DATE) AS as_of"
+MACROS = [
+    f"CREATE OR REPLACE MACRO alignment.bases(d) AS TABLE {bases_sql(ONE_DATE)}",
+    f"""CREATE OR REPLACE MACRO alignment.as_of(d) AS TABLE
+    SELECT * EXCLUDE (current) FROM ({listed_sql(f"({bases_sql(ONE_DATE)})")}) WHERE current""",
+]
+
+NOW_BASES = f"""
+    SELECT current_date AS as_of, position, jurisdiction, source_id,
+           CASE WHEN loaded THEN 'latest snapshot' ELSE '{NOT_LOADED}' END AS basis
+    FROM alignment.jurisdictions WHERE NOT reference"""
+NOW_LISTED = f"""
+    SELECT current_date AS as_of, target_id, record_id, jurisdiction, programme_key, category,
+           strict, broad, listed_on, listed_on_origin, un_mandated,
+           'latest snapshot' AS basis, true AS current
+    FROM alignment.listings WHERE jurisdiction IN {LOADED}"""
+
+
+def stage(con, prefix: str, bases: str, listed: str) -> None:
+    """Temp tables {prefix}_bases, _listed, _scoped (the (date, target, jurisdiction, scope)
+    grid of current listings) and _ever (also those delisted by the date) for figures_sql."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}_bases AS {bases}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}_listed AS {listed}")
+    for name, only_current in (("scoped", "current AND"), ("ever", "")):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {prefix}_{name} AS
+            SELECT as_of, target_id, jurisdiction, scope, min(listed_on) AS first_listed,
+                   first(listed_on_origin ORDER BY listed_on NULLS LAST) AS listed_on_origin
+            FROM {prefix}_listed, {SCOPE_GRID} s WHERE {only_current} {IN_SCOPE}
+            GROUP BY ALL"""
+        )
+
+
+def stage_dates(con, dates: str, prefix: str = "dated") -> None:
+    """Stage the listings of every date of `dates` from each jurisdiction's best evidence."""
+    stage(con, prefix, bases_sql(dates), listed_sql(f"{prefix}_bases"))
+
+
+def figures_sql(prefix: str) -> str:
+    """Every figure of the report, per date, from the tables `stage` wrote: (as_of, metric,
+    scope, jurisdiction, value, numerator, denominator, basis). `rests_on` lists the
+    jurisdictions a row rests on (NULL: all), so that its basis names exactly their evidence."""
+    scoped, listed, bases = f"{prefix}_scoped", f"{prefix}_listed", f"{prefix}_bases"
+    return f"""
+WITH grid AS (SELECT as_of, target_id, scope, count(DISTINCT jurisdiction) AS n
+              FROM {scoped} GROUP BY ALL),
+any_grid AS (SELECT as_of, target_id, count(DISTINCT jurisdiction) AS n
+             FROM {scoped} WHERE scope = 'all' GROUP BY ALL),
+sizes AS (SELECT as_of, scope, jurisdiction, count(*) AS n FROM {scoped} GROUP BY ALL),
+lands AS (SELECT target_id, unnest(countries) AS country FROM alignment.targets),
+lags AS ({lags_sql(scoped)}),
+stated AS (  -- the regime says whether a listing is for human rights or corruption
+    SELECT DISTINCT as_of, target_id, jurisdiction, scope, category AS theme
+    FROM {listed}, {SCOPE_GRID} s
+    WHERE current AND {IN_SCOPE} AND category IN ('human_rights', 'corruption')
+), annotated AS (  -- else the analysts' annotation (field theme), e.g. for US GLOMAG
+    SELECT DISTINCT target_id, value AS theme FROM alignment.annotations
+    WHERE field = 'theme' AND target_id IS NOT NULL
+), themes AS (
+    SELECT s.as_of, s.target_id, s.jurisdiction, s.scope,
+           coalesce(st.theme, an.theme, 'unstated') AS theme
+    FROM {scoped} s LEFT JOIN stated st USING (as_of, target_id, jurisdiction, scope)
+    LEFT JOIN annotated an ON st.theme IS NULL AND an.target_id = s.target_id
+), figures AS (
+    SELECT b.as_of, 'records_in_evidence' AS metric, 'all' AS scope, b.jurisdiction,
+           count(DISTINCT l.record_id)::DOUBLE AS value, count(DISTINCT l.record_id) AS numerator,
+           NULL::BIGINT AS denominator, [b.jurisdiction] AS rests_on
+    FROM {bases} b LEFT JOIN {listed} l
+      ON l.as_of = b.as_of AND l.jurisdiction = b.jurisdiction AND l.current
+    GROUP BY b.as_of, b.jurisdiction
+    UNION ALL
+    SELECT as_of, 'targets_listed', scope, jurisdiction, count(*), count(*), NULL,
+           [jurisdiction]
+    FROM {scoped} GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'targets_listed', scope, 'ALL', count(*), count(*), NULL, NULL
+    FROM grid GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'targets_ever_listed', scope, jurisdiction, count(*), count(*), NULL,
+           [jurisdiction]
+    FROM {prefix}_ever GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'targets_ever_listed', scope, 'ALL', count(DISTINCT target_id),
+           count(DISTINCT target_id), NULL, NULL
+    FROM {prefix}_ever GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'share_multilateral', scope, 'ALL', avg((n >= 2)::INTEGER),
+           count(*) FILTER (WHERE n >= 2), count(*), NULL
+    FROM grid GROUP BY ALL
+    UNION ALL
+    SELECT a.as_of, 'share_multilateral', a.scope, a.jurisdiction, avg((g.n >= 2)::INTEGER),
+           count(*) FILTER (WHERE g.n >= 2), count(*), NULL
+    FROM {scoped} a JOIN grid g USING (as_of, target_id, scope) GROUP BY ALL
+    UNION ALL  -- Magnitsky-style in one jurisdiction, any programme in another
+    SELECT a.as_of, 'share_multilateral_any_programme', a.scope, 'ALL',
+           avg((x.n >= 2)::INTEGER), count(*) FILTER (WHERE x.n >= 2), count(*), NULL
+    FROM (SELECT DISTINCT as_of, target_id, scope FROM {scoped} WHERE scope <> 'all') a
+    JOIN any_grid x USING (as_of, target_id) GROUP BY ALL
+    UNION ALL
+    SELECT a.as_of, 'share_multilateral_any_programme', a.scope, a.jurisdiction,
+           avg((x.n >= 2)::INTEGER), count(*) FILTER (WHERE x.n >= 2), count(*), NULL
+    FROM {scoped} a JOIN any_grid x USING (as_of, target_id) WHERE a.scope <> 'all'
+    GROUP BY ALL
+    UNION ALL  -- share of A's targets that B lists too, for every B loaded on the date
+    SELECT a.as_of, 'pairwise_share', a.scope, a.jurisdiction || '>' || b.jurisdiction,
+           avg((c.target_id IS NOT NULL)::INTEGER), count(c.target_id), count(*),
+           [a.jurisdiction, b.jurisdiction]
+    FROM {scoped} a
+    JOIN {bases} b
+      ON b.as_of = a.as_of AND b.jurisdiction <> a.jurisdiction AND b.basis <> '{NOT_LOADED}'
+    LEFT JOIN {scoped} c ON c.as_of = a.as_of AND c.target_id = a.target_id
+     AND c.scope = a.scope AND c.jurisdiction = b.jurisdiction
+    GROUP BY a.as_of, a.scope, a.jurisdiction, b.jurisdiction
+    UNION ALL
+    SELECT as_of, 'targets_by_category', 'all', jurisdiction || ':' || category,
+           count(DISTINCT target_id), count(DISTINCT target_id), NULL, [jurisdiction]
+    FROM {listed}
+    WHERE current AND category IN ('human_rights', 'corruption', 'human_rights_and_corruption')
+    GROUP BY ALL
+    UNION ALL  -- listings (record and programme) that implement a UN listing
+    SELECT as_of, 'share_un_mandated', 'all', jurisdiction, avg(un_mandated::INTEGER),
+           count(*) FILTER (WHERE un_mandated), count(*), [jurisdiction]
+    FROM {listed} WHERE current GROUP BY ALL
+    UNION ALL
+    SELECT t.as_of, 'share_theme', t.scope, t.jurisdiction || ':' || t.theme,
+           count(DISTINCT t.target_id) / any_value(z.n), count(DISTINCT t.target_id),
+           any_value(z.n), [t.jurisdiction]
+    FROM themes t JOIN sizes z USING (as_of, scope, jurisdiction)
+    GROUP BY t.as_of, t.scope, t.jurisdiction, t.theme
+    UNION ALL
+    SELECT g.as_of, 'share_multilateral_by_country', g.scope, c.country,
+           avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2), count(*), NULL
+    FROM grid g JOIN lands c USING (target_id) GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'share_multilateral_by_region', scope, region, avg((n >= 2)::INTEGER),
+           count(*) FILTER (WHERE n >= 2), count(*), NULL
+    FROM (SELECT DISTINCT g.as_of, g.scope, g.target_id, g.n,
+                 coalesce(r.region, 'Unknown') AS region
+          FROM grid g JOIN lands c USING (target_id)
+          LEFT JOIN ref.regions r ON r.country_code = c.country)
+    GROUP BY ALL
+    UNION ALL
+    SELECT s.as_of, 'distinct_countries', s.scope, s.jurisdiction,
+           count(DISTINCT c.country), count(DISTINCT c.country), NULL, [s.jurisdiction]
+    FROM {scoped} s JOIN lands c USING (target_id) GROUP BY ALL
+    UNION ALL
+    SELECT g.as_of, 'distinct_countries', g.scope, 'ALL', count(DISTINCT c.country),
+           count(DISTINCT c.country), NULL, NULL
+    FROM grid g JOIN lands c USING (target_id) GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'share_in_allied_countries', scope, jurisdiction, avg(allied::INTEGER),
+           count(*) FILTER (WHERE allied), count(*), [jurisdiction]
+    FROM (SELECT a.*, EXISTS (SELECT 1 FROM lands c JOIN ref.allies al
+                               ON al.country_code = c.country
+                              WHERE c.target_id = a.target_id
+                                AND al.jurisdiction = a.jurisdiction) AS allied
+          FROM {scoped} a)
+    GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'median_lag_days', scope, follower, median(days)::DOUBLE, count(*), NULL,
+           NULL
+    FROM lags GROUP BY ALL
+    UNION ALL
+    SELECT g.as_of, 'share_multilateral_by_annotation', g.scope, a.field || ': ' || a.value,
+           avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2), count(*), NULL
+    FROM (SELECT DISTINCT target_id, field, value FROM alignment.annotations
+          WHERE target_id IS NOT NULL) a
+    JOIN grid g USING (target_id) GROUP BY ALL
+)
+SELECT f.as_of, f.metric, f.scope, f.jurisdiction, f.value, f.numerator, f.denominator,
+       (SELECT string_agg(b.jurisdiction || ': ' || b.basis, '; ' ORDER BY b.position)
+        FROM {bases} b
+        WHERE b.as_of = f.as_of
+          AND (f.rests_on IS NULL OR list_contains(f.rests_on, b.jurisdiction))) AS basis
+FROM figures f"""
+
+
+SUMMARY_SQL = f"""
+CREATE OR REPLACE TABLE alignment.summary AS
+SELECT metric, scope, jurisdiction, value, numerator, denominator
+FROM ({figures_sql("now")})
+UNION ALL
+SELECT 'source_snapshot', 'all',
+       jurisdiction || ': ' || snapshot
+       || CASE WHEN stale THEN ' (stale: expected at least every ' || freshness_days
+                               || CASE WHEN freshness_days = 1 THEN ' day)' ELSE ' days)' END
+               ELSE '' END,
+       coalesce(record_count, 0)::DOUBLE, record_count, NULL::BIGINT
+FROM alignment.jurisdictions WHERE NOT reference
+"""
+
+# Dates of the over-time series: every history snapshot, the year-ends since the first
+# Magnitsky law, and today, from the earliest evidence held.
+OVER_TIME_DATES = f"""
+SELECT DISTINCT as_of FROM (
+    SELECT {utc_date("as_of")} AS as_of FROM history.snapshots
+    UNION SELECT make_date(y::INTEGER, 12, 31)
+          FROM range({OVER_TIME_FIRST_YEAR}, year(current_date)) t(y)
+    UNION SELECT current_date)
+WHERE as_of <= current_date AND as_of >= (
+    SELECT min(least(history_from, snapshot_on, listing_dates_from))
+    FROM alignment.jurisdictions WHERE NOT reference)"""
 
 OVER_TIME_SQL = """
 CREATE OR REPLACE TABLE alignment.over_time AS
-WITH scopes AS (SELECT unnest(['all', 'broad', 'strict']) AS scope),
-dates AS (SELECT DISTINCT as_of::DATE AS as_of FROM history.snapshots),
-covered AS (  -- jurisdictions whose history had started by each date
-    SELECT d.as_of, list_sort(list(DISTINCT upper(split_part(s.source_id, '_', 1)))) AS sources
-    FROM dates d JOIN history.snapshots s ON s.as_of::DATE <= d.as_of GROUP BY d.as_of
-), listed AS (
-    SELECT d.as_of, v.record_id, split_part(v.record_id, ':', 1) AS jurisdiction
-    FROM dates d JOIN history.record_versions v
-      ON v.valid_from::DATE <= d.as_of AND (v.valid_to IS NULL OR v.valid_to::DATE > d.as_of)
-), keyed AS (
-    SELECT l.*, (SELECT arg_max(e.programme_keys, e.event_date) FROM history.events e
-                 WHERE e.record_id = l.record_id AND e.event_date::DATE <= l.as_of) AS keys
-    FROM listed l
-), scoped AS (
-    SELECT DISTINCT k.as_of, t.target_id, k.jurisdiction, s.scope
-    FROM keyed k JOIN matching.record_targets t USING (record_id), scopes s
-    WHERE s.scope = 'all' OR EXISTS (
-        SELECT 1 FROM ref.programmes p WHERE p.jurisdiction = k.jurisdiction
-          AND list_contains(k.keys, p.programme_key)
-          AND ((s.scope = 'broad' AND p.magnitsky_broad)
-               OR (s.scope = 'strict' AND p.magnitsky_strict)))
-), per_target AS (
-    SELECT as_of, scope, target_id, count(DISTINCT jurisdiction) AS n FROM scoped GROUP BY ALL
-), from_listing_dates AS (  -- before the history: the listing dates the publishers give
-    SELECT make_date(y, 12, 31) AS as_of, l.scope, l.target_id,
-           count(DISTINCT l.jurisdiction) AS n
-    FROM (SELECT DISTINCT target_id, jurisdiction, scope, first_listed
-          FROM a_scoped WHERE listed_on_origin = 'publisher') l,
-         (SELECT unnest(range(2012, year(current_date))) AS y) years
-    WHERE l.first_listed <= make_date(y, 12, 31)
-    GROUP BY ALL
-)
-SELECT p.as_of, 'snapshots' AS basis, p.scope, avg((n >= 2)::INTEGER) AS value,
-       count(*) FILTER (WHERE n >= 2) AS numerator, count(*) AS denominator,
-       any_value(c.sources) AS sources
-FROM per_target p JOIN covered c USING (as_of) GROUP BY p.as_of, p.scope
-UNION ALL
-SELECT as_of, 'publisher_listing_dates', scope, avg((n >= 2)::INTEGER),
-       count(*) FILTER (WHERE n >= 2), count(*), NULL
-FROM from_listing_dates GROUP BY ALL
-ORDER BY 1, 2, 3
-"""
+SELECT as_of, scope, jurisdiction, numerator AS multilateral, denominator AS targets,
+       value AS share_multilateral, basis
+FROM alignment.report_figures WHERE metric = 'share_multilateral'
+ORDER BY as_of, scope, jurisdiction"""
 
 TABLE_COMMENTS = {
     "listings": "One row per target, jurisdiction and programme it is listed under, with "
     "Magnitsky-style flags and listing date: the base of every other mart.",
-    "targets": "One row per target: name, type, countries, and for each of US, CA, UK, EU "
-    "whether it lists the target, under which programme keys, since when, and whether under a "
-    "Magnitsky-style programme (strict and broad); jurisdiction counts; the record ids.",
-    "gaps": "For every target listed in a scope by some but not all jurisdictions: who lists "
-    "it, who does not, in which scope, and since when.",
-    "pairwise": "For each ordered pair of jurisdictions and scope: targets listed by both, by "
-    "the first only, by the second only.",
+    "jurisdictions": "One row per source of the registry: its jurisdiction, whether it is a "
+    "reference list (the UN), whether loaded, its last good snapshot (published date as the "
+    "publisher states it, else the day it was fetched), whether stale, and from which date "
+    "its history and its listing dates are evidence.",
+    "target_jurisdictions": "One row per target, loaded jurisdiction and scope: whether the "
+    "jurisdiction lists the target in that scope, since when, under which programme keys.",
+    "targets": "One row per target: name, type, countries, and for each jurisdiction of the "
+    "registry whether it lists the target, under which programme keys, since when, and whether "
+    "under a Magnitsky-style programme (strict and broad); jurisdiction counts per scope "
+    "(all, strict, broad, autonomous); the record ids.",
+    "gaps": "For every target listed in a scope by some but not all loaded jurisdictions: who "
+    "lists it, who does not, in which scope, and since when. A jurisdiction that is not "
+    "loaded never appears in not_listed_by.",
+    "pairwise": "For each ordered pair of loaded jurisdictions and scope: targets listed by "
+    "both, by the first only, by the second only.",
     "lags": "For targets listed by several jurisdictions with known dates: days from the first "
     "listing to each follow-on listing, per scope; date_origin says where the date comes from "
     "(publisher: the list itself; first_seen: the first snapshot in the history that showed "
     "it, for lists that give no listing date).",
-    "over_time": "Share of targets listed by two or more jurisdictions as of each snapshot date "
-    "in the history (basis snapshots; sources says which lists had a history by then), and, "
-    "for earlier years, an estimate from the listing dates the publishers give (basis "
-    "publisher_listing_dates: only jurisdictions that publish listing dates count).",
-    "summary": "The report's figures as (metric, scope, jurisdiction, value, numerator, "
-    "denominator); for shares value = numerator / denominator, so every figure traces back to "
-    "alignment.targets.",
+    "listing_evidence": "Every listing with the dates it is evidence for, per basis: history "
+    "(a record version, listed_from to listed_to), snapshot (the latest snapshot, from its "
+    "date) and listing_dates (the publisher's listing date). Read it through "
+    "alignment.as_of(DATE).",
+    "summary": "The report's figures for what core holds now as (metric, scope, jurisdiction, "
+    "value, numerator, denominator); for shares value = numerator / denominator, so every "
+    "figure traces back to alignment.targets.",
+    "report_figures": "The report's figures as of each date of alignment.over_time (and today), "
+    "with the basis of every jurisdiction they rest on; `sanctions report --as-of DATE` "
+    "computes any other date the same way.",
+    "over_time": "Share of targets listed by two or more jurisdictions (jurisdiction ALL) and, "
+    "per jurisdiction, its targets and the share of them another jurisdiction lists, as of "
+    "every history snapshot date and every year-end since 2012; basis names the evidence of "
+    "each jurisdiction on that date (history, snapshot, listing_dates or not loaded for date).",
 }
-
-SUMMARY_SQL = """
-CREATE OR REPLACE TABLE alignment.summary AS
-WITH grid AS (SELECT target_id, scope, count(DISTINCT jurisdiction) AS n
-              FROM a_scoped GROUP BY ALL),
-any_grid AS (SELECT target_id, count(DISTINCT jurisdiction) AS n
-             FROM a_scoped WHERE scope = 'all' GROUP BY ALL),
-per_jurisdiction AS (
-    SELECT 'targets_listed' AS metric, scope, jurisdiction,
-           count(DISTINCT target_id)::DOUBLE AS value,
-           count(DISTINCT target_id) AS numerator, NULL::BIGINT AS denominator
-    FROM a_scoped GROUP BY ALL
-), multilateral AS (
-    SELECT 'share_multilateral' AS metric, scope, 'ALL' AS jurisdiction,
-           avg((n >= 2)::INTEGER) AS value, count(*) FILTER (WHERE n >= 2) AS numerator,
-           count(*) AS denominator
-    FROM grid GROUP BY scope
-), multilateral_by_jurisdiction AS (
-    SELECT 'share_multilateral' AS metric, a.scope, a.jurisdiction,
-           avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2), count(*)
-    FROM a_scoped a JOIN grid g USING (target_id, scope) GROUP BY ALL
-), magnitsky_any AS (  -- Magnitsky-style in one jurisdiction, any programme in another
-    SELECT 'share_multilateral_any_programme' AS metric, a.scope, 'ALL' AS jurisdiction,
-           avg((x.n >= 2)::INTEGER), count(*) FILTER (WHERE x.n >= 2), count(*)
-    FROM (SELECT DISTINCT target_id, scope FROM a_scoped WHERE scope <> 'all') a
-    JOIN any_grid x USING (target_id) GROUP BY ALL
-), categories AS (
-    SELECT 'targets_by_category' AS metric, 'all' AS scope, jurisdiction || ':' || category,
-           count(DISTINCT target_id)::DOUBLE, count(DISTINCT target_id), NULL::BIGINT
-    FROM alignment.listings
-    WHERE category IN ('human_rights', 'corruption', 'human_rights_and_corruption')
-    GROUP BY ALL
-), countries AS (
-    SELECT 'share_multilateral_by_country' AS metric, g.scope, unnest(t.countries) AS country,
-           g.n
-    FROM grid g JOIN alignment.targets t USING (target_id)
-), by_country AS (
-    SELECT metric, scope, country, avg((n >= 2)::INTEGER), count(*) FILTER (WHERE n >= 2),
-           count(*)
-    FROM countries GROUP BY ALL
-), by_region AS (
-    SELECT 'share_multilateral_by_region', c.scope, coalesce(r.region, 'Unknown'),
-           avg((c.n >= 2)::INTEGER), count(*) FILTER (WHERE c.n >= 2), count(*)
-    FROM (SELECT DISTINCT * FROM countries) c LEFT JOIN ref.regions r ON r.country_code = c.country
-    GROUP BY ALL
-), allied AS (
-    SELECT 'share_in_allied_countries' AS metric, a.scope, a.jurisdiction,
-           avg(EXISTS (SELECT 1 FROM alignment.targets t, ref.allies al
-                       WHERE t.target_id = a.target_id AND al.jurisdiction = a.jurisdiction
-                         AND list_contains(t.countries, al.country_code))::INTEGER),
-           count(*) FILTER (WHERE EXISTS (
-               SELECT 1 FROM alignment.targets t, ref.allies al
-               WHERE t.target_id = a.target_id AND al.jurisdiction = a.jurisdiction
-                 AND list_contains(t.countries, al.country_code))),
-           count(*)
-    FROM a_scoped a GROUP BY ALL
-), lag AS (
-    SELECT 'median_lag_days' AS metric, scope, follower, median(days)::DOUBLE,
-           count(*), NULL::BIGINT
-    FROM alignment.lags GROUP BY ALL
-), annotated AS (
-    SELECT 'share_multilateral_by_annotation' AS metric, g.scope,
-           a.field || ': ' || a.value, avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2),
-           count(*)
-    FROM (SELECT DISTINCT target_id, field, value FROM alignment.annotations
-          WHERE target_id IS NOT NULL) a
-    JOIN grid g USING (target_id) GROUP BY ALL
-), sources AS (
-    SELECT 'source_snapshot' AS metric, 'all' AS scope,
-           j.jurisdiction || ': ' || coalesce(
-               'last good snapshot ' || strftime(coalesce(s.published_on, s.loaded_at::DATE),
-                                                 '%Y-%m-%d'), 'not loaded'),
-           coalesce(s.record_count, 0)::DOUBLE, s.record_count, NULL::BIGINT
-    FROM (VALUES ('US', 'us_ofac'), ('CA', 'ca_sema'), ('UK', 'uk_fcdo'), ('EU', 'eu_fsf'))
-         j(jurisdiction, source_id)
-    LEFT JOIN (SELECT * FROM core.snapshots
-               QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY loaded_at DESC) = 1) s
-           USING (source_id)
-)
-SELECT * FROM per_jurisdiction
-UNION ALL SELECT * FROM multilateral
-UNION ALL SELECT * FROM multilateral_by_jurisdiction
-UNION ALL SELECT * FROM magnitsky_any
-UNION ALL SELECT * FROM categories
-UNION ALL SELECT * FROM by_country
-UNION ALL SELECT * FROM by_region
-UNION ALL SELECT * FROM allied
-UNION ALL SELECT * FROM lag
-UNION ALL SELECT * FROM annotated
-UNION ALL SELECT * FROM sources
-"""
 
 
 ANNOTATION_COLUMNS = ("id", "field", "value", "source", "note")
@@ -337,23 +606,192 @@ def load_annotations(con, rows: list[tuple]) -> None:
     )
 
 
+BASIS_COMMENT = (
+    "The evidence each jurisdiction rests on for the date, e.g. 'US: history; CA: "
+    "listing_dates; EU: not loaded for date' (history, snapshot, listing_dates, not loaded "
+    "for date)."
+)
+COLUMN_COMMENTS = {
+    "jurisdictions": {
+        "position": "Order of the source in the registry.",
+        "jurisdiction": "US, CA, UK, EU, ... (sanctions.sources.SOURCES).",
+        "source_id": "Source id.",
+        "title": "The list's title.",
+        "record_count": "Records in the last good snapshot.",
+        "reference": "True for a reference list (the UN): it is not counted as a jurisdiction.",
+        "freshness_days": "How often the publisher is expected to update: older is stale.",
+        "loaded": "Whether core holds a snapshot of the source.",
+        "published_on": "Publication date of the last good snapshot, as the publisher states "
+        "it (or a replayed file's name); NULL when the file carries none.",
+        "fetched_on": "Day the last good snapshot was fetched.",
+        "snapshot_on": "The snapshot's date: published_on, else fetched_on.",
+        "history_from": "First date of the source's history: from it, the basis is history.",
+        "listing_dates_from": "Earliest listing date the publisher gives in the snapshot; NULL "
+        "when it gives none (the OFAC CSV).",
+        "stale": "The last good snapshot is older than freshness_days.",
+        "snapshot": "The snapshot as the report states it: 'published ...' or 'fetched on ...'.",
+    },
+    "target_jurisdictions": {
+        "listed": "Whether the jurisdiction lists the target in the scope.",
+        "first_listed": "Its earliest listing date for the target in the scope.",
+        "listed_on_origin": "publisher or first_seen (see alignment.lags.date_origin).",
+        "programme_keys": "Programme keys of its listings of the target in the scope.",
+    },
+    "listing_evidence": {
+        "basis": "history, snapshot or listing_dates.",
+        "listed_from": "First date the row is evidence of the listing.",
+        "listed_to": "Date the history shows it gone; NULL while listed.",
+        "un_mandated": "The listing implements a UN listing.",
+    },
+    "report_figures": {
+        "as_of": "The date the figure describes.",
+        "metric": "What is measured, e.g. targets_listed, share_multilateral, pairwise_share "
+        "(jurisdiction A>B: share of A's targets B lists too), share_theme, "
+        "share_un_mandated.",
+        "scope": "strict, broad, all or autonomous.",
+        "jurisdiction": "The jurisdiction, ALL, or the breakdown (country, region, "
+        "jurisdiction:theme, A>B).",
+        "value": "The figure: numerator / denominator for shares.",
+        "numerator": "Count behind the figure.",
+        "denominator": "Count it is a share of; NULL for counts.",
+        "basis": BASIS_COMMENT,
+    },
+    "over_time": {
+        "multilateral": "Targets listed by two or more jurisdictions (of the jurisdiction's).",
+        "targets": "Targets listed in the scope (by the jurisdiction, or by any for ALL).",
+        "share_multilateral": "multilateral / targets.",
+        "basis": BASIS_COMMENT,
+    },
+    "listings": {
+        "un_mandated": "The listing implements a UN listing: the record carries a UN "
+        "reference, its regime is a UN one, or the UN list holds the target.",
+    },
+}
+
+
+def _comment(con, kind: str, name: str, text: str) -> None:
+    escaped = text.replace("'", "''")
+    con.execute(f"COMMENT ON {kind} alignment.{name} IS '{escaped}'")
+
+
+class AsOfError(ValueError):
+    """An as-of date the evidence cannot answer for."""
+
+
+def check_as_of(con, as_of: date) -> None:
+    """Refuse a date in the future or before any evidence held, saying which evidence exists."""
+    today = con.execute("SELECT current_date").fetchall()[0][0]
+    if as_of > today:
+        raise AsOfError(f"as-of date {as_of} is in the future (today is {today})")
+    evidence = con.execute(
+        """SELECT jurisdiction, least(history_from, snapshot_on, listing_dates_from)
+           FROM alignment.jurisdictions WHERE loaded AND NOT reference ORDER BY position"""
+    ).fetchall()
+    if not evidence:
+        raise AsOfError("no list is loaded: run `sanctions run` first")
+    earliest = min(since for _, since in evidence)
+    if as_of < earliest:
+        held = ", ".join(f"{j} from {since}" for j, since in evidence)
+        raise AsOfError(f"no evidence for {as_of}: the earliest is {earliest} ({held})")
+
+
+def stage_as_of(con, as_of: date, prefix: str = "asof") -> None:
+    """Check `as_of` and stage its listings (works on a read-only connection: temp tables)."""
+    check_as_of(con, as_of)
+    stage_dates(con, f"SELECT DATE '{as_of.isoformat()}' AS as_of", prefix)
+
+
+def figures_as_of(con, as_of: date) -> list[tuple]:
+    """alignment.report_figures' rows for `as_of`, computed from the evidence held."""
+    stage_as_of(con, as_of)
+    return con.execute(f"SELECT * FROM ({figures_sql('asof')}) ORDER BY ALL").fetchall()
+
+
+AS_OF_EXPORTS = {
+    "report_figures": f"SELECT * FROM ({figures_sql('asof')})",
+    "bases": """SELECT b.as_of, b.jurisdiction, b.basis, j.snapshot, j.stale
+                FROM asof_bases b JOIN alignment.jurisdictions j USING (jurisdiction, source_id)
+                ORDER BY b.position""",
+    "as_of": "SELECT * EXCLUDE (current) FROM asof_listed WHERE current",
+}
+
+
+def export_as_of(published: Path, folder: Path, file_format: str, as_of: date) -> list[Path]:
+    """Write the figures, the bases and the listings as of `as_of` as CSV or Parquet files
+    (spreadsheet formulas neutralised); nothing is written when the date is refused."""
+    if file_format not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, not {file_format!r}")
+    written = []
+    with duckdb.connect(str(published), read_only=True) as con:
+        stage_as_of(con, as_of)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        options = "(FORMAT parquet)" if file_format == "parquet" else "(HEADER, FORMAT csv)"
+        for name, sql in AS_OF_EXPORTS.items():
+            con.execute(f"CREATE OR REPLACE TEMP TABLE asof_export_{name} AS {sql}")
+            target = Path(folder) / f"alignment.{name}.{as_of.isoformat()}.{file_format}"
+            source = neutralised(con, "main", f"asof_export_{name}")
+            con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' {options}")
+            written.append(target)
+    return written
+
+
+def _registry_table(con) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE a_registry (position INTEGER, jurisdiction VARCHAR,
+           source_id VARCHAR, title VARCHAR, reference BOOLEAN, freshness_days INTEGER)"""
+    )
+    con.executemany(
+        "INSERT INTO a_registry VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                position,
+                source.jurisdiction,
+                source.id,
+                source.title,
+                is_reference(source),
+                FRESHNESS_DAYS.get(source.id, DEFAULT_FRESHNESS_DAYS),
+            )
+            for position, source in enumerate(SOURCES.values())
+        ],
+    )
+
+
 def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
     """Rebuild every alignment mart in one transaction; return row counts."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for statement in STATEMENTS:
+        _registry_table(con)
+        for statement in BASE_STATEMENTS:
+            con.execute(statement)
+        stage(con, "now", NOW_BASES, NOW_LISTED)
+        for statement in MART_STATEMENTS:
             con.execute(statement)
         load_annotations(con, annotations or [])
         con.execute(SUMMARY_SQL)
+        con.execute(EVIDENCE_SQL)
+        for macro in MACROS:
+            con.execute(macro)
+        stage_dates(con, OVER_TIME_DATES)
+        con.execute(f"CREATE OR REPLACE TABLE alignment.report_figures AS {figures_sql('dated')}")
         con.execute(OVER_TIME_SQL)
         for table, comment in TABLE_COMMENTS.items():
-            escaped = comment.replace("'", "''")
-            con.execute(f"COMMENT ON TABLE alignment.{table} IS '{escaped}'")
+            _comment(con, "TABLE", table, comment)
+        for table, columns in COLUMN_COMMENTS.items():
+            for column, comment in columns.items():
+                _comment(con, "COLUMN", f"{table}.{column}", comment)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return {
         table: con.execute(f"SELECT count(*) FROM alignment.{table}").fetchall()[0][0]
-        for table in ("targets", "gaps", "pairwise", "lags", "summary", "over_time")
+        for table in (
+            "targets",
+            "gaps",
+            "pairwise",
+            "lags",
+            "summary",
+            "report_figures",
+            "over_time",
+        )
     }

@@ -1,220 +1,412 @@
-"""A self-contained HTML report of the alignment marts: numbers and inline SVG charts, no
-script and nothing fetched, so it opens offline. Every name printed comes from the lists and
-is escaped."""
+"""A self-contained HTML report of the alignment figures as of a date: numbers, inline SVG
+charts each with its numbers in a table beneath, no script and nothing fetched, so it opens
+offline. The HTML comes from a Jinja template with autoescape on: every name printed comes
+from the lists and is untrusted."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from html import escape
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
+from jinja2 import Environment, FileSystemLoader
 
-JURISDICTIONS = ("US", "CA", "UK", "EU")
-COLOURS = {"US": "#1f5fa8", "CA": "#c8102e", "UK": "#5a2d82", "EU": "#d4a017", "ALL": "#2f6f4e"}
+from sanctions import alignment
+
+PALETTE = ("#1f5fa8", "#c8102e", "#5a2d82", "#d4a017", "#0f7b6c", "#8c564b", "#e377c2")
+MULTILATERAL_COLOUR = "#2f6f4e"
+MIN_CHART_WIDTH = 760
 SCOPE_LABELS = {
     "strict": "Magnitsky-style (strict)",
     "broad": "Magnitsky-style (broad)",
     "all": "all programmes",
+    "autonomous": "autonomous listings (UN-mandated excluded)",
 }
+CAVEATS = {
+    "history": "the list as it stood on the date, from the history kept since {history_from}; "
+    "targets listed then and delisted since are counted",
+    "snapshot": "every record of the snapshot ({snapshot}) was listed by the date; listings "
+    "and delistings between the snapshot and the date are unknown",
+    "listing_dates": "records of the latest snapshot ({snapshot}) whose listing date is on or "
+    "before the date; delistings before that snapshot are unknown, so targets delisted since "
+    "are missing, and records without a listing date are not counted",
+    alignment.NOT_LOADED: "no evidence for this date: left out of every figure, never counted "
+    "as listing nobody",
+}
+LAG_BUCKETS = (
+    (30, "under a month"),
+    (365, "1-12 months"),
+    (3 * 365, "1-3 years"),
+    (None, "3 years or more"),
+)
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def bar_chart(title: str, bars: list[tuple[str, float, str]], percent: bool = False) -> str:
-    """A horizontal bar chart as inline SVG: (label, value, colour) per bar."""
-    width, row, left = 720, 24, 310
-    height = row * len(bars) + 40
-    top = max((value for _, value, _ in bars), default=0) or 1
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}">',
-        f'<text x="0" y="16" class="title">{escape(title)}</text>',
-    ]
-    for index, (label, value, colour) in enumerate(bars):
-        y = 30 + index * row
-        length = (width - left - 70) * value / top
-        shown = f"{value:.1%}" if percent else f"{value:,.0f}"
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
-            f'<rect class="bar" x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
-            f'fill="{colour}"/><text x="{left + length + 6:.1f}" y="{y + 15}">{shown}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+@dataclass
+class Chart:
+    """One picture: an SVG drawn by the template from `shapes`, and its numbers as a table."""
+
+    kind: str
+    title: str
+    width: int
+    height: int
+    shapes: dict
+    columns: list[str]
+    rows: list[list]
+
+    def __post_init__(self):
+        self.width = max(self.width, MIN_CHART_WIDTH)  # room for the title
+
+
+def build_report(database: str, as_of: date | None = None) -> str:
+    """The report for the warehouse (or its published copy) at `database`, as of `as_of`
+    (today by default). Raises alignment.AsOfError for a date the evidence cannot answer."""
+    with duckdb.connect(database, read_only=True) as con:
+        as_of = as_of or con.execute("SELECT current_date").fetchall()[0][0]
+        alignment.stage_as_of(con, as_of)
+        return _render(con, as_of)
 
 
 def _rows(con, sql: str, params=()) -> list[tuple]:
     return con.execute(sql, list(params)).fetchall()
 
 
-def build_report(database: str) -> str:
-    """The report for the warehouse (or its published copy) at `database`."""
-    with duckdb.connect(database, read_only=True) as con:
-        return _render(con)
-
-
-def _render(con) -> str:
-    sources = [
-        row[0]
-        for row in _rows(
-            con,
-            """SELECT jurisdiction FROM alignment.summary
-               WHERE metric = 'source_snapshot' ORDER BY 1""",
+def _render(con, as_of: date) -> str:
+    figures = {
+        (metric, scope, j): (value, num, den, basis)
+        for _, metric, scope, j, value, num, den, basis in _rows(
+            con, f"SELECT * FROM ({alignment.figures_sql('asof')})"
         )
+    }
+    bases = _bases(con)
+    loaded = [b["jurisdiction"] for b in bases if b["basis"] != alignment.NOT_LOADED]
+    colours = {b["jurisdiction"]: PALETTE[i % len(PALETTE)] for i, b in enumerate(bases)}
+    names = [*(b["jurisdiction"] for b in bases), "ALL"]
+    charts = [
+        _upset(con, "strict", loaded, colours),
+        _upset(con, "all", loaded, colours),
+        _matrix(figures, "strict", loaded),
+        _matrix(figures, "all", loaded),
+        _over_time(con, as_of, figures, loaded, colours),
+        _lags(con),
+        _regions(figures),
     ]
-    stamp = "Computed from: " + "; ".join(sources) + "."
-    share = {
-        (scope, j): (value, num, den)
-        for _, scope, j, value, num, den in _rows(
-            con, "SELECT * FROM alignment.summary WHERE metric = 'share_multilateral'"
-        )
-    }
-    listed = {
-        (scope, j): num
-        for _, scope, j, _, num, _ in _rows(
-            con, "SELECT * FROM alignment.summary WHERE metric = 'targets_listed'"
-        )
-    }
+    return TEMPLATES.get_template("report.html.j2").render(
+        as_of=as_of,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        bases=bases,
+        headline=[
+            (scope, SCOPE_LABELS[scope], figures.get(("share_multilateral", scope, "ALL")))
+            for scope in ("strict", "broad", "all")
+        ],
+        names=names,
+        table=_figures_table(figures, names),
+        charts=charts,
+        newest=_newest_unilateral(con),
+        multilateral_colour=MULTILATERAL_COLOUR,
+    )
 
-    headline = []
-    for scope in ("strict", "broad", "all"):
-        value, num, den = share.get((scope, "ALL"), (0.0, 0, 0))
-        headline.append(
-            f'<div class="figure"><div class="number" id="headline-{scope}">{value:.1%}</div>'
-            f"<div>of {den:,} targets listed under {SCOPE_LABELS[scope]} are listed by two or "
-            f"more jurisdictions ({num:,})</div></div>"
-        )
 
-    charts = []
+def _bases(con) -> list[dict]:
+    """Each jurisdiction's basis on the date, its last good snapshot and the caveat."""
+    rows = _rows(
+        con,
+        """SELECT b.jurisdiction, b.basis, j.snapshot, j.stale, j.freshness_days,
+                  j.history_from, j.title
+           FROM asof_bases b JOIN alignment.jurisdictions j USING (jurisdiction, source_id)
+           ORDER BY b.position""",
+    )
+    return [
+        {
+            "jurisdiction": j,
+            "basis": basis,
+            "snapshot": snapshot,
+            "stale": bool(stale),
+            "freshness_days": days,
+            "title": title,
+            "caveat": CAVEATS[basis].format(history_from=history_from, snapshot=snapshot),
+        }
+        for j, basis, snapshot, stale, days, history_from, title in rows
+    ]
+
+
+def _figures_table(figures: dict, names: list[str]) -> list[dict]:
+    """Per scope, the figures per jurisdiction and in total; then the share of each
+    jurisdiction's Magnitsky-style targets listed for human rights and for corruption."""
+    metrics = (
+        ("targets_listed", "targets listed", False),
+        ("targets_ever_listed", "targets ever listed (delisted included where known)", False),
+        ("share_multilateral", "listed by 2+ jurisdictions", True),
+        ("share_multilateral_any_programme", "Magnitsky-style here, any programme elsewhere", True),
+        ("share_in_allied_countries", "targets in allied countries", True),
+        ("distinct_countries", "distinct countries of targets", False),
+        ("median_lag_days", "median days to follow another jurisdiction", False),
+        ("share_un_mandated", "listings implementing a UN listing", True),
+    )
+
+    def cell(found, share: bool) -> str:
+        if found is None:
+            return ""
+        value, num, den, _ = found
+        return f"{value:.1%} ({num:,}/{den:,})" if share else f"{value:,.0f}"
+
+    rows = [
+        {
+            "scope": SCOPE_LABELS[scope],
+            "label": label,
+            "cells": [cell(figures.get((metric, scope, j)), share) for j in names],
+        }
+        for scope in SCOPE_LABELS
+        for metric, label, share in metrics
+        if any((metric, scope, j) in figures for j in names)
+    ]
+    themes = sorted(
+        {key[2].split(":", 1)[1] for key in figures if key[:2] == ("share_theme", "strict")}
+    )
+    rows += [
+        {
+            "scope": SCOPE_LABELS["strict"],
+            "label": f"share listed for {theme.replace('_', ' ')}",
+            "cells": [
+                cell(figures.get(("share_theme", "strict", f"{j}:{theme}")), True) for j in names
+            ],
+        }
+        for theme in themes
+    ]
+    return rows
+
+
+def _upset(con, scope: str, loaded: list[str], colours: dict) -> Chart:
+    """Which combinations of jurisdictions list the targets: a bar per combination over a
+    matrix of dots naming its jurisdictions (UpSet)."""
     combos = _rows(
         con,
-        """
-        SELECT array_to_string(list_sort(list(DISTINCT jurisdiction)), ' + ') AS combo, count(*)
-        FROM (SELECT target_id, unnest(['US','CA','UK','EU']) AS jurisdiction,
-                     unnest([listed_us, listed_ca, listed_uk, listed_eu]) AS listed
-              FROM alignment.targets) WHERE listed GROUP BY target_id""",
+        """SELECT combo, count(*) AS targets FROM (
+               SELECT target_id, list(jurisdiction ORDER BY position) AS combo
+               FROM asof_scoped JOIN asof_bases USING (as_of, jurisdiction)
+               WHERE scope = ? GROUP BY target_id)
+           GROUP BY combo ORDER BY targets DESC, len(combo), combo::VARCHAR LIMIT 15""",
+        [scope],
     )
-    counts: dict[str, int] = {}
-    for combo, _ in combos:
-        counts[combo] = counts.get(combo, 0) + 1
-    top = sorted(counts.items(), key=lambda item: -item[1])[:12]
-    charts.append(
-        bar_chart(
-            "Targets by the jurisdictions that list them (all programmes)",
-            [(combo, count, COLOURS["ALL"]) for combo, count in top],
-        )
-    )
-    for scope in ("strict", "all"):
-        charts.append(
-            bar_chart(
-                f"Share listed by two or more jurisdictions, {SCOPE_LABELS[scope]}",
-                [
-                    (
-                        f"{j} ({listed.get((scope, j), 0):,} targets)",
-                        share.get((scope, j), (0,))[0],
-                        COLOURS[j],
-                    )
-                    for j in JURISDICTIONS
-                    if (scope, j) in share
-                ],
-                percent=True,
+    left, top, column, bar_area, row = 60, 44, 44, 170, 22  # top: room for title and counts
+    most = max((count for _, count in combos), default=0) or 1
+    bars, dots, links = [], [], []
+    for index, (combo, count) in enumerate(combos):
+        x = left + index * column + column / 2
+        height = bar_area * count / most
+        bars.append({"x": x - 14, "y": top + bar_area - height, "h": height, "count": count})
+        members = [loaded.index(j) for j in combo if j in loaded]
+        for r, j in enumerate(loaded):
+            dots.append({"x": x, "y": top + bar_area + 20 + r * row, "on": j in combo})
+        if len(members) > 1:
+            links.append(
+                {
+                    "x": x,
+                    "y1": top + bar_area + 20 + min(members) * row,
+                    "y2": top + bar_area + 20 + max(members) * row,
+                }
             )
-        )
-    regions = _rows(
-        con,
-        """SELECT jurisdiction, value, denominator FROM alignment.summary
-        WHERE metric = 'share_multilateral_by_region' AND scope = 'strict'
-        ORDER BY denominator DESC""",
-    )
-    charts.append(
-        bar_chart(
-            "Magnitsky-style (strict) targets by region",
-            [(f"{r} ({d:,}, {v:.0%} multilateral)", d, COLOURS["ALL"]) for r, v, d in regions],
-        )
-    )
-    countries = _rows(
-        con,
-        """SELECT jurisdiction, denominator FROM alignment.summary
-        WHERE metric = 'share_multilateral_by_country' AND scope = 'strict'
-        ORDER BY denominator DESC LIMIT 12""",
-    )
-    charts.append(
-        bar_chart(
-            "Magnitsky-style (strict) targets by country (top 12)",
-            [(c, d, COLOURS["ALL"]) for c, d in countries],
-        )
-    )
-    lags = _rows(
-        con,
-        """SELECT CASE WHEN days < 30 THEN 'under a month'
-                                   WHEN days < 365 THEN '1-12 months'
-                                   WHEN days < 3 * 365 THEN '1-3 years' ELSE '3 years or more' END,
-                              count(*), min(days)
-                         FROM alignment.lags WHERE scope = 'all' GROUP BY 1 ORDER BY 3""",
-    )
-    charts.append(
-        bar_chart(
-            "Time for another jurisdiction to follow (dated listings)",
-            [(label, count, COLOURS["ALL"]) for label, count, _ in lags],
-        )
+    labels = [
+        {"text": j, "y": top + bar_area + 24 + r * row, "colour": colours[j]}
+        for r, j in enumerate(loaded)
+    ]
+    return Chart(
+        kind="upset",
+        title=f"Targets by the combination of jurisdictions that list them, {SCOPE_LABELS[scope]}",
+        width=left + column * len(combos) + 20,
+        height=top + bar_area + 20 + row * len(loaded) + 10,
+        shapes={"bars": bars, "dots": dots, "links": links, "labels": labels},
+        columns=["jurisdictions", "targets"],
+        rows=[[" + ".join(combo), f"{count:,}"] for combo, count in combos],
     )
 
-    over_time = _rows(
-        con,
-        """SELECT basis, as_of, value, denominator FROM alignment.over_time
-           WHERE scope = 'strict' ORDER BY basis DESC, as_of""",
+
+def _matrix(figures: dict, scope: str, loaded: list[str]) -> Chart:
+    """Share of the row jurisdiction's targets that the column jurisdiction also lists."""
+    cell, left, top = 80, 60, 50
+    cells, rows = [], []
+    for r, first in enumerate(loaded):
+        for c, second in enumerate(loaded):
+            found = figures.get(("pairwise_share", scope, f"{first}>{second}"))
+            share = found[0] if found else None
+            cells.append(
+                {
+                    "x": left + c * cell,
+                    "y": top + r * cell,
+                    "share": share,
+                    "text": "" if first == second else (f"{share:.0%}" if found else "n/a"),
+                }
+            )
+            if found and first != second:
+                rows.append([first, second, f"{found[1]:,}", f"{found[2]:,}", f"{share:.1%}"])
+    return Chart(
+        kind="matrix",
+        title=f"Share of the row's targets also listed by the column, {SCOPE_LABELS[scope]}",
+        width=left + cell * len(loaded) + 20,
+        height=top + cell * len(loaded) + 10,
+        shapes={
+            "cells": cells,
+            "size": cell,
+            "columns": [{"x": left + c * cell + cell / 2, "text": j} for c, j in enumerate(loaded)],
+            "rows": [{"y": top + r * cell + cell / 2 + 4, "text": j} for r, j in enumerate(loaded)],
+            "top": top,
+            "left": left,
+        },
+        columns=["listed by", "also listed by", "both", "targets of the first", "share"],
+        rows=rows,
     )
-    charts.append(
-        bar_chart(
-            "Share of Magnitsky-style (strict) targets listed by two or more jurisdictions "
-            "over time",
-            [
-                (
-                    f"{as_of} ({'history' if basis == 'snapshots' else 'listing dates'}, {d:,})",
-                    value,
-                    COLOURS["ALL"],
-                )
-                for basis, as_of, value, d in over_time
-            ],
-            percent=True,
-        )
-    )
-    newest = _rows(
-        con,
-        """
-        SELECT t.name, g.listed_by, g.since, list(DISTINCT l.programme_key)
-        FROM alignment.gaps g JOIN alignment.targets t USING (target_id)
-        JOIN alignment.listings l ON l.target_id = g.target_id AND l.jurisdiction = g.listed_by
-        WHERE g.scope = 'all' AND t.jurisdictions = 1 AND g.since IS NOT NULL
-        GROUP BY ALL ORDER BY g.since DESC, t.name LIMIT 20""",
-    )
-    table = "".join(
-        f"<tr><td>{escape(str(name))}</td><td>{escape(j)}</td><td>{since}</td>"
-        f"<td>{escape(', '.join(programmes))}</td></tr>"
-        for name, j, since, programmes in newest
-    )
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Sanctions alignment report</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 60em; color: #222; }}
-.figures {{ display: flex; gap: 1.5em; }} .figure {{ flex: 1; }}
-.number {{ font-size: 2.4em; font-weight: bold; color: #2f6f4e; }}
-svg.chart {{ display: block; margin: 1.5em 0; font-size: 12px; }}
-svg .title {{ font-weight: bold; font-size: 14px; }}
-table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; }}
-.stamp {{ color: #555; font-size: 0.9em; }}
-</style></head><body>
-<h1>How the US, Canada, the UK and the EU align their targeted sanctions</h1>
-<p class="stamp">{escape(stamp)} Generated {generated}.</p>
-<div class="figures">{"".join(headline)}</div>
-{
-        "".join(
-            f'<figure>{chart}<figcaption class="stamp">{escape(stamp)}</figcaption></figure>'
-            for chart in charts
+
+
+def _over_time(con, as_of: date, figures: dict, loaded: list[str], colours: dict) -> Chart:
+    """Cumulative Magnitsky-style (strict) targets per jurisdiction up to the date, and the
+    share listed by two or more as a line on the right-hand axis."""
+    points = {
+        (day, j): (num, den, basis)
+        for day, j, num, den, basis in _rows(
+            con,
+            """SELECT as_of, jurisdiction, multilateral, targets, basis FROM alignment.over_time
+               WHERE scope = 'strict' AND as_of < ?""",
+            [as_of],
         )
     }
-<h2>Newest unilateral listings</h2>
-<p class="stamp">Targets listed by one jurisdiction only, newest first. {escape(stamp)}</p>
-<table><tr><th>target</th><th>listed by</th><th>since</th><th>programmes</th></tr>{table}</table>
-</body></html>
-"""
+    for j in [*loaded, "ALL"]:
+        found = figures.get(("share_multilateral", "strict", j))
+        if found:
+            points[(as_of, j)] = (found[1], found[2], found[3])
+    days = sorted({day for day, _ in points})
+    left, right, top, plot_w, plot_h = 70, 70, 40, 620, 220
+    span = max((days[-1] - days[0]).days, 1) if days else 1
+    most = max((den for (_, j), (_, den, _) in points.items() if j != "ALL"), default=0) or 1
+
+    def x(day):
+        return left + plot_w * (day - days[0]).days / span
+
+    lines = []
+    for j in loaded:
+        coords = [
+            (x(d), top + plot_h * (1 - points[(d, j)][1] / most)) for d in days if (d, j) in points
+        ]
+        lines.append({"label": j, "colour": colours[j], "points": coords, "dash": False})
+    shares = [
+        (x(d), top + plot_h * (1 - points[(d, "ALL")][0] / points[(d, "ALL")][1]))
+        for d in days
+        if (d, "ALL") in points and points[(d, "ALL")][1]
+    ]
+    lines.append(
+        {
+            "label": "share listed by 2+ (right axis)",
+            "colour": "#222",
+            "points": shares,
+            "dash": True,
+        }
+    )
+    ticks = [days[i] for i in sorted({0, len(days) // 2, len(days) - 1})] if days else []
+    rows = []
+    for d in days:
+        total = points.get((d, "ALL"))
+        rows.append(
+            [str(d)]
+            + [f"{points[(d, j)][1]:,}" if (d, j) in points else "" for j in loaded]
+            + [
+                f"{total[0] / total[1]:.1%} ({total[0]:,}/{total[1]:,})"
+                if total and total[1]
+                else "",
+                total[2] if total else "",
+            ]
+        )
+    return Chart(
+        kind="lines",
+        title="Magnitsky-style (strict) targets listed per jurisdiction over time, and the "
+        "share listed by two or more",
+        width=left + plot_w + right,
+        height=top + plot_h + 60,
+        shapes={
+            "lines": lines,
+            "left": left,
+            "top": top,
+            "plot_w": plot_w,
+            "plot_h": plot_h,
+            "most": most,
+            "ticks": [{"x": x(d), "text": str(d)} for d in ticks],
+        },
+        columns=["as of", *loaded, "share listed by 2+", "basis"],
+        rows=rows,
+    )
+
+
+def bar_chart(title: str, bars: list[tuple[str, float]], columns, rows) -> Chart:
+    """A horizontal bar chart: (label, value) per bar."""
+    width, row, left = 720, 24, 310
+    top = max((value for _, value in bars), default=0) or 1
+    shapes = {
+        "left": left,
+        "bars": [
+            {
+                "label": label,
+                "y": 30 + i * row,
+                "length": (width - left - 70) * value / top,
+                "text": f"{value:,.0f}",
+            }
+            for i, (label, value) in enumerate(bars)
+        ],
+    }
+    return Chart("bars", title, width, row * len(bars) + 40, shapes, columns, rows)
+
+
+def _lags(con) -> Chart:
+    """How long the others took to follow the first jurisdiction, in buckets, all programmes."""
+    lags = _rows(
+        con,
+        f"""SELECT days FROM ({alignment.lags_sql("asof_scoped")}) WHERE scope = 'all'""",
+    )
+    counts = {label: 0 for _, label in LAG_BUCKETS}
+    for (days,) in lags:
+        label = next(label for limit, label in LAG_BUCKETS if limit is None or days < limit)
+        counts[label] += 1
+    bars = list(counts.items())
+    return bar_chart(
+        "Time for another jurisdiction to follow (dated listings, all programmes)",
+        bars,
+        ["time to follow", "follow-on listings"],
+        [[label, f"{count:,}"] for label, count in bars],
+    )
+
+
+def _regions(figures: dict) -> Chart:
+    """Magnitsky-style (strict) targets by region, with the share listed by two or more."""
+    regions = sorted(
+        (
+            (j, v)
+            for (m, s, j), v in figures.items()
+            if m == "share_multilateral_by_region" and s == "strict"
+        ),
+        key=lambda item: -item[1][2],
+    )
+    return bar_chart(
+        "Magnitsky-style (strict) targets by region",
+        [(region, den) for region, (_, _, den, _) in regions],
+        ["region", "targets", "listed by 2+"],
+        [[region, f"{den:,}", f"{value:.1%}"] for region, (value, _, den, _) in regions],
+    )
+
+
+def _newest_unilateral(con) -> list[tuple]:
+    """Targets listed by one jurisdiction only on the date, newest listing first."""
+    return _rows(
+        con,
+        """SELECT coalesce(t.name, s.target_id), s.jurisdiction, s.first_listed,
+                  array_to_string(list(DISTINCT l.programme_key ORDER BY l.programme_key), ', ')
+           FROM asof_scoped s
+           JOIN asof_listed l USING (as_of, target_id, jurisdiction)
+           LEFT JOIN alignment.targets t USING (target_id)
+           WHERE s.scope = 'all' AND l.current AND s.first_listed IS NOT NULL
+             AND target_id IN (SELECT target_id FROM asof_scoped WHERE scope = 'all'
+                               GROUP BY target_id HAVING count(*) = 1)
+           GROUP BY ALL ORDER BY s.first_listed DESC, 1 LIMIT 20""",
+    )

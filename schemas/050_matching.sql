@@ -99,3 +99,7 @@ WHERE l.decision = 'review'
                     AND j.right_record_id = l.right_record_id)
 ORDER BY l.score DESC;
 COMMENT ON VIEW matching.review IS 'Links in the review band that no analyst has judged yet, best first. Record a decision with: sanctions judge LEFT RIGHT same|different|unsure.';
+
+CREATE TABLE IF NOT EXISTS matching.record_targets (record_id VARCHAR PRIMARY KEY, target_id
+VARCHAR NOT NULL, source_id VARCHAR NOT NULL, jurisdiction VARCHAR NOT NULL, updated_at
+TIMESTAMPTZ NOT NULL);

@@ -139,15 +139,19 @@ def test_the_daily_schedule_requests_a_refresh():
 def test_alignment_over_time_follows_the_history(db):
     with warehouse.connect(db) as con:
         rows = con.execute(
-            """SELECT as_of::VARCHAR, numerator, denominator, sources FROM alignment.over_time
-               WHERE basis = 'snapshots' AND scope = 'strict' ORDER BY as_of"""
+            """SELECT as_of::VARCHAR, multilateral, targets, basis FROM alignment.over_time
+               WHERE jurisdiction = 'ALL' AND scope = 'strict' AND as_of BETWEEN
+                     '2024-01-01' AND '2025-11-20' AND as_of <> '2024-12-31' ORDER BY as_of"""
         ).fetchall()
     # the US adds PETROV and NEW (GLOMAG) on 2024-02-01 and drops PETROV on 2024-03-01; the UK
-    # history starts with its ConList of 2025-11-20, after these dates
+    # history starts with its ConList of 2025-11-20, and before it the UK counts through the
+    # listing date it gives PETROV (2022-03-15): it never drops out of the figures
+    basis = "US: history; CA: not loaded for date; UK: {}; EU: not loaded for date"
     assert rows == [
-        ("2024-02-01", 0, 2, ["US"]),
-        ("2024-03-01", 0, 1, ["US"]),
-        ("2025-11-20", 0, 2, ["UK", "US"]),
+        ("2024-01-01", 0, 1, basis.format("listing_dates")),
+        ("2024-02-01", 1, 2, basis.format("listing_dates")),
+        ("2024-03-01", 0, 2, basis.format("listing_dates")),
+        ("2025-11-20", 0, 2, basis.format("history")),
     ]
 
 

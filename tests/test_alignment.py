@@ -123,7 +123,10 @@ def test_a_missing_source_is_reported_not_counted_as_nobody(real_warehouse, tmp_
         )
     ]
     assert "EU: not loaded" in lines
-    assert "UK: last good snapshot 2025-04-10" in lines
+    not_listed_by_eu = "SELECT count(*) FROM alignment.gaps WHERE not_listed_by = 'EU'"
+    assert query(copy, not_listed_by_eu) == [(0,)]
+    assert query(real_warehouse, not_listed_by_eu)[0][0] > 0  # loaded, it lists few of them
+    assert "UK: published 2025-04-10 (stale: expected at least every 1 day)" in lines
     assert "EU: not loaded" in build_report(str(copy))
 
 
@@ -187,6 +190,12 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
     assert len(charts) == 7
     for chart in charts:
         assert chart.xpath(".//*[local-name()='text' and @class='title']"), "chart without title"
+        numbers = chart.xpath("following-sibling::table[@class='chart-numbers'][1]//tr")
+        assert len(numbers) >= 2, "chart without its numbers beneath"
+    ((today,),) = query(real_warehouse, "SELECT current_date")
+    assert page.get_element_by_id("as-of").text_content() == str(today)
+    bases = page.xpath("//table[@id='bases']//td[@class='basis']")
+    assert [cell.text_content() for cell in bases] == ["history"] * 4
     strict = query(
         real_warehouse,
         """SELECT value FROM alignment.summary WHERE

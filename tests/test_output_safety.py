@@ -7,7 +7,7 @@ import duckdb
 
 from sanctions import alerts
 from sanctions.publish import export_marts
-from sanctions.report import bar_chart
+from sanctions.report import TEMPLATES, bar_chart
 
 
 def tiny_published(path):
@@ -79,7 +79,8 @@ def test_parquet_exports_are_the_data_exactly(tmp_path):
 
 
 def test_the_report_escapes_names():
-    chart = bar_chart("<script>alert(1)</script>", [("<img src=x onerror=alert(1)>", 1, "#000")])
+    hostile = bar_chart("<script>alert(1)</script>", [("<img src=x onerror=alert(1)>", 1)], [], [])
+    chart = str(TEMPLATES.get_template("report.html.j2").module.chart_svg(hostile))
     assert "<script>" not in chart and "<img" not in chart
     assert "&lt;script&gt;" in chart
 

@@ -1,0 +1,393 @@
+"""Alignment as of a date, on the real files: the US SDN.CSV of 2022-11-30 replayed (its date
+from its name), Canada's list of 2025-05-25 and the UK's of 2025-04-10, the EU not loaded (the
+setup docs/analyst-guide.md documents)."""
+
+import csv
+import shutil
+import subprocess
+from datetime import date
+
+import duckdb
+import pytest
+from lxml import html
+
+from pipelines import cli
+from sanctions import alignment, clusters, matching, warehouse
+from sanctions.archive import Archive
+from sanctions.publish import publish_copy
+from sanctions.refresh import refresh_from_mirror
+from sanctions.replay import replay
+from sanctions.report import build_report
+from sanctions.sources import SOURCES
+from tests.conftest import REPO, make_mirror, real_data_dir
+from tests.test_alignment import guide_queries
+
+pytestmark = pytest.mark.integration
+DAY = date(2022, 11, 30)
+SDN = "us_ofac/sdn_history/SDN_2022-11-30.CSV"
+ARTIFACTS = REPO / "test-artifacts"
+SCOPE_FLAGS = {"all": "listed", "broad": "magnitsky_broad", "strict": "magnitsky_strict"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A data directory with the warehouse matched and its marts built, and its published copy;
+    no alert has ever run."""
+    data = real_data_dir()
+    if not (data / SDN).is_file():
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    root = tmp_path_factory.mktemp("as_of")
+    history = root / "us_history"
+    history.mkdir()
+    (history / "SDN_2022-11-30.CSV").symlink_to(data / SDN)
+    mirror = make_mirror(
+        root / "mirror", {"ConList.csv": data / "uk/ConList_2025-04-10.csv"}, "uk_fcdo"
+    )
+    make_mirror(mirror, {"sema-lmes.xml": data / "ca/sema-lmes_2025-05-25.xml"}, "ca_sema")
+    with warehouse.connect(root / "warehouse.duckdb") as con:
+        assert replay(con, SOURCES["us_ofac"], history, Archive(root / "raw")).applied
+        refresh_from_mirror(con, ("uk_fcdo", "ca_sema"), Archive(root / "raw"), str(mirror))
+        matching.match(con)
+        clusters.write_clusters(con)
+        alignment.build(con)
+        publish_copy(con, root / "published" / "warehouse.duckdb")
+    return root
+
+
+@pytest.fixture(scope="module")
+def db(data_dir):
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        yield con
+
+
+def rows(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchall()
+
+
+def figures(con, as_of, metric):
+    """{(scope, jurisdiction): (numerator, denominator, basis)} of one metric as of a date."""
+    return {
+        (scope, j): (num, den, basis)
+        for _, m, scope, j, _, num, den, basis in alignment.figures_as_of(con, as_of)
+        if m == metric
+    }
+
+
+def test_every_jurisdiction_is_present_with_its_basis(db):
+    assert rows(db, "SELECT jurisdiction, basis FROM alignment.bases(?)", [DAY]) == [
+        ("US", "history"),
+        ("CA", "listing_dates"),
+        ("UK", "listing_dates"),
+        ("EU", "not loaded for date"),
+    ]
+    evidence = figures(db, DAY, "records_in_evidence")
+    assert evidence[("all", "EU")] == (0, None, "EU: not loaded for date")
+    assert (
+        evidence[("all", "US")][0]
+        == rows(db, "SELECT count(*) FROM core.records WHERE source_id = 'us_ofac'")[0][0]
+    )
+    shares = figures(db, DAY, "share_multilateral")
+    assert shares[("strict", "ALL")][2] == (
+        "US: history; CA: listing_dates; UK: listing_dates; EU: not loaded for date"
+    )
+
+
+def test_the_us_strict_count_is_the_glomag_and_magnit_records_of_the_file(db):
+    with (real_data_dir() / SDN).open(encoding="latin-1", newline="") as handle:
+        magnitsky = {
+            row[0]
+            for row in csv.reader(handle)
+            if len(row) > 3 and {p.strip(" []") for p in row[3].split("] [")} & {"GLOMAG", "MAGNIT"}
+        }
+    assert len(magnitsky) == 483
+    assert figures(db, DAY, "targets_listed")[("strict", "US")][0] == len(magnitsky)
+    listed = rows(
+        db,
+        "SELECT DISTINCT record_id FROM alignment.as_of(?) WHERE jurisdiction = 'US' AND strict",
+        [DAY],
+    )
+    assert {record_id.split(":", 1)[1] for (record_id,) in listed} == magnitsky
+
+
+def test_canadian_listings_dated_after_the_date_are_not_counted(db):
+    ((later,),) = rows(
+        db,
+        """SELECT count(*) FROM alignment.listings WHERE jurisdiction = 'CA'
+           AND programme_key = 'CA-JVCFOA' AND year(listed_on) = 2023""",
+    )
+    assert later == 10  # real JVCFOA listings of 2023 in the 2025 file
+    counted = rows(
+        db,
+        """SELECT min(listed_on), max(listed_on), count(*) FROM alignment.as_of(?)
+           WHERE jurisdiction = 'CA' AND programme_key = 'CA-JVCFOA'""",
+        [DAY],
+    )
+    assert counted[0][1] <= DAY and counted[0][2] == 70
+
+
+@pytest.mark.parametrize("scope", ["all", "broad", "strict"])
+def test_numerators_and_denominators_reconcile_with_the_targets(db, scope):
+    """Recounted from alignment.targets (the US file is the list on the date) and the
+    publishers' listing dates in alignment.listings (Canada and the UK)."""
+    flag = SCOPE_FLAGS[scope]
+    in_scope = "true" if scope == "all" else f"l.{scope}"
+    listed_by = {
+        j: f"""EXISTS (SELECT 1 FROM alignment.listings l WHERE l.target_id = t.target_id
+               AND l.jurisdiction = '{j}' AND l.listed_on <= DATE '{DAY}' AND {in_scope})"""
+        for j in ("CA", "UK")
+    }
+    ((multilateral, listed, us, ca, uk),) = rows(
+        db,
+        f"""WITH dated AS (
+               SELECT {flag}_us AS us, {listed_by["CA"]} AS ca, {listed_by["UK"]} AS uk
+               FROM alignment.targets t)
+           SELECT count(*) FILTER (WHERE us::INT + ca::INT + uk::INT >= 2),
+                  count(*) FILTER (WHERE us OR ca OR uk),
+                  count(*) FILTER (WHERE us), count(*) FILTER (WHERE ca),
+                  count(*) FILTER (WHERE uk)
+           FROM dated""",
+    )
+    shares = figures(db, DAY, "share_multilateral")
+    assert shares[(scope, "ALL")][:2] == (multilateral, listed)
+    counts = figures(db, DAY, "targets_listed")
+    assert [counts[(scope, j)][0] for j in ("US", "CA", "UK")] == [us, ca, uk]
+    assert (scope, "EU") not in counts
+
+
+def test_after_every_snapshot_the_figures_are_the_summary(db):
+    ((today,),) = rows(db, "SELECT current_date")
+    dated = {
+        (metric, scope, j): (value, num, den)
+        for _, metric, scope, j, value, num, den, _ in alignment.figures_as_of(db, today)
+    }
+    summary = rows(db, "SELECT * FROM alignment.summary WHERE metric <> 'source_snapshot'")
+    assert len(summary) > 400
+    for metric, scope, j, value, num, den in summary:
+        assert dated[(metric, scope, j)] == (pytest.approx(value), num, den), (metric, scope, j)
+    assert len(dated) == len(summary)
+
+
+def test_snapshots_are_dated_as_their_publishers_date_them(db):
+    lines = {
+        line
+        for (line,) in rows(
+            db, "SELECT jurisdiction FROM alignment.summary WHERE metric = 'source_snapshot'"
+        )
+    }
+    ((fetched,),) = rows(
+        db, "SELECT fetched_on FROM alignment.jurisdictions WHERE jurisdiction = 'CA'"
+    )
+    assert lines == {
+        "US: published 2022-11-30 (stale: expected at least every 1 day)",
+        f"CA: fetched on {fetched} (the file states no publication date)",
+        "UK: published 2025-04-10 (stale: expected at least every 1 day)",
+        "EU: not loaded",
+    }
+
+
+def test_a_jurisdiction_not_loaded_is_never_not_listing(db):
+    assert rows(db, "SELECT count(*) FROM alignment.gaps WHERE not_listed_by = 'EU'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM alignment.gaps WHERE not_listed_by = 'UK'")[0][0] > 0
+    pairs = rows(db, "SELECT DISTINCT first FROM alignment.pairwise ORDER BY 1")
+    assert pairs == [("CA",), ("UK",), ("US",)]
+    assert rows(db, "SELECT count(*) FROM alignment.targets WHERE listed_eu") == [(0,)]
+
+
+def test_the_long_table_and_the_wide_columns_agree(db):
+    for j in ("us", "ca", "uk"):
+        assert rows(
+            db,
+            f"""SELECT count(*) FILTER (WHERE listed) FROM alignment.target_jurisdictions
+                WHERE jurisdiction = '{j.upper()}' AND scope = 'strict'""",
+        ) == rows(db, f"SELECT count(*) FILTER (WHERE magnitsky_strict_{j}) FROM alignment.targets")
+
+
+def test_over_time_is_filled_on_the_first_run_without_alerts(db):
+    assert rows(db, "SELECT count(*) FROM alerts.alerts") == [(0,)]  # the alerts never ran
+    assert rows(db, "SELECT count(*) FROM matching.record_targets") == rows(
+        db, "SELECT count(*) FROM matching.clusters"
+    )
+    point = rows(
+        db,
+        """SELECT multilateral, targets, basis FROM alignment.over_time
+           WHERE as_of = ? AND scope = 'strict' AND jurisdiction = 'ALL'""",
+        [DAY],
+    )
+    shares = figures(db, DAY, "share_multilateral")
+    assert point == [shares[("strict", "ALL")]]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("1990-01-01", "no evidence for 1990-01-01: the earliest is"),
+        ("2999-01-01", "as-of date 2999-01-01 is in the future"),
+    ],
+)
+def test_a_date_without_evidence_writes_nothing(data_dir, monkeypatch, tmp_path, as_of, message):
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(data_dir))
+    report = tmp_path / "report.html"
+    with pytest.raises(SystemExit, match=message):
+        cli.main(["report", "--as-of", as_of, "--out", str(report)])
+    with pytest.raises(SystemExit, match=message):
+        cli.main(["export", "--as-of", as_of, "--out", str(tmp_path / "exports")])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_date_is_refused(data_dir, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(data_dir))
+    with pytest.raises(SystemExit):
+        cli.main(["report", "--as-of", "30/11/2022", "--out", str(tmp_path / "r.html")])
+    assert "not a date (YYYY-MM-DD): '30/11/2022'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_as_of_writes_the_figures_bases_and_listings(data_dir, db, monkeypatch, tmp_path):
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(data_dir))
+    assert cli.main(["export", "--as-of", str(DAY), "--out", str(tmp_path)]) == 0
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == [f"alignment.{name}.{DAY}.csv" for name in ("as_of", "bases", "report_figures")]
+    with (tmp_path / f"alignment.report_figures.{DAY}.csv").open() as handle:
+        exported = list(csv.DictReader(handle))
+    assert len(exported) == len(alignment.figures_as_of(db, DAY))
+    with (tmp_path / f"alignment.bases.{DAY}.csv").open() as handle:
+        assert [row["basis"] for row in csv.DictReader(handle)] == [
+            "history",
+            "listing_dates",
+            "listing_dates",
+            "not loaded for date",
+        ]
+
+
+def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    report = tmp_path / "report.html"
+    report.write_text(
+        build_report(str(data_dir / "published" / "warehouse.duckdb"), DAY), encoding="utf-8"
+    )
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    page = html.fromstring(dom)
+    assert page.get_element_by_id("as-of").text_content() == "2022-11-30"
+    bases = page.xpath("//table[@id='bases']//tr[td]")
+    assert [tuple(td.text_content() for td in row.xpath("td")[:2]) for row in bases] == [
+        ("US", "history"),
+        ("CA", "listing dates"),
+        ("UK", "listing dates"),
+        ("EU", "not loaded for date"),
+    ]
+    assert "stale: expected at least every 1 day" in bases[0].text_content()
+    assert "the file states no publication date" in bases[1].text_content()
+    titles = [
+        chart.xpath("string(.//*[local-name()='text' and @class='title'])")
+        for chart in page.xpath("//svg[@class='chart']")
+    ]
+    assert titles == [
+        "Targets by the combination of jurisdictions that list them, Magnitsky-style (strict)",
+        "Targets by the combination of jurisdictions that list them, all programmes",
+        "Share of the row's targets also listed by the column, Magnitsky-style (strict)",
+        "Share of the row's targets also listed by the column, all programmes",
+        "Magnitsky-style (strict) targets listed per jurisdiction over time, and the share "
+        "listed by two or more",
+        "Time for another jurisdiction to follow (dated listings, all programmes)",
+        "Magnitsky-style (strict) targets by region",
+    ]
+    for chart in page.xpath("//svg[@class='chart']"):
+        numbers = chart.xpath("following-sibling::table[@class='chart-numbers'][1]//tr[td]")
+        assert numbers, "chart without its numbers beneath"
+        assert chart.xpath(".//*[local-name()='rect' or local-name()='circle']")
+    num, den, _ = figures(db, DAY, "share_multilateral")[("strict", "ALL")]
+    assert page.get_element_by_id("headline-strict").text_content() == f"{num / den:.1%}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "report_as_of_2022-11-30.png"
+    subprocess.run(
+        [*flags, f"--screenshot={screenshot}", "--window-size=1200,5200", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_every_query_of_the_analyst_guide_returns_rows_on_its_setup(db):
+    for sql in guide_queries():
+        assert rows(db, sql), sql
+
+
+def test_un_mandated_listings_leave_the_autonomous_scope(data_dir, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(data_dir / "warehouse.duckdb", copy)
+    with warehouse.connect(copy) as con:
+        ((record_id, target_id),) = con.execute(
+            """SELECT record_id, target_id FROM alignment.listings
+               WHERE jurisdiction = 'UK' AND programme_key = 'UK-RUSSIA'
+               ORDER BY record_id LIMIT 1"""
+        ).fetchall()
+        con.execute(  # as the UK parsers emit it for a listing that implements a UN one
+            "INSERT INTO core.attributes VALUES ('uk_fcdo', ?, 'un_reference', 'QDi.001')",
+            [record_id],
+        )
+        alignment.build(con)
+        flagged = rows(con, "SELECT DISTINCT record_id FROM alignment.listings WHERE un_mandated")
+        share = rows(
+            con,
+            """SELECT numerator, denominator FROM alignment.summary
+               WHERE metric = 'share_un_mandated' AND jurisdiction = 'UK'""",
+        )
+        listings = rows(con, "SELECT count(*) FROM alignment.listings WHERE jurisdiction = 'UK'")[
+            0
+        ][0]
+        scopes = rows(
+            con,
+            """SELECT scope FROM alignment.target_jurisdictions
+               WHERE target_id = ? AND jurisdiction = 'UK' AND listed ORDER BY scope""",
+            [target_id],
+        )
+    assert flagged == [(record_id,)]
+    assert share == [(1, listings)]
+    assert ("all",) in scopes and ("autonomous",) not in scopes
+
+
+def test_without_a_history_a_snapshot_dated_by_then_is_the_evidence(data_dir, tmp_path):
+    """A warehouse from before the history: the UK snapshot of 2025-04-10 counts whole from
+    its date on, and through its listing dates before it."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(data_dir / "warehouse.duckdb", copy)
+    with warehouse.connect(copy) as con:
+        for table in ("record_versions", "events", "snapshots"):
+            con.execute(f"DELETE FROM history.{table} WHERE source_id = 'uk_fcdo'")
+        alignment.build(con)
+        bases = {
+            day: rows(con, "SELECT basis FROM alignment.bases(?) WHERE jurisdiction = 'UK'", [day])
+            for day in (date(2025, 4, 9), date(2025, 4, 10))
+        }
+        uk = rows(
+            con,
+            "SELECT count(*) FROM alignment.target_jurisdictions "
+            "WHERE jurisdiction = 'UK' AND scope = 'all' AND listed",
+        )[0][0]
+        counted = {
+            day: figures(con, day, "targets_listed")[("all", "UK")][0]
+            for day in (date(2025, 4, 9), date(2025, 4, 10))
+        }
+    assert bases == {date(2025, 4, 9): [("listing_dates",)], date(2025, 4, 10): [("snapshot",)]}
+    assert counted[date(2025, 4, 10)] == uk
+    assert counted[date(2025, 4, 9)] < uk
