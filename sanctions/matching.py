@@ -51,9 +51,10 @@ def build_candidates(con) -> MatchStats:
         "SELECT record_id, source_id, jurisdiction, entity_type FROM core.records"
     ).fetchall()
     stats.records = len(records)
+    list_and_type = {record_id: (source, kind) for record_id, source, _, kind in records}
     names = con.execute("SELECT record_id, name, is_weak, kind FROM core.names").fetchall()
     name_rows: dict[tuple[str, str], list] = {}
-    key_rows: set[tuple[str, str]] = set()
+    key_rows: set[tuple[str, str, str, str]] = set()
     for record_id, name, is_weak, kind in names:
         normal = normalise_name(name)
         if not normal.strong:
@@ -70,12 +71,13 @@ def build_candidates(con) -> MatchStats:
                 len(normal.strong),
                 primary,
                 normal.legal_form,
+                *list_and_type[record_id],
             ]
             name_rows[(record_id, text)] = existing
         if existing[3] and not is_weak:
             existing[3], existing[4] = False, name
         existing[6] = existing[6] or primary
-        key_rows.update((record_id, key) for key in blocking_keys(text))
+        key_rows.update((record_id, *list_and_type[record_id], key) for key in blocking_keys(text))
     named = {row[1] for row in name_rows.values()}
     stats.records_without_name = sum(1 for record in records if record[0] not in named)
     stats.names = len(name_rows)
@@ -99,24 +101,35 @@ def build_candidates(con) -> MatchStats:
     _temp_table(
         con,
         "m_names",
-        ["name_idx", "record_id", "text", "is_weak", "shown", "tokens", "is_primary", "legal_form"],
-        ["INTEGER", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN", "VARCHAR"],
+        [
+            *("name_idx", "record_id", "text", "is_weak", "shown", "tokens", "is_primary"),
+            *("legal_form", "source_id", "entity_type"),
+        ],
+        ["INTEGER", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN"]
+        + ["VARCHAR"] * 3,
         list(name_rows.values()),
     )
-    _temp_table(con, "m_keys", ["record_id", "key"], ["VARCHAR", "VARCHAR"], list(key_rows))
+    _temp_table(
+        con,
+        "m_keys",
+        ["record_id", "source_id", "entity_type", "key"],
+        ["VARCHAR"] * 4,
+        list(key_rows),
+    )
     _temp_table(con, "m_ids", ["record_id", "id_class", "value"], ["VARCHAR"] * 3, list(ids))
+    # Every join below has one equality that selects few rows (a key held by at most
+    # MAX_KEY_FREQUENCY records, a name, an identifier), so no join order the optimiser picks
+    # can multiply two large tables: inside the asset's transaction DuckDB has no statistics on
+    # fresh temp tables and once joined every record of a list with every other on source_id.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE m_cand AS
-        WITH keys AS (
-            SELECT k.record_id, k.key, r.entity_type, r.source_id
-            FROM m_keys k JOIN m_records r USING (record_id)
-        ), frequency AS (
-            SELECT entity_type, key, count(*) AS records FROM keys GROUP BY ALL
-            HAVING count(*) BETWEEN 2 AND {MAX_KEY_FREQUENCY}
-        ), by_name AS (
-            SELECT a.record_id AS l, b.record_id AS r, sum(1.0 / f.records) AS weight
-            FROM keys a JOIN keys b USING (entity_type, key)
-            JOIN frequency f USING (entity_type, key)
+        WITH rare_keys AS MATERIALIZED (
+            SELECT * FROM (
+                SELECT *, count(*) OVER (PARTITION BY entity_type, key) AS records FROM m_keys
+            ) WHERE records BETWEEN 2 AND {MAX_KEY_FREQUENCY}
+        ), by_name AS (  -- integer weights: the ranking does not depend on summation order
+            SELECT a.record_id AS l, b.record_id AS r, sum(1000000 // a.records) AS weight
+            FROM rare_keys a JOIN rare_keys b USING (entity_type, key)
             WHERE a.record_id < b.record_id AND a.source_id <> b.source_id GROUP BY ALL
         ), ranked AS (
             SELECT *, row_number() OVER (PARTITION BY l ORDER BY weight DESC, r) AS rank_l,
@@ -124,11 +137,8 @@ def build_candidates(con) -> MatchStats:
             FROM by_name
         ), same_list AS (  -- within one list only exact repeats of a name are candidates
             SELECT DISTINCT a.record_id AS l, b.record_id AS r
-            FROM m_names a JOIN m_names b USING (text)
-            JOIN m_records ra ON ra.record_id = a.record_id
-            JOIN m_records rb ON rb.record_id = b.record_id
-            WHERE a.record_id < b.record_id AND ra.source_id = rb.source_id
-              AND ra.entity_type = rb.entity_type AND NOT a.is_weak AND NOT b.is_weak
+            FROM m_names a JOIN m_names b USING (source_id, entity_type, text)
+            WHERE a.record_id < b.record_id AND NOT a.is_weak AND NOT b.is_weak
               AND a.tokens >= 2
         ), by_id AS (
             SELECT DISTINCT a.record_id AS l, b.record_id AS r
@@ -211,39 +221,64 @@ def score_candidates(con, stats: MatchStats) -> None:
     _table_from_arrays(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, arrays)
 
 
-EVIDENCE_SQL = """
+def _facts_per_side(name: str, columns: str, table: str, where: str) -> str:
+    """Two materialised CTEs, `left_<name>` and `right_<name>`: the facts of each side of every
+    candidate, keyed by pid. Joining them on pid costs the product of two records' facts; a
+    join of the two fact tables on a shared column first (what the optimiser chose inside a
+    transaction for identifiers, on id_class) cost the product of two whole tables."""
+    return ",\n".join(
+        f"""{side}_{name} AS MATERIALIZED (
+            SELECT c.pid, {columns} FROM m_cand c JOIN {table} f ON f.record_id = c.{column}
+            WHERE {where})"""
+        for side, column in (("left", "l"), ("right", "r"))
+    )
+
+
+SIDE_FACTS = ",\n".join(
+    (
+        _facts_per_side(
+            "births",
+            "f.earliest, f.latest, f.precision",
+            "core.birth_dates",
+            "f.earliest IS NOT NULL",
+        ),
+        _facts_per_side("ids", "f.id_class, f.value", "m_ids", "true"),
+        _facts_per_side(
+            "nationalities",
+            "f.country_code",
+            "core.countries",
+            "f.relation IN ('nationality', 'citizenship') AND f.country_code IS NOT NULL",
+        ),
+    )
+)
+EVIDENCE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE m_evidence AS
-WITH births AS (
-    SELECT c.pid,
+WITH {SIDE_FACTS},
+births AS (
+    SELECT pid,
            bool_or(a.precision = 'day' AND b.precision = 'day'
                    AND a.earliest = b.earliest) AS same_day,
            bool_or(a.earliest <= b.latest AND b.earliest <= a.latest) AS overlap,
            bool_or(a.earliest - INTERVAL 366 DAY <= b.latest
                    AND b.earliest - INTERVAL 366 DAY <= a.latest) AS near
-    FROM m_cand c
-    JOIN core.birth_dates a ON a.record_id = c.l AND a.earliest IS NOT NULL
-    JOIN core.birth_dates b ON b.record_id = c.r AND b.earliest IS NOT NULL
-    GROUP BY c.pid
+    FROM left_births a JOIN right_births b USING (pid)
+    GROUP BY pid
 ), id_pairs AS (
-    SELECT c.pid, a.id_class, bool_or(a.value = b.value) AS shared
-    FROM m_cand c JOIN m_ids a ON a.record_id = c.l JOIN m_ids b ON b.record_id = c.r
-    WHERE a.id_class = b.id_class GROUP BY ALL
+    SELECT pid, id_class, bool_or(a.value = b.value) AS shared
+    FROM left_ids a JOIN right_ids b USING (pid, id_class) GROUP BY ALL
 ), ids AS (
     SELECT pid,
-           bool_or(shared AND id_class IN ({strong})) AS shared_strong_id,
+           bool_or(shared AND id_class IN ({", ".join(f"'{c}'" for c in STRONG_ID_CLASSES)}))
+               AS shared_strong_id,
            bool_or(shared) AS shared_id,
            bool_or(NOT shared AND id_class IN ('passport', 'imo')) AS id_conflict,
            bool_or(NOT shared AND id_class = 'imo') AS imo_conflict
     FROM id_pairs GROUP BY pid
 ), nationality AS (
-    SELECT c.pid, bool_or(a.country_code = b.country_code) AS shared,
-           count(*) > 0 AND NOT bool_or(a.country_code = b.country_code) AS conflict
-    FROM m_cand c
-    JOIN core.countries a ON a.record_id = c.l AND a.relation IN ('nationality', 'citizenship')
-                          AND a.country_code IS NOT NULL
-    JOIN core.countries b ON b.record_id = c.r AND b.relation IN ('nationality', 'citizenship')
-                          AND b.country_code IS NOT NULL
-    GROUP BY c.pid
+    SELECT pid, bool_or(a.country_code = b.country_code) AS shared,
+           NOT bool_or(a.country_code = b.country_code) AS conflict
+    FROM left_nationalities a JOIN right_nationalities b USING (pid)
+    GROUP BY pid
 )
 SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
        ra.entity_type AS entity_type,
@@ -314,7 +349,7 @@ FROM scored
 
 
 def decide(con) -> None:
-    con.execute(EVIDENCE_SQL.format(strong=", ".join(f"'{c}'" for c in STRONG_ID_CLASSES)))
+    con.execute(EVIDENCE_SQL)
     con.execute(DECISION_SQL)
 
 
