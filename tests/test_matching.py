@@ -79,32 +79,52 @@ def db(tmp_path):
 
 def test_name_order_and_punctuation_do_not_matter():
     assert (
-        normalise_name("PETROV, Ivan Sergeyevich").text
-        == normalise_name("Ivan Sergeyevich Petrov").text
+        normalise_name("PETROV, Ivan Sergeyevich", "person").text
+        == normalise_name("Ivan Sergeyevich Petrov", "person").text
     )
 
 
 def test_cyrillic_and_arabic_are_transliterated():
-    assert normalise_name("Андрей Романович ТАРАСЕВИЧ").text == "andrey romanovich tarasevich"
-    assert normalise_name("يحيى السنوار").strong  # Arabic gives ASCII tokens too
+    assert (
+        normalise_name("Андрей Романович ТАРАСЕВИЧ", "person").text
+        == "andrey romanovich tarasevich"
+    )
+    assert normalise_name("يحيى السنوار", "person").strong  # Arabic gives ASCII tokens too
     assert skeleton("mohammed") == skeleton("muhammad") == skeleton("mohamad")
 
 
 def test_legal_forms_are_weak_and_classed():
     llc, ooo, oao = (
-        normalise_name(n)
+        normalise_name(n, "organization")
         for n in ("EXAMPLE HOLDING LLC", "OOO Example Holding", 'OAO "Example Holding"')
     )
     assert llc.text == ooo.text == oao.text == "example holding"
     assert llc.legal_form == ooo.legal_form == "llc" and oao.legal_form == "jsc"
+    public = normalise_name(
+        "Public Joint Stock Company United Aircraft Corporation", "organization"
+    )
+    assert public.text == "aircraft united" and public.legal_form == "jsc"
+
+
+def test_weak_words_depend_on_the_entity_type_and_keep_real_name_tokens():
+    assert normalise_name("KIM Sa Ho", "person").text == "ho kim sa"
+    assert normalise_name("NGUYEN Van Ao", "person").text == "ao nguyen van"
+    assert normalise_name("General Directorate of Intelligence", "organization").text == (
+        "directorate general intelligence"
+    )
+    assert normalise_name("General Ali HASSAN", "person").text == "ali hassan"
+    assert normalise_name("AGHA, Haji Abdul Manan", "person").text == "abdul agha manan"
+    assert normalise_name("M/V OCEAN STAR", "vessel").text == "ocean star"
 
 
 def test_identifiers_are_compared_without_punctuation():
     assert normalise_identifier("Passport", "C 00-146 605") == ("passport", "C00146605")
-    assert normalise_identifier("Vessel Registration Identification", "IMO 9000001") == (
+    assert normalise_identifier("Vessel Registration Identification", "IMO 9074729") == (
         "imo",
-        "9000001",
+        "9074729",
     )
+    # seven digits are not enough: the IMO check digit must hold
+    assert normalise_identifier("Vessel Registration Identification", "IMO 9074728") is None
     assert normalise_identifier("Passport", "12") is None  # too short to be evidence
     assert normalise_identifier("UK Sanctions List Ref", "RUS0001") is None
 
@@ -179,8 +199,8 @@ def test_a_vessel_is_matched_by_its_imo_number(db):
         "UK:40", "OCEAN EXAMPLE II", kind="vessel"
     )
     rows += [
-        Identifier("US:40", "Vessel Registration Identification", "IMO 9000001"),
-        Identifier("UK:40", "IMO", "9000001"),
+        Identifier("US:40", "Vessel Registration Identification", "IMO 9074729"),
+        Identifier("UK:40", "IMO", "9074729"),
     ]
     load(db, rows)
     assert run(db)[("UK:40", "US:40")] == "accept:shared-identifier"
@@ -198,6 +218,74 @@ def test_records_without_a_usable_name_are_skipped_not_fatal(db):
         clusters.write_clusters(con)
     assert stats.records_without_name == 1
     assert set(targets(db)) == {"US:50", "UK:50"}
+
+
+def organisation(record_id, *names):
+    return person(record_id, *names, kind="organization")
+
+
+def test_an_alias_several_organisations_of_one_list_carry_is_not_evidence(db):
+    """ANSAR AL-SHARIA: the Tunisian, Benghazi and Darnah groups all carry it."""
+    load(
+        db,
+        organisation("UK:100", "ANSAR AL-SHARIA IN TUNISIA", "ANSAR AL-SHARIA", "ANSAR AL-SHARI'A")
+        + organisation(
+            "US:101", "ANSAR AL-SHARIA IN BENGHAZI", "ANSAR AL-SHARIA", "ANSAR AL-SHARI'A"
+        )
+        + organisation("US:102", "ANSAR AL-SHARIA IN DARNAH", "ANSAR AL-SHARIA", "ANSAR AL-SHARI'A")
+        + organisation("US:103", "ANSAR AL-SHARI'AH IN TUNISIA", "ANSAR AL-SHARIA IN TUNISIA"),
+    )
+    links = run(db)
+    assert not links.get(("UK:100", "US:101"), "reject").startswith("accept")
+    assert not same_target(db, "UK:100", "US:101")
+    assert links[("UK:100", "US:103")].startswith("accept")
+
+
+def test_acronyms_are_not_evidence(db):
+    load(
+        db,
+        organisation("UK:110", "REVIVAL OF ISLAMIC HERITAGE SOCIETY", "RIHS", "ASC")
+        + organisation("US:110", "REVIVAL OF ISLAMIC HERITAGE SOCIETY KUWAIT", "RIHS", "ASC"),
+    )
+    links = run(db)
+    assert links[("UK:110", "US:110")].startswith("review")
+    assert not same_target(db, "UK:110", "US:110")
+
+
+def test_a_long_distinctive_alias_links_two_organisations(db):
+    load(
+        db,
+        organisation("CA:120", "Tidewater Middle East Co.")
+        + organisation("UK:120", "TIDEWATER", "MIDDLE EAST TIDEWATER COMPANY"),
+    )
+    assert run(db)[("CA:120", "UK:120")] == "accept:specific-name"
+
+
+def test_a_common_person_name_alone_goes_to_review(db):
+    """ "KIM Chol" fits two people of the US list: alone it is no reason to merge; a birth date
+    agreeing is."""
+    load(
+        db,
+        person("US:130", "KIM, Chol")
+        + person("US:131", "KIM, Chol Nam", born="1960")
+        + person("UK:130", "KIM Chol")
+        + person("UK:131", "KIM Chol", born="1960"),
+    )
+    links = run(db)
+    assert links[("UK:130", "US:130")] == "review:common-name"
+    assert not same_target(db, "UK:130", "US:130")
+    assert links[("UK:131", "US:131")] == "accept:name+evidence"
+
+
+def test_one_party_listed_under_two_regimes_keeps_a_distinctive_name(db):
+    load(
+        db,
+        person("CA:140", "Ivan Petrovich SIDOROV")
+        + person("CA:141", "Ivan Petrovich SIDOROV")
+        + person("US:140", "SIDOROV, Ivan Petrovich"),
+    )
+    links = run(db)
+    assert links[("CA:140", "US:140")] == links[("CA:141", "US:140")] == "accept:exact-name"
 
 
 # ---------------------------------------------------------------- judgements and stable target ids
@@ -339,3 +427,24 @@ def test_matching_inside_a_transaction_stays_small_and_gives_the_same_links(
         con.execute("COMMIT")
         after = con.execute("SELECT * FROM matching.links ORDER BY ALL").fetchall()
     assert [row[:-1] for row in after] == [row[:-1] for row in before]
+
+
+@pytest.mark.parametrize(
+    ("partner", "wrong", "why"),
+    [
+        ("US:16477", "US:16475", "ANSAR AL-SHARIA: the Tunisian group is not the Libyan one"),
+        ("US:12148", "US:10742", "HARKAT-UL-JEHAD-AL-ISLAMI: Pakistan's HUJI, not Bangladesh's"),
+        ("US:7149", "US:10923", "RIHS: the Pakistan and Afghanistan offices, not the HQ"),
+    ],
+)
+def test_real_organisations_sharing_a_generic_alias_stay_apart(real_warehouse, partner, wrong, why):
+    uk = {"US:16477": "UK:13140", "US:12148": "UK:11270", "US:7149": "UK:7210"}[partner]
+    with warehouse.connect(real_warehouse) as con:
+        rules = dict(
+            con.execute(
+                "SELECT right_record_id, rule FROM matching.links WHERE left_record_id = ?", [uk]
+            ).fetchall()
+        )
+    assert rules[partner].startswith("accept"), why
+    assert not rules.get(wrong, "reject").startswith("accept"), why
+    assert not same_target(real_warehouse, uk, wrong), why
