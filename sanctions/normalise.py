@@ -27,13 +27,17 @@ from rigour.names import extract_org_types, remove_obj_prefixes, remove_person_p
 # rigour's person prefixes are Western titles; these Arabic and South Asian religious titles
 # lead many names on the lists and are missing from it.
 RELIGIOUS_TITLES = re.compile(
-    r"^((haji|hajji|hadji|sheikh|shaykh|sheik|shaikh|mullah|mulla|maulavi|mawlawi|maulana)\s+)+"
+    r"^((haji|hajji|hadji|sheikh|shaykh|sheik|shaikh|mullah|mulla|maulavi|mawlawi|maulana"
+    r"|sayyid|sayyed|seyyed|seyed|sayed|syed)\s+)+"
 )
 # Words of organisation names that rigour does not count as legal forms but the lists add or
-# drop at will ("TIDEWATER MIDDLE EAST CO." / "MIDDLE EAST TIDEWATER COMPANY"). rigour's own
-# stopword list would also drop "al" and "de", which identify many organisations.
-ORGANISATION_FILLERS = frozenset(["the", "of", "and", "co", "company", "corp", "corporation"])
+# drop at will ("TIDEWATER MIDDLE EAST CO." / "MIDDLE EAST TIDEWATER COMPANY", "(PVT) LTD.").
+# rigour's own stopword list would also drop "al" and "de", which identify many organisations.
+ORGANISATION_FILLERS = frozenset(
+    ["the", "of", "and", "co", "company", "corp", "corporation", "pvt"]
+)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_APOSTROPHES = re.compile(r"['`]+")  # "SA'ID" is one word, "said", not "sa" and "id"
 _VOWELS = re.compile(r"[aeiouy]")
 _REPEATS = re.compile(r"(.)\1+")
 
@@ -50,7 +54,7 @@ class NormalName(NamedTuple):
 
 
 def ascii_tokens(name: str) -> list[str]:
-    text = anyascii(unicodedata.normalize("NFKC", name)).casefold()
+    text = _APOSTROPHES.sub("", anyascii(unicodedata.normalize("NFKC", name)).casefold())
     return [token for token in _NON_ALNUM.split(text) if token]
 
 

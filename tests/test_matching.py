@@ -115,6 +115,12 @@ def test_weak_words_depend_on_the_entity_type_and_keep_real_name_tokens():
     assert normalise_name("General Ali HASSAN", "person").text == "ali hassan"
     assert normalise_name("AGHA, Haji Abdul Manan", "person").text == "abdul agha manan"
     assert normalise_name("M/V OCEAN STAR", "vessel").text == "ocean star"
+    assert normalise_name("Sayyed Javad MUSAVI", "person").text == "javad musavi"
+
+
+def test_an_apostrophe_does_not_split_a_word():
+    assert normalise_name("SA'ID, Sa'id", "person").text == "said"
+    assert normalise_name("ANSAR AL-SHARI\u2019A", "organization").text == "al ansar sharia"
 
 
 def test_identifiers_are_compared_without_punctuation():
