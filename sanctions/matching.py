@@ -403,6 +403,10 @@ SELECT *,
         WHEN weak_only AND score >= {REVIEW} THEN 'review:weak-alias-only'
         WHEN shared_strong_id AND strong_score >= {ID_NAME_FLOOR} AND NOT conflict
             THEN 'accept:shared-identifier'
+        -- a passport and an identical name outweigh a birth date or nationality one list got
+        -- wrong (OMAR HAMMAMI: same passport and SSN, born 1984 or 1986)
+        WHEN shared_strong_id AND strong_score = 100 AND NOT gender_conflict AND NOT id_conflict
+            THEN 'accept:shared-identifier+exact-name'
         WHEN score >= {ACCEPT} AND evidence AND strong_score >= {REVIEW}
             THEN 'accept:name+evidence'
         WHEN strong_score = 100 AND NOT conflict AND (min_tokens >= 2 OR close_matches >= 2)
