@@ -91,8 +91,8 @@ def measure(mode: str, path: str) -> dict:
                 {
                     normalise_name(name, entity_type).text
                     for name, entity_type in con.execute(
-                        """SELECT name, entity_type
-                           FROM core.names JOIN core.records USING (record_id)"""
+                        """SELECT n.name, r.entity_type
+                           FROM core.names n JOIN core.records r USING (record_id)"""
                     ).fetchall()
                 }
                 - {""}

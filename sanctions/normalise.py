@@ -53,8 +53,11 @@ class NormalName(NamedTuple):
         return " ".join(self.strong)
 
 
-def ascii_tokens(name: str) -> list[str]:
-    text = _APOSTROPHES.sub("", anyascii(unicodedata.normalize("NFKC", name)).casefold())
+def ascii_text(name: str) -> str:
+    return _APOSTROPHES.sub("", anyascii(unicodedata.normalize("NFKC", name)).casefold())
+
+
+def ascii_tokens(text: str) -> list[str]:
     return [token for token in _NON_ALNUM.split(text) if token]
 
 
@@ -62,7 +65,8 @@ def ascii_tokens(name: str) -> list[str]:
 def normalise_name(name: str, entity_type: str) -> NormalName:
     """Strong and weak tokens of a name of a party of `entity_type` (person, organization,
     vessel, aircraft)."""
-    tokens = ascii_tokens(name)
+    text = ascii_text(name)
+    tokens = ascii_tokens(text)
     legal_form = ""
     if entity_type == "organization":
         forms = extract_org_types(" ".join(tokens), generic=True)
@@ -73,17 +77,21 @@ def normalise_name(name: str, entity_type: str) -> NormalName:
         legal_form = classes.pop() if len(classes) == 1 else ""
     else:
         strong = set()
-        for part in name.split(","):
-            text = " ".join(ascii_tokens(part))
-            if entity_type == "person":
-                text = RELIGIOUS_TITLES.sub("", remove_person_prefixes(text))
-            else:
-                text = remove_obj_prefixes(text)
-            strong.update(text.split())
+        for part in text.split(","):
+            strong.update(_without_prefixes(" ".join(ascii_tokens(part)), entity_type).split())
         weak = set(tokens) - strong
     if not strong:  # a name made only of weak words ("The Company") still needs a form
         strong, weak = weak, set()
     return NormalName(tuple(sorted(strong)), tuple(sorted(weak)), legal_form)
+
+
+@lru_cache(maxsize=1 << 16)
+def _without_prefixes(part: str, entity_type: str) -> str:
+    """A name part without its leading titles (persons) or prefixes (vessels, aircraft); cached
+    because the lists repeat parts ("PETROV, Ivan", "PETROV, Sergei")."""
+    if entity_type == "person":
+        return RELIGIOUS_TITLES.sub("", remove_person_prefixes(part))
+    return remove_obj_prefixes(part)
 
 
 @lru_cache(maxsize=1 << 18)
