@@ -194,7 +194,9 @@ def distinctive_names(name_rows: list[list]) -> list[bool]:
             (postings.get((source_id, entity_type, token), set()) for token in text.split()),
             key=len,
         )
-        return set(holding[0]).intersection(*holding[1:])
+        if len(holding[0]) < 2:  # the rarest token alone already fits one record at most
+            return holding[0]
+        return holding[0].intersection(*holding[1:])
 
     @cache
     def fits_several_in_one_list(entity_type: str, text: str) -> bool:
