@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sanctions import clusters, matching, warehouse
 from sanctions.archive import Archive
-from sanctions.evaluation import evaluate
+from sanctions.evaluation import evaluate, label_errors
 from sanctions.refresh import refresh_from_mirror
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,6 +55,7 @@ def main() -> None:
             cluster_stats = clusters.write_clusters(con)
             seconds = time.perf_counter() - started
             results = evaluate(con, labels)
+            errors = label_errors(con, labels)
     print(
         f"matcher {matching.MATCHER_VERSION}: {stats.records:,} records, {stats.candidates:,} "
         f"candidates, {stats.name_pairs:,} name pairs, {seconds:.1f} s; "
@@ -72,6 +73,12 @@ def main() -> None:
             f"{row.blocking_recall:>10.4f}{row.precision(row.accepted):>8.3f}"
             f"{row.recall(row.accepted):>8.3f}{row.precision(row.with_review):>8.3f}"
             f"{row.recall(row.with_review):>8.3f}{row.merged_negatives:>11}"
+        )
+    print("\nlabelled errors of the targets (kind, pair, matcher rule, names):")
+    for error in errors:
+        print(
+            f"  {error.kind:<7}{error.left[:24]:<25}{error.right[:24]:<25}{error.cause:<26}"
+            f"{error.left_name} | {error.right_name}"
         )
 
 

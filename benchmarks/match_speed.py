@@ -89,8 +89,11 @@ def measure(mode: str, path: str) -> dict:
         else:
             names = sorted(
                 {
-                    normalise_name(n).text
-                    for (n,) in con.execute("SELECT name FROM core.names").fetchall()
+                    normalise_name(name, entity_type).text
+                    for name, entity_type in con.execute(
+                        """SELECT n.name, r.entity_type
+                           FROM core.names n JOIN core.records r USING (record_id)"""
+                    ).fetchall()
                 }
                 - {""}
             )

@@ -9,7 +9,7 @@ negative, or a record put with anything but its labelled partner in that jurisdi
 import csv
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -60,9 +60,67 @@ def label_index(con) -> dict[str, str]:
     return {label: ids[0] for label, ids in index.items() if len(ids) == 1}
 
 
-def evaluate(con, labels_file: Path) -> list[tuple]:
+@dataclass
+class Labels:
+    """The labelled pairs that join to records, keyed by jurisdiction pair ("CA-US")."""
+
+    totals: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    positives: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    negatives: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    # (record, other jurisdiction) -> labelled positive partners
+    partner: dict[tuple[str, str], set] = field(default_factory=lambda: defaultdict(set))
+    records: set[str] = field(default_factory=set)
+
+    def is_false(self, pair: tuple[str, str]) -> bool:
+        """A predicted pair is false when labelled negative, or when either record has another
+        labelled partner in the other's jurisdiction."""
+        left, right = pair
+        key = "-".join(sorted((left.split(":")[0], right.split(":")[0])))
+        return pair not in self.positives[key] and bool(
+            pair in self.negatives[key]
+            or self.partner.get((left, right.split(":")[0]), {right}) - {right}
+            or self.partner.get((right, left.split(":")[0]), {left}) - {left}
+        )
+
+
+def read_labels(con, labels_file: Path) -> Labels:
     index = label_index(con)
-    target = dict(con.execute("SELECT record_id, target_id FROM matching.clusters").fetchall())
+    labels = Labels()
+    with labels_file.open() as handle:
+        for row in csv.DictReader(handle):
+            key = "-".join(sorted((row["left_juris"], row["right_juris"])))
+            labels.totals[key][0] += 1
+            left, right = index.get(row["left_id"]), index.get(row["right_id"])
+            if not left or not right:
+                continue
+            labels.totals[key][1] += 1
+            pair = tuple(sorted((left, right)))
+            labels.records.update(pair)
+            if row["label"] == "1":
+                labels.positives[key].add(pair)
+                labels.partner[(left, right.split(":")[0])].add(right)
+                labels.partner[(right, left.split(":")[0])].add(left)
+            else:
+                labels.negatives[key].add(pair)
+    return labels
+
+
+def predicted_pairs(con, labels: Labels) -> set[tuple[str, str]]:
+    """Pairs of labelled records that share a target."""
+    members = defaultdict(set)
+    for record, target_id in con.execute(
+        "SELECT record_id, target_id FROM matching.clusters"
+    ).fetchall():
+        members[target_id].add(record)
+    predicted = set()
+    for group in members.values():
+        labelled = sorted(record for record in group if record in labels.records)
+        predicted.update((a, b) for i, a in enumerate(labelled) for b in labelled[i + 1 :])
+    return predicted
+
+
+def evaluate(con, labels_file: Path) -> list[PairQuality]:
+    labels = read_labels(con, labels_file)
     candidates = {tuple(row) for row in con.execute("SELECT l, r FROM m_cand").fetchall()}
     # m_cand is the matcher's temp table: evaluate on the connection that ran the matcher.
     review = {
@@ -71,55 +129,20 @@ def evaluate(con, labels_file: Path) -> list[tuple]:
             "SELECT left_record_id, right_record_id FROM matching.links WHERE decision = 'review'"
         ).fetchall()
     }
-    positives, negatives = defaultdict(set), defaultdict(set)
-    partner = defaultdict(set)  # (record, other jurisdiction) -> labelled positive partners
-    labelled_records = set()
-    totals = defaultdict(lambda: [0, 0])
-    with labels_file.open() as handle:
-        for row in csv.DictReader(handle):
-            key = "-".join(sorted((row["left_juris"], row["right_juris"])))
-            totals[key][0] += 1
-            left, right = index.get(row["left_id"]), index.get(row["right_id"])
-            if not left or not right:
-                continue
-            totals[key][1] += 1
-            pair = tuple(sorted((left, right)))
-            labelled_records.update(pair)
-            if row["label"] == "1":
-                positives[key].add(pair)
-                partner[(left, right.split(":")[0])].add(right)
-                partner[(right, left.split(":")[0])].add(left)
-            else:
-                negatives[key].add(pair)
-
-    members = defaultdict(set)
-    for record, target_id in target.items():
-        members[target_id].add(record)
-    predicted = set()
-    for group in members.values():
-        labelled = sorted(record for record in group if record in labelled_records)
-        predicted.update((a, b) for i, a in enumerate(labelled) for b in labelled[i + 1 :])
-
+    predicted = predicted_pairs(con, labels)
     results = []
-    for key in sorted(totals):
+    for key in sorted(labels.totals):
         jurisdictions = set(key.split("-"))
-        positive, negative = positives[key], negatives[key]
+        positive, negative = labels.positives[key], labels.negatives[key]
 
-        def counted(pairs, positive=positive, negative=negative, jurisdictions=jurisdictions):
+        def counted(pairs, positive=positive, jurisdictions=jurisdictions):
             pairs = {p for p in pairs if {p[0].split(":")[0], p[1].split(":")[0]} == jurisdictions}
-            false = sum(
-                1
-                for p in pairs - positive
-                if p in negative
-                or partner.get((p[0], p[1].split(":")[0]), {p[1]}) - {p[1]}
-                or partner.get((p[1], p[0].split(":")[0]), {p[0]}) - {p[0]}
-            )
-            return len(pairs & positive), false
+            return len(pairs & positive), sum(1 for p in pairs - positive if labels.is_false(p))
 
         results.append(
             PairQuality(
                 key,
-                *totals[key],
+                *labels.totals[key],
                 len(positive),
                 len(negative),
                 len(positive & candidates),
@@ -130,6 +153,52 @@ def evaluate(con, labels_file: Path) -> list[tuple]:
         )
     results.append(_combined(results))
     return results
+
+
+@dataclass(frozen=True)
+class LabelError:
+    """A labelled positive left apart, or a false pair put in one target, with the matcher's
+    rule for the pair (or why there is none)."""
+
+    kind: str  # "missed" or "wrong"
+    left: str
+    right: str
+    cause: str
+    left_name: str
+    right_name: str
+
+
+def label_errors(con, labels_file: Path) -> list[LabelError]:
+    """Every labelled error of the targets, for reading beside the figures of evaluate()."""
+    labels = read_labels(con, labels_file)
+    rules = {
+        (left, right): rule
+        for left, right, rule in con.execute("SELECT l, r, rule FROM m_decided").fetchall()
+    }
+    rules.update(
+        ((left, right), rule)
+        for left, right, rule in con.execute(
+            "SELECT left_record_id, right_record_id, rule FROM matching.links"
+        ).fetchall()
+    )
+    names = dict(con.execute("SELECT record_id, name FROM core.records").fetchall())
+    predicted = predicted_pairs(con, labels)
+    missed = sorted(set().union(*labels.positives.values()) - predicted)
+    wrong = sorted(pair for pair in predicted if labels.is_false(pair))
+    return [
+        LabelError(
+            kind,
+            left,
+            right,
+            rules.get(
+                (left, right), "not a candidate" if kind == "missed" else "joined through others"
+            ),
+            names[left],
+            names[right],
+        )
+        for kind, pairs in (("missed", missed), ("wrong", wrong))
+        for left, right in pairs
+    ]
 
 
 def _combined(rows: list[PairQuality]) -> PairQuality:

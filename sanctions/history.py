@@ -69,16 +69,6 @@ def last_applied(con, source_id: str, hist: str = "history") -> str | None:
     return row[0][0] if row else None
 
 
-def applied(con, source_id: str, snapshot_id: str) -> bool:
-    """Whether the snapshot was ever applied (a replayed file already in the history)."""
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM history.snapshots WHERE source_id = ? AND snapshot_id = ?",
-            [source_id, snapshot_id],
-        ).fetchall()[0][0]
-    )
-
-
 def apply_snapshot(
     con,
     source_id: str,
@@ -257,7 +247,7 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
         """DELETE FROM history.events e USING h_splice s
            WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
              AND e.record_id = s.record_id AND s.old_hash = s.first_hash""",
-        params,
+        {"source": source_id, "first": first_snapshot},
     ).fetchall()[0][0]
     rewritten += con.execute(
         """UPDATE history.events e
@@ -267,7 +257,7 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
            WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
              AND e.record_id = s.record_id AND s.first_hash IS NOT NULL
              AND (s.old_hash <> s.first_hash OR (s.old_hash IS NULL AND s.known_before))""",
-        params,
+        {"source": source_id, "first": first_snapshot},
     ).fetchall()[0][0]
     rewritten += con.execute(
         """INSERT INTO history.events

@@ -10,9 +10,11 @@ decide     accept / review / reject by the rules of docs/matching.md; judgements
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -20,7 +22,7 @@ from rapidfuzz.process import cpdist
 
 from sanctions.normalise import blocking_keys, normalise_identifier, normalise_name
 
-MATCHER_VERSION = "rules-1"
+MATCHER_VERSION = "rules-2"
 ACCEPT = 90.0
 REVIEW = 80.0
 ID_NAME_FLOOR = 70.0
@@ -28,8 +30,12 @@ MAX_KEY_FREQUENCY = 300  # name keys shared by more records are too common to bl
 # An organisation matched on aliases only must also resemble the other by its primary name: an
 # alias can be shared by a network of fronts.
 PRIMARY_FLOOR = 70.0
+# An organisation's distinctive name of this many tokens, identical in both records, is enough.
+SPECIFIC_ALIAS_TOKENS = 3
 FORM_CONFLICT_PENALTY = 10.0  # "OOO X" against "OAO X": two companies of one group
 MAX_CANDIDATES = 10  # per record and other list, the best by shared-key rarity
+# A one-token name this short is an acronym ("RIHS", "HUJI"): it names many things.
+MAX_ACRONYM_LENGTH = 5
 STRONG_ID_CLASSES = ("passport", "national_id", "imo", "un_reference", "lei", "swift", "mmsi")
 
 
@@ -45,19 +51,22 @@ class MatchStats:
 
 
 def build_candidates(con) -> MatchStats:
-    """Normalise names and identifiers into temp tables and block them into `cand`."""
+    """Normalise names and identifiers into temp tables and block them into `cand`. Reads
+    matching_input.*: the records listed now and the delisted ones (retired.*), so a record
+    listed and delisted between two runs still finds its target."""
     stats = MatchStats()
     records = con.execute(
         "SELECT record_id, source_id, jurisdiction, entity_type FROM matching_input.records"
     ).fetchall()
     stats.records = len(records)
+    list_and_type = {record_id: (source, kind) for record_id, source, _, kind in records}
     names = con.execute(
         "SELECT record_id, name, is_weak, kind FROM matching_input.names"
     ).fetchall()
     name_rows: dict[tuple[str, str], list] = {}
-    key_rows: set[tuple[str, str]] = set()
+    key_rows: set[tuple[str, str, str, str]] = set()
     for record_id, name, is_weak, kind in names:
-        normal = normalise_name(name)
+        normal = normalise_name(name, list_and_type[record_id][1])
         if not normal.strong:
             continue
         text, primary = normal.text, kind == "primary"
@@ -72,12 +81,17 @@ def build_candidates(con) -> MatchStats:
                 len(normal.strong),
                 primary,
                 normal.legal_form,
+                *list_and_type[record_id],
             ]
             name_rows[(record_id, text)] = existing
         if existing[3] and not is_weak:
             existing[3], existing[4] = False, name
         existing[6] = existing[6] or primary
-        key_rows.update((record_id, key) for key in blocking_keys(text))
+        key_rows.update((record_id, *list_and_type[record_id], key) for key in blocking_keys(text))
+    for row, distinctive in zip(
+        name_rows.values(), distinctive_names(list(name_rows.values())), strict=True
+    ):
+        row.append(distinctive)
     named = {row[1] for row in name_rows.values()}
     stats.records_without_name = sum(1 for record in records if record[0] not in named)
     stats.names = len(name_rows)
@@ -101,24 +115,36 @@ def build_candidates(con) -> MatchStats:
     _temp_table(
         con,
         "m_names",
-        ["name_idx", "record_id", "text", "is_weak", "shown", "tokens", "is_primary", "legal_form"],
-        ["INTEGER", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN", "VARCHAR"],
+        [
+            *("name_idx", "record_id", "text", "is_weak", "shown", "tokens", "is_primary"),
+            *("legal_form", "source_id", "entity_type", "distinctive"),
+        ],
+        ["INTEGER", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN"]
+        + ["VARCHAR"] * 3
+        + ["BOOLEAN"],
         list(name_rows.values()),
     )
-    _temp_table(con, "m_keys", ["record_id", "key"], ["VARCHAR", "VARCHAR"], list(key_rows))
+    _temp_table(
+        con,
+        "m_keys",
+        ["record_id", "source_id", "entity_type", "key"],
+        ["VARCHAR"] * 4,
+        list(key_rows),
+    )
     _temp_table(con, "m_ids", ["record_id", "id_class", "value"], ["VARCHAR"] * 3, list(ids))
+    # Every join below has one equality that selects few rows (a key held by at most
+    # MAX_KEY_FREQUENCY records, a name, an identifier), so no join order the optimiser picks
+    # can multiply two large tables: inside the asset's transaction DuckDB has no statistics on
+    # fresh temp tables and once joined every record of a list with every other on source_id.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE m_cand AS
-        WITH keys AS (
-            SELECT k.record_id, k.key, r.entity_type, r.source_id
-            FROM m_keys k JOIN m_records r USING (record_id)
-        ), frequency AS (
-            SELECT entity_type, key, count(*) AS records FROM keys GROUP BY ALL
-            HAVING count(*) BETWEEN 2 AND {MAX_KEY_FREQUENCY}
-        ), by_name AS (
-            SELECT a.record_id AS l, b.record_id AS r, sum(1.0 / f.records) AS weight
-            FROM keys a JOIN keys b USING (entity_type, key)
-            JOIN frequency f USING (entity_type, key)
+        WITH rare_keys AS MATERIALIZED (
+            SELECT * FROM (
+                SELECT *, count(*) OVER (PARTITION BY entity_type, key) AS records FROM m_keys
+            ) WHERE records BETWEEN 2 AND {MAX_KEY_FREQUENCY}
+        ), by_name AS (  -- integer weights: the ranking does not depend on summation order
+            SELECT a.record_id AS l, b.record_id AS r, sum(1000000 // a.records) AS weight
+            FROM rare_keys a JOIN rare_keys b USING (entity_type, key)
             WHERE a.record_id < b.record_id AND a.source_id <> b.source_id GROUP BY ALL
         ), ranked AS (
             SELECT *, row_number() OVER (PARTITION BY l ORDER BY weight DESC, r) AS rank_l,
@@ -126,11 +152,8 @@ def build_candidates(con) -> MatchStats:
             FROM by_name
         ), same_list AS (  -- within one list only exact repeats of a name are candidates
             SELECT DISTINCT a.record_id AS l, b.record_id AS r
-            FROM m_names a JOIN m_names b USING (text)
-            JOIN m_records ra ON ra.record_id = a.record_id
-            JOIN m_records rb ON rb.record_id = b.record_id
-            WHERE a.record_id < b.record_id AND ra.source_id = rb.source_id
-              AND ra.entity_type = rb.entity_type AND NOT a.is_weak AND NOT b.is_weak
+            FROM m_names a JOIN m_names b USING (source_id, entity_type, text)
+            WHERE a.record_id < b.record_id AND NOT a.is_weak AND NOT b.is_weak
               AND a.tokens >= 2
         ), by_id AS (
             SELECT DISTINCT a.record_id AS l, b.record_id AS r
@@ -148,6 +171,52 @@ def build_candidates(con) -> MatchStats:
     return stats
 
 
+def distinctive_names(name_rows: list[list]) -> list[bool]:
+    """Whether each name (a row of m_names) can single out one party: not flagged weak by its
+    publisher, not an acronym, and not fitting several parties of one list. An organisation's
+    name fits the records that carry it ("ANSAR AL-SHARIA": the Tunisian, the Benghazi and the
+    Darnah groups), but not those with a longer name (the IRGC's air force does not make
+    "Islamic Revolutionary Guard Corps" generic). A person's name fits every record carrying
+    all its tokens ("KIM Chol" fits every "KIM Chol Nam"). Records carrying exactly the same
+    names count once (one party listed under two regimes). This one test covers generic phrases,
+    aliases shared by distinct organisations and common names."""
+    names_of: dict[str, set[str]] = defaultdict(set)
+    carriers: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    postings: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for _, record_id, text, *_, source_id, entity_type in name_rows:
+        names_of[record_id].add(text)
+        carriers[(source_id, entity_type, text)].add(record_id)
+        for token in text.split():
+            postings[(source_id, entity_type, token)].add(record_id)
+    sources = {key[0] for key in postings}
+    identity = {record_id: frozenset(texts) for record_id, texts in names_of.items()}
+
+    def fitting(source_id: str, entity_type: str, text: str) -> set[str]:
+        if entity_type == "organization":
+            return carriers.get((source_id, entity_type, text), set())
+        holding = sorted(
+            (postings.get((source_id, entity_type, token), set()) for token in text.split()),
+            key=len,
+        )
+        if len(holding[0]) < 2:  # the rarest token alone already fits one record at most
+            return holding[0]
+        return holding[0].intersection(*holding[1:])
+
+    @cache
+    def fits_several_in_one_list(entity_type: str, text: str) -> bool:
+        return any(
+            len({identity[record_id] for record_id in fitting(source_id, entity_type, text)}) > 1
+            for source_id in sources
+        )
+
+    return [
+        not is_weak
+        and not (tokens == 1 and len(text) <= MAX_ACRONYM_LENGTH)
+        and not fits_several_in_one_list(entity_type, text)
+        for _, _, text, is_weak, _, tokens, *_, entity_type in name_rows
+    ]
+
+
 SCORE_COLUMNS = [
     "pid",
     "name_score",
@@ -157,15 +226,20 @@ SCORE_COLUMNS = [
     "min_tokens",
     "primary_score",
     "close_matches",
+    "primary_resemblance",
+    "distinctive_score",
+    "distinctive_tokens",
 ]
 SCORE_TYPES = ["BIGINT", "DOUBLE", "DOUBLE", "VARCHAR", "VARCHAR", "INTEGER", "DOUBLE", "INTEGER"]
+SCORE_TYPES += ["DOUBLE", "DOUBLE", "INTEGER"]
 
 
 def score_candidates(con, stats: MatchStats) -> None:
     """Best name score per candidate pair, in bulk: one cpdist over every name pair."""
     names = con.execute(
-        """SELECT text, shown, is_weak, tokens, is_primary, legal_form FROM m_names
-           ORDER BY name_idx"""
+        """SELECT text, shown, is_weak, tokens, is_primary, legal_form, distinctive,
+                  entity_type = 'organization' AS organisation
+           FROM m_names ORDER BY name_idx"""
     ).fetchnumpy()
     pairs = con.execute(
         """SELECT c.pid, a.name_idx AS a, b.name_idx AS b
@@ -189,63 +263,96 @@ def score_candidates(con, stats: MatchStats) -> None:
     forms_a, forms_b = names["legal_form"][a], names["legal_form"][b]
     form_conflict = (forms_a != "") & (forms_b != "") & (forms_a != forms_b)
     score -= np.where(form_conflict, FORM_CONFLICT_PENALTY, 0.0)
-    strong = np.where(names["is_weak"][a] | names["is_weak"][b], 0.0, score)
+    non_weak = np.where(names["is_weak"][a] | names["is_weak"][b], 0.0, score)
+    distinctive = np.where(names["distinctive"][a] & names["distinctive"][b], non_weak, 0.0)
+    # An organisation's name is evidence only when it is distinctive: an alias can be generic
+    # or shared by a network of fronts. A person's common name still scores; the decision
+    # sends a match on it alone to review.
+    strong = np.where(names["organisation"][a], distinctive, non_weak)
     both_primary = names["is_primary"][a] & names["is_primary"][b]
     pid = pairs["pid"].astype(np.int64)
     starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
-    best_any = np.maximum.reduceat(score, starts)
-    best_strong = np.maximum.reduceat(strong, starts)
-    primary_score = np.maximum.reduceat(np.where(both_primary, strong, 0.0), starts)
-    close_matches = np.add.reduceat((strong >= 95).astype(np.int64), starts)
-    # the name pair shown for each candidate: the best strong one, else the best
-    order = np.lexsort((-score, -strong, pid))
+    # the name pair shown for each candidate: the best strong one when it reaches review, else
+    # the best (a link resting on a weak or generic alias shows that alias)
+    order = np.lexsort((-score, -np.where(strong >= REVIEW, strong, 0.0), pid))
     first = order[np.r_[True, pid[order][1:] != pid[order][:-1]]]
+    min_tokens = np.minimum(tokens_a, tokens_b)
     arrays = {
         "pid": pid[starts],
-        "name_score": best_any,
-        "strong_score": best_strong,
+        "name_score": np.maximum.reduceat(score, starts),
+        "strong_score": np.maximum.reduceat(strong, starts),
         "left_name": names["shown"][a[first]],
         "right_name": names["shown"][b[first]],
-        "min_tokens": np.minimum(tokens_a, tokens_b)[first],
-        "primary_score": primary_score,
-        "close_matches": close_matches,
+        "min_tokens": min_tokens[first],
+        "primary_score": np.maximum.reduceat(np.where(both_primary, strong, 0.0), starts),
+        "close_matches": np.add.reduceat((strong >= 95).astype(np.int64), starts),
+        "primary_resemblance": np.maximum.reduceat(np.where(both_primary, non_weak, 0), starts),
+        "distinctive_score": np.maximum.reduceat(distinctive, starts),
+        "distinctive_tokens": np.maximum.reduceat(
+            np.where(distinctive == 100, min_tokens, 0), starts
+        ),
     }
     _table_from_arrays(con, "m_name_scores", SCORE_COLUMNS, SCORE_TYPES, arrays)
 
 
-EVIDENCE_SQL = """
+def _facts_per_side(name: str, columns: str, table: str, where: str) -> str:
+    """Two materialised CTEs, `left_<name>` and `right_<name>`: the facts of each side of every
+    candidate, keyed by pid. Joining them on pid costs the product of two records' facts; a
+    join of the two fact tables on a shared column first (what the optimiser chose inside a
+    transaction for identifiers, on id_class) cost the product of two whole tables."""
+    return ",\n".join(
+        f"""{side}_{name} AS MATERIALIZED (
+            SELECT c.pid, {columns} FROM m_cand c JOIN {table} f ON f.record_id = c.{column}
+            WHERE {where})"""
+        for side, column in (("left", "l"), ("right", "r"))
+    )
+
+
+SIDE_FACTS = ",\n".join(
+    (
+        _facts_per_side(
+            "births",
+            "f.earliest, f.latest, f.precision",
+            "matching_input.birth_dates",
+            "f.earliest IS NOT NULL",
+        ),
+        _facts_per_side("ids", "f.id_class, f.value", "m_ids", "true"),
+        _facts_per_side(
+            "nationalities",
+            "f.country_code",
+            "matching_input.countries",
+            "f.relation IN ('nationality', 'citizenship') AND f.country_code IS NOT NULL",
+        ),
+    )
+)
+EVIDENCE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE m_evidence AS
-WITH births AS (
-    SELECT c.pid,
+WITH {SIDE_FACTS},
+births AS (
+    SELECT pid,
            bool_or(a.precision = 'day' AND b.precision = 'day'
                    AND a.earliest = b.earliest) AS same_day,
            bool_or(a.earliest <= b.latest AND b.earliest <= a.latest) AS overlap,
            bool_or(a.earliest - INTERVAL 366 DAY <= b.latest
                    AND b.earliest - INTERVAL 366 DAY <= a.latest) AS near
-    FROM m_cand c
-    JOIN matching_input.birth_dates a ON a.record_id = c.l AND a.earliest IS NOT NULL
-    JOIN matching_input.birth_dates b ON b.record_id = c.r AND b.earliest IS NOT NULL
-    GROUP BY c.pid
+    FROM left_births a JOIN right_births b USING (pid)
+    GROUP BY pid
 ), id_pairs AS (
-    SELECT c.pid, a.id_class, bool_or(a.value = b.value) AS shared
-    FROM m_cand c JOIN m_ids a ON a.record_id = c.l JOIN m_ids b ON b.record_id = c.r
-    WHERE a.id_class = b.id_class GROUP BY ALL
+    SELECT pid, id_class, bool_or(a.value = b.value) AS shared
+    FROM left_ids a JOIN right_ids b USING (pid, id_class) GROUP BY ALL
 ), ids AS (
     SELECT pid,
-           bool_or(shared AND id_class IN ({strong})) AS shared_strong_id,
+           bool_or(shared AND id_class IN ({", ".join(f"'{c}'" for c in STRONG_ID_CLASSES)}))
+               AS shared_strong_id,
            bool_or(shared) AS shared_id,
            bool_or(NOT shared AND id_class IN ('passport', 'imo')) AS id_conflict,
            bool_or(NOT shared AND id_class = 'imo') AS imo_conflict
     FROM id_pairs GROUP BY pid
 ), nationality AS (
-    SELECT c.pid, bool_or(a.country_code = b.country_code) AS shared,
-           count(*) > 0 AND NOT bool_or(a.country_code = b.country_code) AS conflict
-    FROM m_cand c
-    JOIN matching_input.countries a ON a.record_id = c.l AND a.relation IN ('nationality', 'citizenship')
-                          AND a.country_code IS NOT NULL
-    JOIN matching_input.countries b ON b.record_id = c.r AND b.relation IN ('nationality', 'citizenship')
-                          AND b.country_code IS NOT NULL
-    GROUP BY c.pid
+    SELECT pid, bool_or(a.country_code = b.country_code) AS shared,
+           NOT bool_or(a.country_code = b.country_code) AS conflict
+    FROM left_nationalities a JOIN right_nationalities b USING (pid)
+    GROUP BY pid
 )
 SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
        ra.entity_type AS entity_type,
@@ -253,6 +360,9 @@ SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
        s.left_name, s.right_name, coalesce(s.min_tokens, 0) AS min_tokens,
        coalesce(s.primary_score, 0) AS primary_score,
        coalesce(s.close_matches, 0) AS close_matches,
+       coalesce(s.primary_resemblance, 0) AS primary_resemblance,
+       coalesce(s.distinctive_score, 0) AS distinctive_score,
+       coalesce(s.distinctive_tokens, 0) AS distinctive_tokens,
        coalesce(bi.same_day, false) AS dob_same_day, coalesce(bi.overlap, false) AS dob_overlap,
        bi.pid IS NOT NULL AND NOT bi.near AS dob_disjoint,
        coalesce(i.shared_strong_id, false) AS shared_strong_id,
@@ -299,15 +409,26 @@ SELECT *,
         WHEN weak_only AND score >= {REVIEW} THEN 'review:weak-alias-only'
         WHEN shared_strong_id AND strong_score >= {ID_NAME_FLOOR} AND NOT conflict
             THEN 'accept:shared-identifier'
+        -- a passport and an identical name outweigh a birth date or nationality one list got
+        -- wrong (OMAR HAMMAMI: same passport and SSN, born 1984 or 1986)
+        WHEN shared_strong_id AND strong_score = 100 AND NOT gender_conflict AND NOT id_conflict
+            THEN 'accept:shared-identifier+exact-name'
         WHEN score >= {ACCEPT} AND evidence AND strong_score >= {REVIEW}
             THEN 'accept:name+evidence'
         WHEN strong_score = 100 AND NOT conflict AND (min_tokens >= 2 OR close_matches >= 2)
              AND (entity_type <> 'organization' OR primary_score = 100
                   OR close_matches >= 3
-                  OR (close_matches >= 2 AND primary_score >= {PRIMARY_FLOOR}))
+                  OR (close_matches >= 2 AND primary_resemblance >= {PRIMARY_FLOOR}))
+             AND (entity_type <> 'person' OR distinctive_score = 100)
             THEN 'accept:exact-name'
+        WHEN entity_type = 'organization' AND distinctive_tokens >= {SPECIFIC_ALIAS_TOKENS}
+             AND NOT conflict
+            THEN 'accept:specific-name'
         WHEN entity_type = 'person' AND strong_score >= 95 AND min_tokens >= 3 AND NOT conflict
+             AND distinctive_score >= 95
             THEN 'accept:close-full-name'
+        WHEN entity_type = 'person' AND strong_score >= 95 AND min_tokens >= 2 AND NOT conflict
+            THEN 'review:common-name'
         WHEN score >= {REVIEW} THEN 'review:band'
         ELSE 'reject:below-review'
     END AS rule
@@ -316,7 +437,7 @@ FROM scored
 
 
 def decide(con) -> None:
-    con.execute(EVIDENCE_SQL.format(strong=", ".join(f"'{c}'" for c in STRONG_ID_CLASSES)))
+    con.execute(EVIDENCE_SQL)
     con.execute(DECISION_SQL)
 
 
@@ -329,7 +450,10 @@ def explanation_sql() -> str:
         'country_shared', country_shared, 'country_conflict', country_conflict,
         'gender_conflict', gender_conflict, 'same_list', same_source,
         'entity_type', entity_type, 'weak_alias_only', weak_only,
-        'primary_names_score', round(primary_score, 1), 'close_name_pairs', close_matches)"""
+        'primary_names_score', round(primary_score, 1), 'close_name_pairs', close_matches,
+        'primary_names_resemblance', round(primary_resemblance, 1),
+        'distinctive_name_score', round(distinctive_score, 1),
+        'distinctive_exact_name_tokens', distinctive_tokens)"""
 
 
 def write_links(con, stats: MatchStats, matched_at: datetime | None = None) -> None:

@@ -123,7 +123,7 @@ def replay(con, source: Source, folders: Path | list[Path], archive: Archive) ->
             continue
         try:
             snapshot_id = _stage(con, source, group, day, archive)
-            if history.applied(con, source.id, snapshot_id):
+            if history.last_applied(con, source.id) == snapshot_id:
                 report.skipped.append((group.names, "already in the history"))
                 continue
             outcome = publish_source(con, source, origin="replay", expected_snapshot=snapshot_id)
@@ -167,9 +167,6 @@ def _backfill(
         for day, group in groups.items():
             try:
                 snapshot_id = _stage(con, source, group, day, archive)
-                if history.applied(con, source.id, snapshot_id):
-                    report.skipped.append((group.names, "already in the history"))
-                    continue
                 context = quality.Context(
                     source.id, record_bounds(source), previous_count, snapshot_id
                 )

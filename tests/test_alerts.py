@@ -146,7 +146,10 @@ def test_alignment_over_time_follows_the_history(db):
     # the US adds PETROV and NEW (GLOMAG) on 2024-02-01 and drops PETROV on 2024-03-01; the UK
     # history starts with its ConList of 2025-11-20, and before it the UK counts through the
     # listing date it gives PETROV (2022-03-15): it never drops out of the figures
-    basis = "US: history; CA: not loaded for date; UK: {}; EU: not loaded for date"
+    basis = (
+        "US: history; CA: not loaded for date; UK: {}; EU: not loaded for date; "
+        "AU: not loaded for date"
+    )
     assert rows == [
         ("2024-01-01", 0, 1, basis.format("listing_dates")),
         ("2024-02-01", 1, 2, basis.format("listing_dates")),
