@@ -373,7 +373,8 @@ SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
        ga.gender IS NOT NULL AND gb.gender IS NOT NULL AND ga.gender <> gb.gender AS gender_conflict
 FROM m_cand c
 JOIN m_records ra ON ra.record_id = c.l JOIN m_records rb ON rb.record_id = c.r
-JOIN matching_input.records ga ON ga.record_id = c.l JOIN matching_input.records gb ON gb.record_id = c.r
+JOIN matching_input.records ga ON ga.record_id = c.l
+JOIN matching_input.records gb ON gb.record_id = c.r
 LEFT JOIN m_name_scores s USING (pid)
 LEFT JOIN births bi USING (pid) LEFT JOIN ids i USING (pid) LEFT JOIN nationality n USING (pid)
 """
