@@ -66,12 +66,12 @@ def count_not_dropped(
 ) -> Outcome:
     """A sudden fall in the record count means a broken file far more often than mass delisting.
     Compared with what core holds, or with `previous` (a backfill compares with the snapshot
-    before it in the history)."""
+    before it; 0 when there is none)."""
     count = staged_count(con, source_id)
     if previous is None:
         loaded = loaded_snapshot(con, source_id)
         previous = loaded[1] if loaded else None
-    if previous is None:
+    if not previous:
         return Outcome(True, f"{count:,} records; first load, nothing to compare", {})
     ratio = count / previous if previous else 1.0
     return Outcome(

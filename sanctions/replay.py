@@ -162,7 +162,7 @@ def _backfill(
 ) -> None:
     """Replay files older than the history into a scratch history, then splice it in."""
     scratch = history.create_scratch(con)
-    previous_count = None
+    previous_count = 0  # the oldest file has nothing before it to compare with
     try:
         for day, group in groups.items():
             try:

@@ -195,7 +195,7 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
     ((today,),) = query(real_warehouse, "SELECT current_date")
     assert page.get_element_by_id("as-of").text_content() == str(today)
     bases = page.xpath("//table[@id='bases']//td[@class='basis']")
-    assert [cell.text_content() for cell in bases] == ["history"] * 4
+    assert [cell.text_content() for cell in bases] == ["history"] * 4 + ["not loaded for date"]
     strict = query(
         real_warehouse,
         """SELECT value FROM alignment.summary WHERE

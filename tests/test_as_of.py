@@ -79,6 +79,7 @@ def test_every_jurisdiction_is_present_with_its_basis(db):
         ("CA", "listing_dates"),
         ("UK", "listing_dates"),
         ("EU", "not loaded for date"),
+        ("AU", "not loaded for date"),
     ]
     evidence = figures(db, DAY, "records_in_evidence")
     assert evidence[("all", "EU")] == (0, None, "EU: not loaded for date")
@@ -182,6 +183,7 @@ def test_snapshots_are_dated_as_their_publishers_date_them(db):
         f"CA: fetched on {fetched} (the file states no publication date)",
         "UK: published 2025-04-10 (stale: expected at least every 1 day)",
         "EU: not loaded",
+        "AU: not loaded",
     }
 
 
@@ -256,6 +258,7 @@ def test_export_as_of_writes_the_figures_bases_and_listings(data_dir, db, monkey
             "listing_dates",
             "listing_dates",
             "not loaded for date",
+            "not loaded for date",
         ]
 
 
@@ -293,6 +296,7 @@ def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_p
         ("CA", "listing dates"),
         ("UK", "listing dates"),
         ("EU", "not loaded for date"),
+        ("AU", "not loaded for date"),
     ]
     assert "stale: expected at least every 1 day" in bases[0].text_content()
     assert "the file states no publication date" in bases[1].text_content()
@@ -335,10 +339,26 @@ def test_every_query_of_the_analyst_guide_returns_rows_on_its_setup(db):
 def test_un_mandated_listings_leave_the_autonomous_scope(data_dir, tmp_path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(data_dir / "warehouse.duckdb", copy)
+    share_sql = """SELECT numerator, denominator FROM alignment.summary
+                   WHERE metric = 'share_un_mandated' AND jurisdiction = 'UK'"""
     with warehouse.connect(copy) as con:
+        # the real ConList cites the UN on 866 groups: each of their listings is UN-mandated
+        cited = rows(
+            con,
+            """SELECT count(DISTINCT record_id) FROM core.attributes
+               WHERE source_id = 'uk_fcdo' AND attribute = 'un_reference'""",
+        )[0][0]
+        flagged = rows(
+            con,
+            """SELECT count(DISTINCT record_id) FROM alignment.listings
+               WHERE jurisdiction = 'UK' AND un_mandated""",
+        )[0][0]
+        (before,) = rows(con, share_sql)
         ((record_id, target_id),) = con.execute(
             """SELECT record_id, target_id FROM alignment.listings
-               WHERE jurisdiction = 'UK' AND programme_key = 'UK-RUSSIA'
+               WHERE jurisdiction = 'UK' AND programme_key = 'UK-RUSSIA' AND NOT un_mandated
+                 AND target_id IN (SELECT target_id FROM matching.clusters
+                                   GROUP BY 1 HAVING count(*) = 1)
                ORDER BY record_id LIMIT 1"""
         ).fetchall()
         con.execute(  # as the UK parsers emit it for a listing that implements a UN one
@@ -346,23 +366,16 @@ def test_un_mandated_listings_leave_the_autonomous_scope(data_dir, tmp_path):
             [record_id],
         )
         alignment.build(con)
-        flagged = rows(con, "SELECT DISTINCT record_id FROM alignment.listings WHERE un_mandated")
-        share = rows(
-            con,
-            """SELECT numerator, denominator FROM alignment.summary
-               WHERE metric = 'share_un_mandated' AND jurisdiction = 'UK'""",
-        )
-        listings = rows(con, "SELECT count(*) FROM alignment.listings WHERE jurisdiction = 'UK'")[
-            0
-        ][0]
+        (after,) = rows(con, share_sql)
+        listings = rows(con, "SELECT count(*) FROM alignment.listings WHERE jurisdiction = 'UK'")
         scopes = rows(
             con,
             """SELECT scope FROM alignment.target_jurisdictions
                WHERE target_id = ? AND jurisdiction = 'UK' AND listed ORDER BY scope""",
             [target_id],
         )
-    assert flagged == [(record_id,)]
-    assert share == [(1, listings)]
+    assert cited == 866 and flagged >= cited
+    assert after[0] == before[0] + 1 and after[1] == before[1] == listings[0][0]
     assert ("all",) in scopes and ("autonomous",) not in scopes
 
 
