@@ -89,7 +89,8 @@ def test_every_jurisdiction_is_present_with_its_basis(db):
     )
     shares = figures(db, DAY, "share_multilateral")
     assert shares[("strict", "ALL")][2] == (
-        "US: history; CA: listing_dates; UK: listing_dates; EU: not loaded for date"
+        "US: history; CA: listing_dates; UK: listing_dates; EU: not loaded for date; "
+        "AU: not loaded for date"
     )
 
 
