@@ -99,7 +99,7 @@ BASE_STATEMENTS = [
     # One row per (target, jurisdiction, programme) listing, with scope flags and dates.
     f"""CREATE OR REPLACE TABLE alignment.listings AS
     SELECT c.target_id, c.record_id, c.source_id, c.jurisdiction, p.programme_key,
-           p.programme_raw, coalesce(t.category, 'unknown') AS category,
+           p.programme_raw, coalesce(t.category, 'unclassified') AS category,
            coalesce(t.magnitsky_strict, false) AS strict,
            coalesce(t.magnitsky_broad, false) AS broad,
            coalesce(p.listed_on, r.listed_on, {utc_date("f.first_seen")}) AS listed_on,
@@ -306,7 +306,7 @@ def listed_sql(bases: str) -> str:
     shows delisted by then. A record delisted before any matching run is its own target."""
     return f"""
     SELECT b.as_of, coalesce(t.target_id, e.record_id) AS target_id, e.record_id,
-           b.jurisdiction, e.programme_key, coalesce(p.category, 'unknown') AS category,
+           b.jurisdiction, e.programme_key, coalesce(p.category, 'unclassified') AS category,
            coalesce(p.magnitsky_strict, false) AS strict,
            coalesce(p.magnitsky_broad, false) AS broad, e.listed_on, e.listed_on_origin,
            e.un_mandated OR coalesce(p.category = 'un', false) AS un_mandated, b.basis,

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS core.records (
 COMMENT ON TABLE core.records IS 'One row per record: a source''s entry for one person, organization, vessel or aircraft.';
 COMMENT ON COLUMN core.records.record_id IS 'Stable id <jurisdiction>:<source key>, e.g. US:36 (OFAC uid / ent_num).';
 COMMENT ON COLUMN core.records.source_id IS 'Source the record comes from (us_ofac, ca_sema, uk_fcdo, eu_fsf).';
-COMMENT ON COLUMN core.records.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN core.records.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 COMMENT ON COLUMN core.records.source_key IS 'The publisher''s own id for the entry.';
 COMMENT ON COLUMN core.records.entity_type IS 'person, organization, vessel or aircraft.';
 COMMENT ON COLUMN core.records.name IS 'Primary name as published (Latin script where the publisher gives one).';

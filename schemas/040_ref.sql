@@ -6,11 +6,11 @@ SELECT * FROM read_csv('{programmes_csv}', header = true, columns = {
     'title': 'VARCHAR', 'category': 'VARCHAR', 'magnitsky_strict': 'BOOLEAN',
     'magnitsky_broad': 'BOOLEAN'});
 COMMENT ON TABLE ref.programmes IS 'Programme taxonomy: every published programme code of every jurisdiction with its stable key, category and Magnitsky-style flags. Edit schemas/programmes.csv to extend it.';
-COMMENT ON COLUMN ref.programmes.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN ref.programmes.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 COMMENT ON COLUMN ref.programmes.programme_code IS 'The code or regime text as the publisher writes it (matched case-insensitively).';
 COMMENT ON COLUMN ref.programmes.programme_key IS 'Stable key used across the warehouse, e.g. US-GLOMAG.';
 COMMENT ON COLUMN ref.programmes.title IS 'Title of the programme or regime and its legal basis.';
-COMMENT ON COLUMN ref.programmes.category IS 'human_rights, human_rights_and_corruption, corruption, country, terrorism, proliferation, narcotics, cyber, organized_crime, election_interference, hostage_taking or other.';
+COMMENT ON COLUMN ref.programmes.category IS 'human_rights, human_rights_and_corruption, corruption, country, terrorism, proliferation, chemical_weapons, narcotics, cyber, organized_crime, election_interference, hostage_taking, migration or other; strings the taxonomy lacks are published as unclassified.';
 COMMENT ON COLUMN ref.programmes.magnitsky_strict IS 'A global human-rights or anti-corruption regime (strict Magnitsky-style scope).';
 COMMENT ON COLUMN ref.programmes.magnitsky_broad IS 'Strict scope plus human-rights programmes aimed at one country (broad scope).';
 
@@ -33,6 +33,6 @@ CREATE OR REPLACE TABLE ref.allies AS
 SELECT jurisdiction, unnest(string_split(ally_country_codes, ' ')) AS country_code, note
 FROM read_csv('{allies_csv}', header = true, columns = {'jurisdiction': 'VARCHAR', 'ally_country_codes': 'VARCHAR', 'note': 'VARCHAR'});
 COMMENT ON TABLE ref.allies IS 'Countries counted as allies of each jurisdiction for the "targets in allied countries" metric (schemas/allies.csv; the note says which alliances).';
-COMMENT ON COLUMN ref.allies.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN ref.allies.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 COMMENT ON COLUMN ref.allies.country_code IS 'An allied country (ISO 3166 alpha-2).';
 COMMENT ON COLUMN ref.allies.note IS 'Which alliances the list stands for.';

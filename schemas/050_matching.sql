@@ -54,7 +54,7 @@ COMMENT ON TABLE matching.clusters IS 'Every record exactly once, with the targe
 COMMENT ON COLUMN matching.clusters.record_id IS 'The record (core.records.record_id).';
 COMMENT ON COLUMN matching.clusters.target_id IS 'Stable id of the target: each cluster keeps the previous id it shares most records with (ties: the cluster with the smallest record id, then the smaller id), so an unchanged cluster or one that gained or lost a record keeps its id, a merge keeps the id of the larger part and a split leaves it with the larger part. New ids are derived from the smallest record id.';
 COMMENT ON COLUMN matching.clusters.source_id IS 'Source of the record.';
-COMMENT ON COLUMN matching.clusters.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN matching.clusters.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 
 CREATE TABLE IF NOT EXISTS matching.target_merges (
     old_target_id VARCHAR NOT NULL,
@@ -87,7 +87,7 @@ COMMENT ON TABLE matching.record_targets IS 'Every record ever clustered, with i
 COMMENT ON COLUMN matching.record_targets.record_id IS 'The record (core.records.record_id while it is listed).';
 COMMENT ON COLUMN matching.record_targets.target_id IS 'Its target: the one in matching.clusters while listed, else the last one, or the id its last target was merged into.';
 COMMENT ON COLUMN matching.record_targets.source_id IS 'Source of the record.';
-COMMENT ON COLUMN matching.record_targets.jurisdiction IS 'US, CA, UK or EU.';
+COMMENT ON COLUMN matching.record_targets.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 COMMENT ON COLUMN matching.record_targets.updated_at IS 'When a matching run last changed this row: first clustered, moved to another target, or re-pointed after a merge.';
 
 CREATE OR REPLACE VIEW matching.review AS

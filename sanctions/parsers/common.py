@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+import countrynames
 from lxml import etree
 
 from sanctions.errors import ParseError
@@ -153,7 +154,10 @@ def script_of(text: str) -> str | None:
 
 
 class CountryLookup:
-    """Resolve the publishers' country spellings to ISO 3166 alpha-2 (schemas/countries.csv)."""
+    """Resolve the publishers' country spellings to ISO 3166 alpha-2: schemas/countries.csv
+    first (the publishers' own spellings and historical codes), then the maintained
+    `countrynames` library for every other spelling (e.g. Australia's "Iran (Islamic Republic
+    of)")."""
 
     def __init__(self, rows: list[dict[str, str]]):
         self._codes: dict[str, str] = {}
@@ -166,7 +170,11 @@ class CountryLookup:
         if not name:
             return None
         key = name.strip().rstrip(".").casefold()
-        return self._codes.get(key) or self._codes.get(key.removeprefix("region: "))
+        return (
+            self._codes.get(key)
+            or self._codes.get(key.removeprefix("region: "))
+            or countrynames.to_code(name.strip())
+        )
 
 
 @cache
