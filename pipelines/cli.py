@@ -142,11 +142,18 @@ def _judge(args: argparse.Namespace, settings: Settings) -> int:
     """Record an analyst's decision on two records, or export / import judgements as CSV."""
     from sanctions import clusters, warehouse
 
+    if args.export:  # a reader never waits for a run: the published copy if the file is busy
+        try:
+            with warehouse.connect(settings.warehouse_path, read_only=True, wait=0) as con:
+                count = clusters.export_judgements(con, args.export)
+        except warehouse.WarehouseLocked:
+            with warehouse.connect(_published_copy(settings), read_only=True, wait=0) as con:
+                count = clusters.export_judgements(con, args.export)
+            print("the warehouse is busy with a run: read the published copy")
+        print(f"exported {count} judgements to {args.export}")
+        return 0
     with warehouse.connect(settings.warehouse_path) as con:
-        if args.export:
-            count = clusters.export_judgements(con, args.export)
-            print(f"exported {count} judgements to {args.export}")
-        elif args.import_file:
+        if args.import_file:
             added, skipped = clusters.import_judgements(con, args.import_file)
             print(
                 f"imported {added} judgements from {args.import_file} ({skipped} already present)"

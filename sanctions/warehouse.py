@@ -31,11 +31,16 @@ class WarehouseLocked(RuntimeError):
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, waiting a while if another process holds it; always close it."""
+def connect(
+    path: Path, read_only: bool = False, wait: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, waiting up to `wait` seconds (SANCTIONS_LOCK_WAIT) if another process
+    holds it; always close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + float(os.environ.get("SANCTIONS_LOCK_WAIT") or 60)
+    if wait is None:
+        wait = float(os.environ.get("SANCTIONS_LOCK_WAIT") or 60)
+    deadline = time.monotonic() + wait
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)

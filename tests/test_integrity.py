@@ -23,6 +23,7 @@ from sanctions import alerts, alignment, clusters, history, matching, warehouse
 from sanctions.archive import Archive
 from sanctions.errors import CheckFailed
 from sanctions.programmes import PROGRAMMES_CSV
+from sanctions.publish import publish_copy
 from sanctions.refresh import refresh_from_mirror
 from sanctions.replay import replay
 from sanctions.sources import SOURCES
@@ -318,3 +319,29 @@ def test_two_runs_never_interleave_and_a_judgement_does_not_wait_for_downloads(
         loaded = con.execute("SELECT count(*) FROM core.snapshots").fetchall()[0][0]
         judgements = con.execute("SELECT count(*) FROM matching.judgements").fetchall()[0][0]
     assert loaded == 1 and judgements == 1
+
+
+def test_exporting_judgements_never_waits_for_a_writer(tmp_path):
+    data = tmp_path / "data"
+    with warehouse.connect(data / "warehouse.duckdb") as con:
+        clusters.record_judgement(con, "US:1", "UK:2", "same", "ana")
+        publish_copy(con, data / "published" / "warehouse.duckdb")
+    env = {**os.environ, "SANCTIONS_DATA_DIR": str(data), "SANCTIONS_LOCK_WAIT": "60"}
+    with duckdb.connect(str(data / "warehouse.duckdb")):  # a writer holds the live file
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "sanctions"),
+                "judge",
+                "--export",
+                str(tmp_path / "judgements.csv"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert seconds < 15 and "published copy" in done.stdout
+    assert "US:1" in (tmp_path / "judgements.csv").read_text()
