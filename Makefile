@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: install run test test-docs dev sql report export lint bench bench-match soak clean
+.PHONY: install run test test-docs dev sql report export lint bench bench-match soak properties clean
 
 $(BIN)/sanctions: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench-match: install
 
 soak: install
 	$(BIN)/pytest -m slow tests/test_soak.py -q -s
+
+# the integrity invariants over 60 generated histories instead of the default run's 6 (~8 min)
+properties: install
+	SANCTIONS_PROPERTY_EXAMPLES=60 $(BIN)/pytest tests/test_integrity_properties.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

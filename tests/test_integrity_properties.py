@@ -16,6 +16,7 @@ matches, builds the marts and alerts, as a scheduled run does. Invariants:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -239,7 +240,7 @@ def play(root: Path, runs, monkeypatch) -> Warehouse:
 
 
 @settings(
-    max_examples=6,
+    max_examples=int(os.environ.get("SANCTIONS_PROPERTY_EXAMPLES") or 6),  # `make properties`: 60
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
