@@ -11,17 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
-from sanctions.sources import SOURCES, Source
-
-
-class SettingsError(ValueError):
-    """A setting that cannot be used; the message names the variable and the expected form."""
-
-    def __init__(self, name: str, value: str, expected: str):
-        super().__init__(f"setting {name}={value!r}: expected {expected}")
-
+from sanctions.sources import SOURCES, Source, record_bounds
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -107,10 +100,7 @@ class Settings:
             suffix = source.id.upper()
             if override := _value(env, f"SANCTIONS_URL_{suffix}"):
                 url_overrides[source.id] = override
-            bounds[source.id] = (
-                _whole(env, f"SANCTIONS_MIN_RECORDS_{suffix}", source.min_records, "records"),
-                _whole(env, f"SANCTIONS_MAX_RECORDS_{suffix}", source.max_records, "records"),
-            )
+            bounds[source.id] = record_bounds(source, env)
         jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
         annotations = _value(env, "SANCTIONS_ANNOTATIONS")
         values = {

@@ -25,3 +25,10 @@ class FormatNotRecognised(SourceError):
 
 class CheckFailed(SourceError):
     """A blocking check failed on the staged snapshot, so it was not published."""
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and the expected form."""
+
+    def __init__(self, name: str, value: str, expected: str):
+        super().__init__(f"setting {name}={value!r}: expected {expected}")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
-from sanctions.errors import FormatNotRecognised
+from sanctions.errors import FormatNotRecognised, SettingsError
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,7 @@ def record_bounds(source: Source, environ: Mapping[str, str] = os.environ) -> tu
     for side, default in (("MIN", source.min_records), ("MAX", source.max_records)):
         name = f"SANCTIONS_{side}_RECORDS_{source.id.upper()}"
         value = (environ.get(name) or "").strip()
-        try:
-            bounds.append(int(value) if value else default)
-        except ValueError as exc:
-            raise ValueError(f"setting {name}={value!r} is not a whole number") from exc
+        if value and not value.replace("_", "").isdigit():
+            raise SettingsError(name, value, f"records (a whole number, 0 or more), e.g. {default}")
+        bounds.append(int(value) if value else default)
     return bounds[0], bounds[1]
