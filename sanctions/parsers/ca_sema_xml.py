@@ -14,20 +14,18 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from lxml import etree
-
-from sanctions.errors import ParseError
 from sanctions.model import Attribute, BirthDate, Identifier, Name, Programme, Record, Row
 from sanctions.parsers.common import (
     ElementWatch,
     clean,
     excel_serial_date,
+    has_name,
     local_name,
     parse_date_text,
     programme_key,
-    release,
-    safe_iterparse,
     script_of,
+    single_file,
+    stream_records,
 )
 
 JURISDICTION = "CA"
@@ -68,19 +66,16 @@ def publication_date(files: dict[str, Path]) -> date | None:
 
 
 def parse(files: dict[str, Path], source_id: str = "ca_sema") -> Iterator[Row]:
-    if len(files) != 1:
-        raise ParseError(source_id, ", ".join(files), "expected exactly one sema-lmes.xml")
-    file_name, path = next(iter(files.items()))
-    watch = ElementWatch(frozenset(FIELDS), key=_english)
-    try:
-        for _, element in safe_iterparse(path, ("record",)):
-            rows = list(_rows(_fields(element)))
-            watch.see(element, any(type(row) is Name and row.kind == "primary" for row in rows))
-            release(element)
-            yield from rows
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    watch.verdict(source_id, file_name, "record")
+    file_name, path = single_file(files, source_id, "sema-lmes.xml")
+    yield from stream_records(
+        source_id,
+        file_name,
+        path,
+        ("record",),
+        ElementWatch(frozenset(FIELDS), key=_english),
+        lambda _, element: _rows(_fields(element)),
+        lambda rows: has_name(rows, primary=True),
+    )
 
 
 def _english(element) -> str:

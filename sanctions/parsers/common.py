@@ -8,7 +8,7 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -18,6 +18,7 @@ import countrynames
 from lxml import etree
 
 from sanctions.errors import ParseError
+from sanctions.model import Name, Row
 from sanctions.programmes import classify
 from schemas import SCHEMA_FILES
 
@@ -299,6 +300,46 @@ def root_attributes(path: Path) -> dict[str, str]:
     except etree.XMLSyntaxError:
         return {}  # the parse step reports what is wrong with the file
     return {}
+
+
+def root_date(files: dict[str, Path], attribute: str) -> date | None:
+    """A publication date in an attribute of the root element (an ISO date or date-time)."""
+    stamp = root_attributes(next(iter(files.values()))).get(attribute, "")
+    return parse_date_text(stamp[:10]).earliest if stamp else None
+
+
+def single_file(files: dict[str, Path], source_id: str, expected: str) -> tuple[str, Path]:
+    """The one (official name, path) of a single-file format."""
+    if len(files) != 1:
+        raise ParseError(source_id, ", ".join(files), f"expected exactly one {expected}")
+    return next(iter(files.items()))
+
+
+def has_name(rows: list[Row], primary: bool = False) -> bool:
+    return any(type(row) is Name and (not primary or row.kind == "primary") for row in rows)
+
+
+def stream_records(
+    source_id: str,
+    file_name: str,
+    path: Path,
+    tags: tuple[str, ...],
+    watch: ElementWatch,
+    rows_of: Callable[[str, etree._Element], Iterator[Row]],
+    named: Callable[[list[Row]], bool] = has_name,
+) -> Iterator[Row]:
+    """The rows of every record element of one XML file, streamed: each element is released
+    once read, the watch learns whether it had a name, and a malformed file or a renamed schema
+    fails naming the source and the file."""
+    try:
+        for tag, element in safe_iterparse(path, tags):
+            rows = list(rows_of(tag, element))
+            watch.see(element, named(rows))
+            release(element)
+            yield from rows
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
+    watch.verdict(source_id, file_name, " or ".join(tags))
 
 
 def release(element: etree._Element) -> None:

@@ -12,9 +12,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from lxml import etree
-
-from sanctions.errors import ParseError
 from sanctions.model import (
     Address,
     Attribute,
@@ -34,10 +31,10 @@ from sanctions.parsers.common import (
     local_name,
     parse_date_text,
     programme_key,
-    release,
-    root_attributes,
-    safe_iterparse,
+    root_date,
     script_of,
+    single_file,
+    stream_records,
 )
 from sanctions.parsers.un_references import un_reference_rows
 
@@ -63,24 +60,19 @@ ENTITY_CHILDREN = frozenset(
 
 def publication_date(files: dict[str, Path]) -> date | None:
     """The root's generationDate (e.g. 2026-08-05T16:47:04.449+02:00)."""
-    generated = root_attributes(next(iter(files.values()))).get("generationDate", "")
-    return parse_date_text(generated[:10]).earliest if generated else None
+    return root_date(files, "generationDate")
 
 
 def parse(files: dict[str, Path], source_id: str = "eu_fsf") -> Iterator[Row]:
-    if len(files) != 1:
-        raise ParseError(source_id, ", ".join(files), "expected exactly one FSF XML file")
-    file_name, path = next(iter(files.items()))
-    watch = ElementWatch(ENTITY_CHILDREN)
-    try:
-        for _, entity in safe_iterparse(path, ("sanctionEntity",)):
-            rows = list(_entity_rows(entity))
-            watch.see(entity, any(type(row) is Name for row in rows))
-            release(entity)
-            yield from rows
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    watch.verdict(source_id, file_name, "sanctionEntity")
+    file_name, path = single_file(files, source_id, "FSF XML file")
+    yield from stream_records(
+        source_id,
+        file_name,
+        path,
+        ("sanctionEntity",),
+        ElementWatch(ENTITY_CHILDREN),
+        lambda _, entity: _entity_rows(entity),
+    )
 
 
 def _attr(element, name: str) -> str | None:

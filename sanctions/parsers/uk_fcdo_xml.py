@@ -13,14 +13,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from sanctions.errors import ParseError
 from sanctions.model import (
     Address,
     Attribute,
     BirthDate,
     Country,
     Identifier,
-    Name,
     Programme,
     Record,
     Row,
@@ -31,8 +29,8 @@ from sanctions.parsers.common import (
     countries,
     local_name,
     parse_date_text,
-    release,
     safe_iterparse,
+    stream_records,
 )
 from sanctions.parsers.uk_common import (
     ENTITY_TYPES,
@@ -100,16 +98,14 @@ def publication_date(files: dict[str, Path]) -> date | None:
 def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
     file_name, path = next(iter(files.items()))
     emitted: set[str] = set()  # record ids; a group can hold several designations
-    watch = ElementWatch(DESIGNATION_CHILDREN)
-    try:
-        for _, designation in safe_iterparse(path, ("Designation",)):
-            rows = list(_designation_rows(designation, emitted))
-            watch.see(designation, any(type(row) is Name for row in rows))
-            release(designation)
-            yield from rows
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    watch.verdict(source_id, file_name, "Designation")
+    yield from stream_records(
+        source_id,
+        file_name,
+        path,
+        ("Designation",),
+        ElementWatch(DESIGNATION_CHILDREN),
+        lambda _, designation: _designation_rows(designation, emitted),
+    )
 
 
 def _texts(element, path: str) -> list[str]:

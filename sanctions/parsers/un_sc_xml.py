@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from lxml import etree
-
 from sanctions.errors import ParseError
 from sanctions.model import (
     Address,
@@ -33,12 +31,13 @@ from sanctions.parsers.common import (
     clean,
     countries,
     day_range,
+    has_name,
     parse_date_text,
     programme_key,
-    release,
-    root_attributes,
-    safe_iterparse,
+    root_date,
     script_of,
+    single_file,
+    stream_records,
 )
 from sanctions.parsers.un_references import un_reference_rows
 
@@ -77,24 +76,20 @@ RECORD_CHILDREN = frozenset(
 
 def publication_date(files: dict[str, Path]) -> date | None:
     """The root's dateGenerated (2025-04-19T23:00:04.625Z)."""
-    generated = root_attributes(next(iter(files.values()))).get("dateGenerated", "")
-    return parse_date_text(generated[:10]).earliest if generated else None
+    return root_date(files, "dateGenerated")
 
 
 def parse(files: dict[str, Path], source_id: str = "un_sc") -> Iterator[Row]:
-    if len(files) != 1:
-        raise ParseError(source_id, ", ".join(files), "expected exactly one consolidated.xml")
-    file_name, path = next(iter(files.items()))
-    watch = ElementWatch(RECORD_CHILDREN)
-    try:
-        for kind, element in safe_iterparse(path, tuple(ENTITY_TYPES)):
-            rows = list(_record_rows(element, kind, source_id, file_name))
-            watch.see(element, any(type(row) is Name and row.kind == "primary" for row in rows))
-            release(element)
-            yield from rows
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
-    watch.verdict(source_id, file_name, "INDIVIDUAL or ENTITY")
+    file_name, path = single_file(files, source_id, "consolidated.xml")
+    yield from stream_records(
+        source_id,
+        file_name,
+        path,
+        tuple(ENTITY_TYPES),
+        ElementWatch(RECORD_CHILDREN),
+        lambda kind, element: _record_rows(element, kind, source_id, file_name),
+        lambda rows: has_name(rows, primary=True),
+    )
 
 
 def _text(element, path: str) -> str | None:
