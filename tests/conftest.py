@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,51 @@ def pytest_configure(config):
 
     for source_id in SOURCES:
         os.environ.setdefault(f"SANCTIONS_MIN_RECORDS_{source_id.upper()}", "1")
+
+
+@dataclass
+class Browser:
+    """Headless Chromium rendering a page as a reader's browser would."""
+
+    executable: str
+    profile: Path
+
+    def _run(self, *args: str) -> str:
+        flags = (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={self.profile}",
+        )
+        return subprocess.run(
+            [self.executable, *flags, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+
+    def dom(self, page: Path) -> str:
+        return self._run("--dump-dom", page.as_uri())
+
+    def screenshot(self, page: Path, name: str, height: int) -> Path:
+        """A PNG of the page kept under test-artifacts/."""
+        target = REPO / "test-artifacts" / name
+        target.parent.mkdir(exist_ok=True)
+        self._run(f"--screenshot={target}", f"--window-size=1200,{height}", page.as_uri())
+        return target
+
+
+@pytest.fixture
+def chromium(tmp_path) -> Browser:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    return Browser(executable, tmp_path / "profile")
 
 
 def real_data_dir() -> Path:

@@ -2,7 +2,6 @@
 
 import re
 import shutil
-import subprocess
 
 import duckdb
 import pytest
@@ -16,7 +15,6 @@ from sanctions.report import build_report
 from tests.conftest import REPO, make_mirror
 
 pytestmark = pytest.mark.integration
-ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -161,30 +159,10 @@ def test_an_analyst_reading_the_published_copy_does_not_block_a_run(real_warehou
     assert query(published, "SELECT count(*) FROM alignment.targets") == before
 
 
-def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (.ci/run installs it)")
+def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path, chromium):
     report = tmp_path / "report.html"
     report.write_text(build_report(str(real_warehouse)), encoding="utf-8")
-    flags = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    dom = subprocess.run(
-        [*flags, "--dump-dom", report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    dom = chromium.dom(report)
     page = html.fromstring(dom)
     charts = page.xpath("//svg[@class='chart']")
     assert len(charts) == 7
@@ -202,15 +180,7 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path):
         metric = 'share_multilateral' AND scope = 'strict' AND jurisdiction = 'ALL'""",
     )[0][0]
     assert page.get_element_by_id("headline-strict").text_content() == f"{strict:.1%}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "report.png"
-    subprocess.run(
-        [*flags, f"--screenshot={screenshot}", "--window-size=1200,2800", report.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert screenshot.stat().st_size > 10_000
+    assert chromium.screenshot(report, "report.png", 2800).stat().st_size > 10_000
 
 
 def test_annotations_attach_through_record_ids_and_break_down_the_summary(real_warehouse, tmp_path):

@@ -4,7 +4,6 @@ setup docs/analyst-guide.md documents)."""
 
 import csv
 import shutil
-import subprocess
 from datetime import date
 
 import duckdb
@@ -19,13 +18,12 @@ from sanctions.refresh import refresh_from_mirror
 from sanctions.replay import replay
 from sanctions.report import build_report
 from sanctions.sources import SOURCES
-from tests.conftest import REPO, make_mirror, real_data_dir
+from tests.conftest import make_mirror, real_data_dir
 from tests.test_alignment import guide_queries
 
 pytestmark = pytest.mark.integration
 DAY = date(2022, 11, 30)
 SDN = "us_ofac/sdn_history/SDN_2022-11-30.CSV"
-ARTIFACTS = REPO / "test-artifacts"
 SCOPE_FLAGS = {"all": "listed", "broad": "magnitsky_broad", "strict": "magnitsky_strict"}
 
 
@@ -263,32 +261,12 @@ def test_export_as_of_writes_the_figures_bases_and_listings(data_dir, db, monkey
         ]
 
 
-def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (.ci/run installs it)")
+def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_path, chromium):
     report = tmp_path / "report.html"
     report.write_text(
         build_report(str(data_dir / "published" / "warehouse.duckdb"), DAY), encoding="utf-8"
     )
-    flags = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    dom = subprocess.run(
-        [*flags, "--dump-dom", report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    dom = chromium.dom(report)
     page = html.fromstring(dom)
     assert page.get_element_by_id("as-of").text_content() == "2022-11-30"
     bases = page.xpath("//table[@id='bases']//tr[td]")
@@ -321,14 +299,7 @@ def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_p
         assert chart.xpath(".//*[local-name()='rect' or local-name()='circle']")
     num, den, _ = figures(db, DAY, "share_multilateral")[("strict", "ALL")]
     assert page.get_element_by_id("headline-strict").text_content() == f"{num / den:.1%}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "report_as_of_2022-11-30.png"
-    subprocess.run(
-        [*flags, f"--screenshot={screenshot}", "--window-size=1200,5200", report.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    screenshot = chromium.screenshot(report, "report_as_of_2022-11-30.png", 5200)
     assert screenshot.stat().st_size > 10_000
 
 
