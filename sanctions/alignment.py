@@ -588,15 +588,30 @@ def read_annotations(path: Path) -> list[tuple]:
 
 
 def load_annotations(con, rows: list[tuple]) -> None:
-    """Attach annotations to this run's targets through record ids (or target ids)."""
+    """Attach annotations to this run's targets through record ids, or target ids: a target id
+    retired by a merge follows matching.target_merges to the id that carries on, so an
+    annotation never detaches silently."""
     con.execute("DELETE FROM alignment.annotations")
     if not rows:
         return
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE a_successor AS
+           WITH RECURSIVE chain(old_id, new_id, depth) AS (
+               SELECT old_target_id, new_target_id, 1 FROM matching.target_merges
+               UNION ALL
+               SELECT c.old_id, m.new_target_id, c.depth + 1
+               FROM chain c JOIN matching.target_merges m ON m.old_target_id = c.new_id
+               WHERE c.depth < 100)
+           SELECT old_id, arg_max(new_id, depth) AS new_id FROM chain GROUP BY old_id"""
+    )
     con.executemany(
         """INSERT INTO alignment.annotations
            SELECT ?, coalesce((SELECT target_id FROM matching.clusters WHERE record_id = $1),
                               (SELECT any_value(target_id) FROM matching.clusters
-                               WHERE target_id = $1)),
+                               WHERE target_id = $1),
+                              (SELECT any_value(c.target_id) FROM a_successor s
+                               JOIN matching.clusters c ON c.target_id = s.new_id
+                               WHERE s.old_id = $1)),
                   ?, ?, ?, ?, NULL""",
         rows,
     )

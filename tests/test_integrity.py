@@ -345,3 +345,22 @@ def test_exporting_judgements_never_waits_for_a_writer(tmp_path):
     assert done.returncode == 0, done.stderr
     assert seconds < 15 and "published copy" in done.stdout
     assert "US:1" in (tmp_path / "judgements.csv").read_text()
+
+
+def test_an_annotation_on_a_merged_target_id_follows_the_merge(tmp_path):
+    kovalenko = Listing(PEOPLE[0])
+    mirror = tmp_path / "mirror"
+    for source in ("us_ofac", "uk_fcdo"):
+        write_snapshot(mirror / source, source, date(2024, 1, 1), [kovalenko])
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        refresh_from_mirror(con, ["us_ofac", "uk_fcdo"], Archive(tmp_path / "raw"), str(mirror))
+        for verdict in ("different", "same"):  # two targets, then an analyst merges them
+            clusters.record_judgement(con, "US:1001", "UK:20001", verdict, "ana")
+            matching.match(con)
+            clusters.write_clusters(con)
+        ((retired, kept),) = con.execute(
+            "SELECT old_target_id, new_target_id FROM matching.target_merges"
+        ).fetchall()
+        alignment.build(con, [(retired, "victim_group", "journalists", None, None)])
+        attached = con.execute("SELECT target_id, problem FROM alignment.annotations").fetchall()
+    assert attached == [(kept, None)]
