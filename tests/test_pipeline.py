@@ -37,7 +37,7 @@ def test_mirror_run_publishes_then_second_run_does_no_work(tmp_path, csv_mirror)
     data = tmp_path / "data"
     first = run(data, csv_mirror)
     assert first.success, failure_messages(first)
-    assert metadata(first, "staging/us_ofac")["reparsed"] is True
+    assert metadata(first, "staging/us_ofac")["status"] == "parsed"
     assert metadata(first, "core/us_ofac")["status"] == "published"
     assert metadata(first, "core/us_ofac")["dagster/row_count"] == 5
     archived = sorted(p.name for p in (data / "raw" / "us_ofac").iterdir())
@@ -47,7 +47,7 @@ def test_mirror_run_publishes_then_second_run_does_no_work(tmp_path, csv_mirror)
     assert second.success
     assert metadata(second, "raw/us_ofac")["changed"] is False
     assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
-    assert metadata(second, "staging/us_ofac")["reparsed"] is False
+    assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
     assert metadata(second, "core/us_ofac")["status"] == "unchanged"
     assert core_state(data)[1] == 5
 
@@ -73,7 +73,7 @@ def test_http_mirror_retries_uses_conditional_get_and_survives_truncation(
     assert second.success
     assert http_server.hits(path)[-1]["If-None-Match"] == '"a"'
     assert metadata(second, "raw/us_ofac")["files"][0]["http_status"] == 304
-    assert metadata(second, "staging/us_ofac")["reparsed"] is False
+    assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
 
     http_server.route(path, Reply(body=body[:2000], declared_length=len(body)))
     third = run(data, http_server.base_url)
@@ -177,14 +177,20 @@ def test_matching_assets_run_on_what_core_holds(tmp_path, csv_files, monkeypatch
     assert together == 1  # PETROV is the same person in the US and UK fixtures
 
 
-def test_an_unknown_programme_code_fails_its_check_and_publishes_nothing(
+def test_an_unknown_programme_code_publishes_under_an_unclassified_key_and_warns(
     tmp_path, csv_mirror, csv_files
 ):
+    """A new regime must not hold back a list (the taxonomy is open): its records are published
+    under an UNCLASSIFIED key and the non-blocking programmes_classified check says so."""
     data = tmp_path / "data"
     assert run(data, csv_mirror).success
-    before = core_state(data)
     drifted = csv_files["SDN.CSV"].read_bytes().replace(b'"SDNTK"', b'"NEW-PROGRAMME-2026"')
     result = run(data, make_mirror(tmp_path / "drift", {"SDN.CSV": drifted}))
-    assert not result.success
-    assert failed_checks(result) == ["programmes_known"]
-    assert core_state(data) == before
+    assert result.success
+    assert failed_checks(result) == ["programmes_classified"]
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        keys = con.execute(
+            "SELECT DISTINCT programme_key FROM core.programmes WHERE programme_raw = ?",
+            ["NEW-PROGRAMME-2026"],
+        ).fetchall()
+    assert [key for (key,) in keys] == ["US-UNCLASSIFIED-NEW-PROGRAMME-2026"]
