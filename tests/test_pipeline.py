@@ -8,6 +8,9 @@ from assets.matching import CLUSTERS, LINKS, matched
 from assets.sources import source_assets
 from pipelines.definitions import defs
 from pipelines.resources import SanctionsResource
+from sanctions import warehouse
+from sanctions.model import Name, Record
+from sanctions.publish import publish_copy
 from tests.conftest import FIXTURES, Reply, make_mirror
 from tests.pipeline_helpers import core_state, failed_checks, failure_messages, metadata, run
 
@@ -194,3 +197,46 @@ def test_an_unknown_programme_code_publishes_under_an_unclassified_key_and_warns
             ["NEW-PROGRAMME-2026"],
         ).fetchall()
     assert [key for (key,) in keys] == ["US-UNCLASSIFIED-NEW-PROGRAMME-2026"]
+
+
+def test_staging_keeps_core_not_null_constraints_and_refuses_an_incomplete_row(tmp_path):
+    """A parser that leaves a required field empty fails while staging, in one rolled-back
+    transaction, instead of at publish time."""
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        required = con.execute(
+            """SELECT c.table_name, c.column_name FROM duckdb_columns() c
+               JOIN duckdb_tables() s ON s.schema_name = 'staging' AND s.table_name = c.table_name
+               WHERE c.schema_name = 'core' AND NOT c.is_nullable"""
+        ).fetchall()
+        nullable_in_staging = con.execute(
+            """SELECT table_name, column_name FROM duckdb_columns()
+               WHERE schema_name = 'staging' AND is_nullable"""
+        ).fetchall()
+        assert len(required) > 40
+        assert set(required).isdisjoint(nullable_in_staging)
+        snapshot = warehouse.Snapshot("us_ofac", "s1", "ofac_csv", {}, None, None)
+        rows = [Record("US:1", "1", "person"), Name("US:1", None, "primary")]
+        with pytest.raises(duckdb.ConstraintException, match=r'"names"\."name"'):
+            warehouse.stage(con, snapshot, rows)
+        assert warehouse.staged_snapshot_id(con, "us_ofac") is None
+
+
+def test_the_published_copy_holds_every_schema_but_staging(tmp_path, csv_mirror):
+    data = tmp_path / "data"
+    assert run(data, csv_mirror).success
+    published = tmp_path / "published.duckdb"
+    with warehouse.connect(data / "warehouse.duckdb") as con:
+        assert con.execute("SELECT count(*) FROM staging.records").fetchall()[0][0] == 5
+        publish_copy(con, published)
+    with duckdb.connect(str(published), read_only=True) as copy:
+        schemas = {
+            row[0] for row in copy.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
+        }
+        assert "staging" not in schemas and {"core", "raw", "retired", "history"} <= schemas
+        assert copy.execute("SELECT count(*) FROM core.records").fetchall() == [(5,)]
+        assert copy.execute("SELECT count(*) FROM matching_input.records").fetchall() == [(5,)]
+        comment = copy.execute(
+            "SELECT comment FROM duckdb_columns() WHERE schema_name = 'core' "
+            "AND table_name = 'records' AND column_name = 'record_id'"
+        ).fetchall()[0][0]
+        assert comment.startswith("Stable id")
