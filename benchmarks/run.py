@@ -90,6 +90,7 @@ def child() -> None:
     ended = time.time()
     done.set()
     phases: dict[str, dict] = {}
+    in_steps: list[tuple[float, float]] = []
     with dg.DagsterInstance.get() as instance:
         for record in instance.get_run_records():
             if record.create_timestamp.timestamp() < started:
@@ -103,6 +104,7 @@ def child() -> None:
                     starts[event.step_key] = entry.timestamp
                 elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
                     begin = starts.get(event.step_key, entry.timestamp)
+                    in_steps.append((begin, entry.timestamp))
                     phase = phases.setdefault(phase_of(event.step_key), {"s": 0.0, "mb": 0.0})
                     phase["s"] += entry.timestamp - begin
                     within = [mb for at, mb in samples if begin <= at <= entry.timestamp]
@@ -110,7 +112,9 @@ def child() -> None:
     total = ended - started
     phases[STARTUP] = {
         "s": total - sum(p["s"] for p in phases.values()),
-        "mb": max((mb for at, mb in samples), default=0.0),
+        "mb": max(
+            (mb for at, mb in samples if not any(a <= at <= b for a, b in in_steps)), default=0.0
+        ),
     }
     print(json.dumps({"exit": exit_code, "wall": total, "peak": peak_mb(), "phases": phases}))
 
