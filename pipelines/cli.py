@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
             result = _execute(defs, refresh_all, args.debug, instance, selection)
             run_id = result.run_id
-            problems += [] if result.success else _failures(result)
+            problems += _problems(result)
             _print_summary(result, _stale_sources(settings))
             if args.source:  # --source refreshes the sources only
                 return 0 if not problems else 1
@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"match_all: {'; '.join(reasons)}", flush=True)
             result = _execute(defs, match_all, args.debug, instance, None)
             run_id = result.run_id
-            problems += [] if result.success else _failures(result)
+            problems += _problems(result)
             _print_summary(result)
     except Exception as exc:
         problems.append(_first_line(str(exc)) or type(exc).__name__)
@@ -91,10 +91,17 @@ def _execute(defs, job, debug: bool, instance, selection):
     )
 
 
+def _problems(result) -> list[str]:
+    """What the failure notice says about a run: nothing when it succeeded."""
+    if result.success:
+        return []
+    return _failures(result) or [f"{result.dagster_run.job_name}: run failed"]
+
+
 def _why_match(instance, settings: Settings) -> list[str]:
     """Why matching must run again: it never succeeded, a core data version (snapshot id) or
     the matcher's code changed since it last ran, or analysts judged pairs or annotated
-    targets since. None: nothing downstream would change."""
+    targets since. Empty: nothing downstream would change."""
     import dagster as dg
 
     from assets.alignment import MARTS

@@ -104,7 +104,7 @@ def test_core_assets_carry_a_freshness_policy_and_versions():
     assert graph.get(LINKS).code_version.startswith("rules-")
 
 
-def test_an_unchanged_sanctions_run_skips_matching_and_a_judgement_brings_it_back(
+def test_an_unchanged_sanctions_run_skips_matching_unless_analysts_judged_or_annotated(
     environment, capsys
 ):
     assert main(["run"]) == 0
@@ -119,6 +119,9 @@ def test_an_unchanged_sanctions_run_skips_matching_and_a_judgement_brings_it_bac
     assert main(["run"]) == 0
     again = capsys.readouterr().out
     assert "match_all: new judgements" in again and "match_all: run succeeded" in again
+    (environment.parent / "data" / "annotations.csv").write_text("id,field,value,source,note\n")
+    assert main(["run"]) == 0
+    assert "match_all: annotations changed" in capsys.readouterr().out
 
 
 def test_a_failed_sanctions_run_sends_a_failure_notice_to_the_jsonl_sink(
