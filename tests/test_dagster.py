@@ -104,8 +104,8 @@ def test_core_assets_carry_a_freshness_policy_and_versions():
     assert graph.get(LINKS).code_version.startswith("rules-")
 
 
-def test_an_unchanged_sanctions_run_skips_matching_unless_analysts_judged_or_annotated(
-    environment, capsys
+def test_an_unchanged_sanctions_run_skips_matching_until_judgements_annotations_or_matcher_change(
+    environment, capsys, monkeypatch
 ):
     assert main(["run"]) == 0
     first = capsys.readouterr().out
@@ -122,6 +122,9 @@ def test_an_unchanged_sanctions_run_skips_matching_unless_analysts_judged_or_ann
     (environment.parent / "data" / "annotations.csv").write_text("id,field,value,source,note\n")
     assert main(["run"]) == 0
     assert "match_all: annotations changed" in capsys.readouterr().out
+    monkeypatch.setattr("assets.matching.MATCHER_CODE_VERSION", "rules-1-edited")
+    assert main(["run"]) == 0
+    assert "match_all: the matcher changed" in capsys.readouterr().out
 
 
 def test_a_failed_sanctions_run_sends_a_failure_notice_to_the_jsonl_sink(
