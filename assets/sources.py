@@ -21,6 +21,7 @@ from sanctions.refresh import fetch_source, parse_source, publish_source
 from sanctions.sources import SOURCES, Source, freshness_hours
 
 PREVIEW_ROWS = 5
+SHORTEST_FRESHNESS_WINDOW = timedelta(minutes=1)  # Dagster refuses shorter windows
 
 
 def _fail(exc: SourceError) -> dg.Failure:
@@ -209,7 +210,7 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
         kinds={"duckdb"},
         tags=tags,
         freshness_policy=dg.FreshnessPolicy.time_window(
-            fail_window=timedelta(hours=freshness_hours(source))
+            fail_window=max(timedelta(hours=freshness_hours(source)), SHORTEST_FRESHNESS_WINDOW)
         ),
         check_specs=[source_fresh_spec(core_key)],
         description=f"{source.title}: the published records in core.* (replaced as one "
