@@ -3,6 +3,8 @@
 import dagster as dg
 
 from assets.alignment import MARTS
+from assets.automation import AFTER_UPSTREAM
+from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
 from sanctions import alerts
 
@@ -16,6 +18,7 @@ DELIVERIES = dg.AssetKey(["alerts", "deliveries"])
     group_name="alerts",
     kinds={"duckdb"},
     description="alerts.alerts: unilateral listings, follow-ons and divergences.",
+    automation_condition=AFTER_UPSTREAM,
 )
 def alert_events(sanctions: SanctionsResource):
     settings = sanctions.settings()
@@ -26,11 +29,13 @@ def alert_events(sanctions: SanctionsResource):
                 "SELECT kind || '/' || scope, count(*) FROM alerts.alerts GROUP BY 1"
             ).fetchall()
         )
+        alerts_table = table_metadata(con, "alerts", "alerts")
     return dg.MaterializeResult(
         metadata={
             "status": f"{new} new",
             "new_alerts": new,
             "alerts_by_kind": dg.MetadataValue.json(kinds),
+            **alerts_table,
         }
     )
 
@@ -41,6 +46,7 @@ def alert_events(sanctions: SanctionsResource):
     group_name="alerts",
     kinds={"python"},
     description="Sends every undelivered alert to each sink (JSON-lines file, webhook).",
+    automation_condition=AFTER_UPSTREAM,
 )
 def alert_deliveries(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     sinks = sanctions.settings().alert_sinks()

@@ -4,7 +4,9 @@ import time
 
 import dagster as dg
 
+from assets.automation import AFTER_UPSTREAM
 from assets.matching import CLUSTERS
+from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
 from sanctions import alignment
 from sanctions.publish import publish_copy
@@ -36,6 +38,7 @@ def summary_markdown(con) -> str:
     kinds={"duckdb"},
     description="alignment.targets, gaps, pairwise, lags, summary, report_figures (as of "
     "each over-time date) and over_time, rebuilt after matching.",
+    automation_condition=AFTER_UPSTREAM,
 )
 def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     started = time.perf_counter()
@@ -52,6 +55,7 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "SELECT count(*) FROM alignment.annotations WHERE problem IS NOT NULL"
         ).fetchall()[0][0]
         markdown = summary_markdown(con)
+        targets_table = table_metadata(con, "alignment", "targets")
         doubtful = con.execute(
             """SELECT jurisdiction FROM alignment.summary WHERE metric = 'source_snapshot'
                AND (jurisdiction LIKE '%not loaded' OR jurisdiction LIKE '%(stale:%')"""
@@ -67,6 +71,7 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "annotations": len(annotations),
             "annotations_unattached": unattached,
             **{f"rows/{table}": count for table, count in counts.items()},
+            **targets_table,
         }
     )
 
@@ -77,6 +82,7 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     group_name="alignment",
     kinds={"duckdb"},
     description="Read-only copy of the whole warehouse for analysts, swapped in atomically.",
+    automation_condition=AFTER_UPSTREAM,
 )
 def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     target = sanctions.settings().published_path

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.automation import AFTER_UPSTREAM, ON_NEW_SNAPSHOT, code_version
+from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
 from sanctions import clusters, matching
 from sanctions.evaluation import evaluate
@@ -18,6 +20,7 @@ LINKS = dg.AssetKey(["matching", "links"])
 CLUSTERS = dg.AssetKey(["matching", "clusters"])
 CORE_ASSETS = [dg.AssetKey(["core", source_id]) for source_id in SOURCES]
 LINK_COUNT_RATIO = (0.5, 2.0)  # accepted links against the previous run
+MATCHER_CODE_VERSION = f"{matching.MATCHER_VERSION}-{code_version(matching, clusters)}"
 
 
 @dg.multi_asset(
@@ -28,6 +31,8 @@ LINK_COUNT_RATIO = (0.5, 2.0)  # accepted links against the previous run
             group_name="matching",
             kinds={"duckdb"},
             description="Scored pairs of records with their decision and explanation.",
+            automation_condition=ON_NEW_SNAPSHOT,
+            code_version=MATCHER_CODE_VERSION,
         ),
         dg.AssetSpec(
             CLUSTERS,
@@ -35,6 +40,8 @@ LINK_COUNT_RATIO = (0.5, 2.0)  # accepted links against the previous run
             group_name="matching",
             kinds={"duckdb"},
             description="Every record exactly once, with its stable target id.",
+            automation_condition=AFTER_UPSTREAM,
+            code_version=MATCHER_CODE_VERSION,
         ),
     ],
     check_specs=[
@@ -70,6 +77,8 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        links_table = table_metadata(con, "matching", "links")
+        clusters_table = table_metadata(con, "matching", "clusters")
     yield from results
     if cluster_stats.judgements_missing_records:
         context.log.warning(
@@ -88,6 +97,7 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "accepted_links": accepted,
             "decisions": dg.MetadataValue.json(stats.decisions),
             **quality,
+            **links_table,
         },
     )
     yield dg.MaterializeResult(
@@ -103,6 +113,7 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "target_ids_merged": cluster_stats.merges,
             "target_ids_split": cluster_stats.splits,
             "judgements_naming_missing_records": len(cluster_stats.judgements_missing_records),
+            **clusters_table,
         },
     )
 

@@ -5,15 +5,23 @@ staging/<source>  parse the snapshot into staging.* (blocking checks run on it)
 core/<source>     publish the checked snapshot to core.* in one transaction
 """
 
+from datetime import timedelta
+
 import dagster as dg
 
+from assets.automation import code_version
+from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
+from sanctions import model
 from sanctions.errors import SourceError
+from sanctions.freshness import source_ages
 from sanctions.locations import describe_feed, describe_publication
+from sanctions.parsers import PARSERS, common
 from sanctions.refresh import fetch_source, parse_source, publish_source
-from sanctions.sources import SOURCES, Source
+from sanctions.sources import SOURCES, Source, freshness_hours
 
 PREVIEW_ROWS = 5
+SHORTEST_FRESHNESS_WINDOW = timedelta(minutes=1)  # Dagster refuses shorter windows
 
 
 def _fail(exc: SourceError) -> dg.Failure:
@@ -41,8 +49,12 @@ def _preview(con, schema: str, source_id: str) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def _run_step(context, sanctions, source: Source, step, schema: str, done: str) -> dict:
-    """Run a parse or publish step and describe it: status, snapshot, row counts, preview."""
+def _run_step(
+    context, sanctions, source: Source, step, schema: str, done: str, checks=()
+) -> dg.MaterializeResult:
+    """Run a parse or publish step on one connection and describe it: status, snapshot, row
+    counts, preview, the records table's columns, and the step's own checks. The snapshot id
+    is the data version, so an unchanged refresh is no new data downstream."""
     try:
         with sanctions.connect() as con:
             outcome = step(con, source)
@@ -50,6 +62,8 @@ def _run_step(context, sanctions, source: Source, step, schema: str, done: str) 
             records = con.execute(
                 f"SELECT count(*) FROM {schema}.records WHERE source_id = ?", [source.id]
             ).fetchall()[0][0]
+            columns = table_metadata(con, schema, "records")
+            check_results = [check(con, source) for check in checks]
     except SourceError as exc:
         raise _fail(exc) from exc
     status = done if outcome.did_work else "unchanged"
@@ -59,12 +73,59 @@ def _run_step(context, sanctions, source: Source, step, schema: str, done: str) 
         "snapshot_id": outcome.snapshot_id,
         "dagster/row_count": records,
         "preview": preview,
+        **columns,
     }
     if outcome.did_work:
         metadata |= {f"rows/{table}": count for table, count in outcome.counts.items()}
         metadata["seconds"] = round(outcome.seconds, 3)
         metadata["records_per_second"] = round(records / max(outcome.seconds, 1e-9))
-    return metadata
+    return dg.MaterializeResult(
+        metadata=metadata,
+        data_version=dg.DataVersion(outcome.snapshot_id),
+        check_results=check_results,
+    )
+
+
+SOURCE_FRESH = "source_fresh"
+
+
+def source_fresh_spec(core_key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        SOURCE_FRESH,
+        asset=core_key,
+        blocking=False,
+        description="The last fetch that confirmed or replaced core's snapshot is younger than "
+        "the publisher's rhythm (SANCTIONS_FRESHNESS_HOURS_<SOURCE> overrides it).",
+    )
+
+
+def source_fresh(con, source: Source) -> dg.AssetCheckResult:
+    """Non-blocking: a stale source still publishes, it is only flagged (sanctions.freshness)."""
+    age = next((a for a in source_ages(con) if a.source_id == source.id), None)
+    if age is None:
+        return dg.AssetCheckResult(
+            check_name=SOURCE_FRESH,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{source.id}: core holds no fetched snapshot",
+        )
+    return dg.AssetCheckResult(
+        check_name=SOURCE_FRESH,
+        passed=not age.stale,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=age.describe(),
+        metadata={
+            "last_good": age.last_good.isoformat(),
+            "age_hours": round(age.age_hours, 2),
+            "limit_hours": age.limit_hours,
+        },
+    )
+
+
+def parser_code_version(source: Source) -> str:
+    """The source's parsers and the model they share: a change re-versions staging."""
+    parsers = [PARSERS[fmt.name] for fmt in source.formats]
+    return code_version(*parsers, common, model)
 
 
 def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
@@ -125,7 +186,8 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
                     ]
                 ),
                 "bytes": sum(f.bytes for f in outcome.files),
-            }
+            },
+            data_version=dg.DataVersion(snapshot.snapshot_id),
         )
 
     @dg.asset(
@@ -134,13 +196,12 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
         group_name="staging",
         kinds={"duckdb"},
         tags=tags,
+        code_version=parser_code_version(source),
         description=f"{source.title}: the latest fetched snapshot, parsed into staging.* and "
         "checked before it may replace core.",
     )
     def staged(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
-        metadata = _run_step(context, sanctions, source, parse_source, "staging", "parsed")
-        metadata["reparsed"] = metadata["status"] == "parsed"
-        return dg.MaterializeResult(metadata=metadata)
+        return _run_step(context, sanctions, source, parse_source, "staging", "parsed")
 
     @dg.asset(
         key=core_key,
@@ -148,21 +209,25 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
         group_name="core",
         kinds={"duckdb"},
         tags=tags,
+        freshness_policy=dg.FreshnessPolicy.time_window(
+            fail_window=max(timedelta(hours=freshness_hours(source)), SHORTEST_FRESHNESS_WINDOW)
+        ),
+        check_specs=[source_fresh_spec(core_key)],
         description=f"{source.title}: the published records in core.* (replaced as one "
         "transaction, through the publish gate, when a new snapshot passes every blocking "
         "check).",
     )
     def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
         bounds = sanctions.settings().bounds_for(source)
-        metadata = _run_step(
+        return _run_step(
             context,
             sanctions,
             source,
             lambda con, source: publish_source(con, source, bounds),
             "core",
             "published",
+            checks=[source_fresh],
         )
-        return dg.MaterializeResult(metadata=metadata)
 
     return [fetched, staged, published]
 

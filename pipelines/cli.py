@@ -23,6 +23,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from pipelines.notices import failure_notice, send_notice
 from pipelines.settings import Settings, SettingsError, prepare_dagster_home
 from sanctions.locations import not_in_mirror
 from sanctions.runlock import run_lock
@@ -34,10 +35,12 @@ WRITING_COMMANDS = {"run", "judge", "replay", "dev"}  # need a writable data dir
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """Refresh, then match only when something downstream would change; a failed run sends a
+    failure notice to the alert sinks (sensors never see in-process runs)."""
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.jobs import JOBS_IN_ORDER, refresh_all
+    from pipelines.jobs import match_all, refresh_all
 
     home = prepare_dagster_home(settings)
     print(f"data directory: {settings.data_dir}  (DAGSTER_HOME={home})", flush=True)
@@ -47,23 +50,99 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for source_id in _sources_to_refresh(settings, args.source)
         for layer in SOURCE_LAYERS
     ]
-    succeeded = True
-    with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
-        # matching runs even when a source failed; --source refreshes the sources only
-        for job in JOBS_IN_ORDER[:1] if args.source else JOBS_IN_ORDER:
-            job_def, run_config = defs.resolve_job_def(job.name), {}
-            if not args.debug:
-                job_def = job_def.with_logger_defs({"progress": dg.LoggerDefinition(_progress)})
-                run_config = {"loggers": {"progress": {}}}
-            result = job_def.execute_in_process(
-                run_config=run_config,
-                instance=instance,
-                raise_on_error=False,
-                asset_selection=selection if job is refresh_all else None,
-            )
+    problems: list[str] = []
+    run_id = ""
+    try:
+        with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
+            result = _execute(defs, refresh_all, args.debug, instance, selection)
+            run_id = result.run_id
+            problems += _problems(result)
+            _print_summary(result, _stale_sources(settings))
+            if args.source:  # --source refreshes the sources only
+                return 0 if not problems else 1
+            # matching runs even when a source failed, on what core holds
+            reasons = _why_match(instance, settings)
+            if not reasons:
+                print("match_all: skipped, no new snapshot since the last matching run")
+                return 0 if not problems else 1
+            print(f"match_all: {'; '.join(reasons)}", flush=True)
+            result = _execute(defs, match_all, args.debug, instance, None)
+            run_id = result.run_id
+            problems += _problems(result)
             _print_summary(result)
-            succeeded = succeeded and result.success
-    return 0 if succeeded else 1
+    except Exception as exc:
+        problems.append(_first_line(str(exc)) or type(exc).__name__)
+        raise
+    finally:
+        if problems:
+            for error in send_notice(settings, failure_notice("sanctions run", run_id, problems)):
+                print(f"failure notice not sent: {error}", file=sys.stderr)
+    return 0 if not problems else 1
+
+
+def _execute(defs, job, debug: bool, instance, selection):
+    import dagster as dg
+
+    job_def, run_config = defs.resolve_job_def(job.name), {}
+    if not debug:
+        job_def = job_def.with_logger_defs({"progress": dg.LoggerDefinition(_progress)})
+        run_config = {"loggers": {"progress": {}}}
+    return job_def.execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False, asset_selection=selection
+    )
+
+
+def _problems(result) -> list[str]:
+    """What the failure notice says about a run: nothing when it succeeded."""
+    if result.success:
+        return []
+    return _failures(result) or [f"{result.dagster_run.job_name}: run failed"]
+
+
+def _why_match(instance, settings: Settings) -> list[str]:
+    """Why matching must run again: it never succeeded, a core data version (snapshot id) or
+    the matcher's code changed since it last ran, or analysts judged pairs or annotated
+    targets since. Empty: nothing downstream would change."""
+    import dagster as dg
+
+    from assets.alignment import MARTS
+    from assets.matching import CORE_ASSETS, LINKS, MATCHER_CODE_VERSION
+    from sanctions import warehouse
+
+    last_runs = instance.get_runs(filters=dg.RunsFilter(job_name="match_all"), limit=1)
+    links = instance.get_latest_materialization_event(LINKS)
+    marts = instance.get_latest_materialization_event(MARTS)
+    if not last_runs or last_runs[0].status != dg.DagsterRunStatus.SUCCESS or not links:
+        return ["the last matching run did not succeed" if last_runs else "never matched"]
+    tags = links.tags or {}
+    reasons = []
+    if tags.get("dagster/code_version") != MATCHER_CODE_VERSION:
+        reasons.append("the matcher changed")
+    for key in CORE_ASSETS:
+        event = instance.get_latest_materialization_event(key)
+        if event is None:  # never loaded: nothing new to match
+            continue
+        current = (event.tags or {}).get("dagster/data_version")
+        if current != tags.get(f"dagster/input_data_version/{key.to_user_string()}"):
+            reasons.append(f"new snapshot of {key.path[-1]}")
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        judged = con.execute("SELECT max(epoch(judged_at)) FROM matching.judgements").fetchall()
+    if (judged[0][0] or 0) > links.timestamp:
+        reasons.append("new judgements")
+    annotations = settings.annotations_path
+    if annotations.is_file() and marts and annotations.stat().st_mtime > marts.timestamp:
+        reasons.append("annotations changed")
+    return reasons
+
+
+def _stale_sources(settings: Settings) -> list[str]:
+    from sanctions import warehouse
+    from sanctions.freshness import stale_sources
+
+    if not settings.warehouse_path.is_file():
+        return []
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        return [age.describe() for age in stale_sources(con)]
 
 
 def _sources_to_refresh(settings: Settings, chosen: list[str] | None) -> list[str]:
@@ -107,7 +186,7 @@ def _progress(init_context) -> logging.Logger:
     return logger
 
 
-def _print_summary(result) -> None:
+def _print_summary(result, stale: list[str] = ()) -> None:
     print("\nasset               status       rows", flush=True)
     for event in result.get_asset_materialization_events():
         meta = {key: value.value for key, value in event.materialization.metadata.items()}
@@ -120,17 +199,29 @@ def _print_summary(result) -> None:
     passed = sum(check.passed for check in checks)
     if checks:
         print(f"checks: {passed} of {len(checks)} passed")
-    for check in checks:
+    for line in stale:
+        print(f"STALE {line}")
+    for line in _failures(result):
+        print(line)
+    outcome = "succeeded" if result.success else "FAILED"
+    print(f"{result.dagster_run.job_name}: run {outcome}", flush=True)
+
+
+def _failures(result) -> list[str]:
+    """One line per failed check (with its reason) and per failed step, which names the
+    source, the file and the cause; a step failed by its blocking check is named once."""
+    lines = []
+    for check in result.get_asset_check_evaluations():
         if not check.passed:
             reason = f": {check.description}" if check.description else ""
-            print(f"check FAILED {check.asset_key.to_user_string()}:{check.check_name}{reason}")
+            key = check.asset_key.to_user_string()
+            lines.append(f"check FAILED {key}:{check.check_name}{reason}")
     for event in result.all_events:
         data = event.step_failure_data if event.is_step_failure else None
         if data and data.error.cls_name != "DagsterAssetCheckFailedError":  # named above
             reason = data.user_failure_data.description if data.user_failure_data else None
-            print(f"FAILED {event.step_key}: {_first_line(reason or data.error.message)}")
-    outcome = "succeeded" if result.success else "FAILED"
-    print(f"{result.dagster_run.job_name}: run {outcome}", flush=True)
+            lines.append(f"FAILED {event.step_key}: {_first_line(reason or data.error.message)}")
+    return lines
 
 
 def _first_line(text: str) -> str:

@@ -1,23 +1,25 @@
-"""The code location: every asset, check, job and schedule, run in process (one DuckDB writer)."""
+"""The code location: every asset, check, job, schedule and sensor, run in process (one DuckDB
+writer). Switching on `daily_refresh` is the only step: the sensors run from the start."""
 
 import dagster as dg
 
 from assets.alerts import alert_deliveries, alert_events
 from assets.alignment import marts, published
+from assets.automation import automation_sensor
 from assets.checks import source_checks
 from assets.matching import matched
 from assets.sources import source_assets
 from pipelines.jobs import JOBS
 from pipelines.resources import SanctionsResource
 from pipelines.schedules import daily_refresh
-from pipelines.sensors import alert_on_run_failure, match_after_refresh, retry_alert_deliveries
+from pipelines.sensors import alert_on_run_failure, retry_alert_deliveries
 
 defs = dg.Definitions(
     assets=[*source_assets, matched, marts, published, alert_events, alert_deliveries],
     asset_checks=source_checks,
     jobs=list(JOBS),
     schedules=[daily_refresh],
-    sensors=[*match_after_refresh, retry_alert_deliveries, alert_on_run_failure],
+    sensors=[automation_sensor, retry_alert_deliveries, alert_on_run_failure],
     resources={"sanctions": SanctionsResource()},
     executor=dg.in_process_executor,
 )

@@ -1,36 +1,18 @@
-"""Sensors: start `match_all` after every `refresh_all` (whether it succeeded or not), retry
-undelivered alerts, and alert on failed runs. All are off until switched on (README)."""
+"""Sensors: retry undelivered alerts and alert on failed runs. Both run from the start (no
+switch to turn on); matching after a refresh is declarative automation (assets/automation.py)."""
 
 import dagster as dg
 
-from pipelines.jobs import deliver_alerts, match_all, refresh_all
-
-
-def _after_refresh(status: dg.DagsterRunStatus) -> dg.SensorDefinition:
-    @dg.run_status_sensor(
-        name=f"match_after_refresh_{status.value.lower()}",
-        run_status=status,
-        monitored_jobs=[refresh_all],
-        request_job=match_all,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Match on what core holds once a refresh has finished.",
-    )
-    def sensor(context: dg.RunStatusSensorContext):
-        return dg.RunRequest(run_key=context.dagster_run.run_id)
-
-    return sensor
-
-
-match_after_refresh = [
-    _after_refresh(status) for status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE)
-]
+from pipelines.jobs import deliver_alerts
+from pipelines.notices import failure_notice, send_notice
+from pipelines.settings import Settings
 
 
 @dg.sensor(
     name="retry_alert_deliveries",
     job=deliver_alerts,
     minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Re-runs delivery while the last one left alerts undelivered (never opens "
     "the warehouse: it reads the delivery asset's metadata).",
 )
@@ -47,22 +29,11 @@ def retry_alert_deliveries(context: dg.SensorEvaluationContext):
 
 @dg.run_failure_sensor(
     name="alert_on_run_failure",
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Sends a failed run to the alert sinks (JSON-lines file, webhook).",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext):
-    from pipelines.settings import Settings
-    from sanctions.alerts import DeliveryError
-
-    alert = {
-        "kind": "run_failure",
-        "job": context.dagster_run.job_name,
-        "run_id": context.dagster_run.run_id,
-        "message": f"run {context.dagster_run.run_id[:8]} of {context.dagster_run.job_name} "
-        f"failed: {context.failure_event.message}",
-    }
-    for sink in Settings.from_env().alert_sinks():
-        try:
-            sink.send(alert)
-        except DeliveryError as exc:
-            context.log.warning(f"{sink.name}: {exc}")
+    run = context.dagster_run
+    notice = failure_notice(run.job_name, run.run_id, [context.failure_event.message or ""])
+    for error in send_notice(Settings.from_env(), notice):
+        context.log.warning(error)

@@ -13,20 +13,34 @@ from pathlib import Path
 import duckdb
 
 EXPORTED_SCHEMAS = ("alignment",)
+UNPUBLISHED_SCHEMA = "staging"
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): = + - @ tab CR.
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def publish_copy(con, published: Path) -> Path:
-    """Copy the open warehouse to `published`, swapping it in atomically."""
+    """Copy the open warehouse to `published`, swapping it in atomically. Staging (snapshots
+    being parsed and checked, never published) stays out: the schema is copied, then every
+    table's rows but staging's, and the empty staging schema is dropped."""
     published = Path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
     incoming = published.with_name(f".{published.name}.incoming")
     incoming.unlink(missing_ok=True)
     source = con.execute("SELECT current_database()").fetchall()[0][0]
+    tables = con.execute(
+        """SELECT schema_name, table_name FROM duckdb_tables()
+           WHERE database_name = ? AND schema_name <> ? ORDER BY ALL""",
+        [source, UNPUBLISHED_SCHEMA],
+    ).fetchall()
     con.execute(f"ATTACH '{incoming}' AS published_copy")
     try:
-        con.execute(f'COPY FROM DATABASE "{source}" TO published_copy')
+        con.execute(f'COPY FROM DATABASE "{source}" TO published_copy (SCHEMA)')
+        for schema, table in tables:
+            con.execute(
+                f'INSERT INTO published_copy."{schema}"."{table}" '
+                f'SELECT * FROM "{source}"."{schema}"."{table}"'
+            )
+        con.execute(f"DROP SCHEMA IF EXISTS published_copy.{UNPUBLISHED_SCHEMA} CASCADE")
     finally:
         con.execute("DETACH published_copy")
     os.replace(incoming, published)

@@ -8,6 +8,8 @@ import hashlib
 import time
 from dataclasses import dataclass, field, replace
 
+import duckdb
+
 from sanctions import quality, warehouse
 from sanctions.archive import Archive
 from sanctions.errors import CheckFailed, ParseError
@@ -113,12 +115,18 @@ def parse_source(con, source: Source, snapshot_id: str | None = None) -> StepOut
         return StepOutcome(snapshot.snapshot_id, did_work=False)
     started = time.perf_counter()
     rows = PARSERS[snapshot.format].parse(snapshot.files, source.id)
+    archived = ", ".join(str(path) for path in snapshot.files.values())
     try:
         counts = warehouse.stage(con, snapshot, rows)
     except ParseError as exc:
-        archived = ", ".join(str(path) for path in snapshot.files.values())
         raise ParseError(
             exc.source_id, f"{exc.file} (archived as {archived})", exc.problem
+        ) from exc
+    except duckdb.ConstraintException as exc:  # staging keeps core's NOT NULL constraints
+        raise ParseError(
+            source.id,
+            f"{', '.join(snapshot.files)} (archived as {archived})",
+            f"a parsed row breaks the warehouse schema: {str(exc).splitlines()[0]}",
         ) from exc
     return StepOutcome(snapshot.snapshot_id, True, counts, time.perf_counter() - started)
 

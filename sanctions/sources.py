@@ -42,6 +42,9 @@ class Source:
     # A reference list (the UN's) tells which national listings implement a UN listing; it is
     # loaded like the others but is not one of the jurisdictions whose alignment is measured.
     reference: bool = False
+    # How old the last good snapshot may grow before the source shows as stale: daily
+    # publishers a day, the others a week (SANCTIONS_FRESHNESS_HOURS_<SOURCE> overrides it).
+    freshness_hours: float = 24
 
     @property
     def default_format(self) -> FileFormat:
@@ -62,6 +65,9 @@ class Source:
         raise FormatNotRecognised(self.id, listed, f"expected {expected}")
 
 
+DAY_HOURS = 24
+WEEK_HOURS = 7 * 24
+
 OFAC_ADVANCED_XML = FileFormat("ofac_advanced_xml", "SDN_ADVANCED.XML")
 OFAC_SDN_XML = FileFormat("ofac_sdn_xml", "SDN.XML")
 OFAC_CSV = FileFormat("ofac_csv", "SDN.CSV", ("ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"))
@@ -77,6 +83,7 @@ US_OFAC = Source(
     min_records=5_000,
     max_records=60_000,
     needs_browser_user_agent=True,
+    freshness_hours=DAY_HOURS,
     publisher_notes="Updated irregularly, often several times a week, usually US business hours.",
 )
 
@@ -91,6 +98,7 @@ CA_SEMA = Source(
     formats=(FileFormat("ca_sema_xml", "sema-lmes.xml"),),
     min_records=1_000,
     max_records=20_000,
+    freshness_hours=WEEK_HOURS,
     publisher_notes="Updated when regulations change, without notice of format changes.",
 )
 
@@ -105,6 +113,7 @@ UK_FCDO = Source(
     ),
     min_records=2_000,
     max_records=30_000,
+    freshness_hours=DAY_HOURS,
     publisher_notes="Updated on each designation, usually UK working days.",
 )
 
@@ -124,6 +133,7 @@ EU_FSF = Source(
     min_records=2_000,
     max_records=30_000,
     min_retries=8,
+    freshness_hours=WEEK_HOURS,
     publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
 )
 
@@ -135,6 +145,7 @@ AU_DFAT = Source(
     formats=(FileFormat("au_dfat_xlsx", "regulation8_consolidated.xlsx"),),
     min_records=1_500,
     max_records=15_000,
+    freshness_hours=WEEK_HOURS,
     publisher_notes="Updated on each designation; the spreadsheet is DFAT's only machine-readable "
     "format and carries no publication date.",
 )
@@ -148,6 +159,7 @@ UN_SC = Source(
     min_records=400,
     max_records=5_000,
     reference=True,
+    freshness_hours=WEEK_HOURS,
     publisher_notes="Updated on each Committee decision; national lists implement its listings.",
 )
 
@@ -167,3 +179,19 @@ def record_bounds(source: Source, environ: Mapping[str, str] = os.environ) -> tu
             raise SettingsError(name, value, f"records (a whole number, 0 or more), e.g. {default}")
         bounds.append(int(value) if value else default)
     return bounds[0], bounds[1]
+
+
+def freshness_hours(source: Source, environ: Mapping[str, str] = os.environ) -> float:
+    """Hours the source's last good snapshot may age: its own expectation, unless
+    SANCTIONS_FRESHNESS_HOURS_<SOURCE> says otherwise."""
+    name = f"SANCTIONS_FRESHNESS_HOURS_{source.id.upper()}"
+    value = (environ.get(name) or "").strip()
+    if not value:
+        return source.freshness_hours
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        raise ValueError(f"setting {name}={value!r}: expected a number of hours above 0, e.g. 24")
+    return hours

@@ -170,7 +170,10 @@ def record_fetch(
         for f in fetched
     ]
     con.executemany(
-        "INSERT INTO raw.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        """INSERT INTO raw.manifest (source_id, snapshot_id, format, file_name, url, fetched_at,
+               http_status, etag, last_modified, bytes, sha256, published_on, archive_path, origin)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        rows,
     )
 
 
@@ -258,7 +261,8 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
         assign_programme_keys(con, "staging", snapshot.source_id)
         files = " ".join(f"{name}={path.stem}" for name, path in sorted(snapshot.files.items()))
         con.execute(
-            """INSERT INTO staging.snapshots VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)""",
+            """INSERT INTO staging.snapshots (source_id, snapshot_id, format, published_on,
+                   fetched_at, parsed_at, record_count, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 snapshot.source_id,
                 snapshot.snapshot_id,
@@ -375,7 +379,7 @@ def _retire_delisted(con, source_id: str) -> None:
             {"source": source_id},
         )
         con.execute(
-            f"""INSERT INTO retired.{table} SELECT * FROM core.{table}
+            f"""INSERT INTO retired.{table} BY NAME SELECT * FROM core.{table}
                 WHERE source_id = $source AND record_id NOT IN ({staged})""",
             {"source": source_id},
         )
@@ -391,14 +395,15 @@ def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
         for table in RECORD_TABLES:
             con.execute(f"DELETE FROM core.{table} WHERE source_id = ?", [source_id])
             con.execute(
-                f"INSERT INTO core.{table} SELECT * FROM staging.{table} WHERE source_id = ?",
+                f"INSERT INTO core.{table} BY NAME SELECT * FROM staging.{table} "
+                "WHERE source_id = ?",
                 [source_id],
             )
             counts[table] = con.execute(
                 f"SELECT count(*) FROM core.{table} WHERE source_id = ?", [source_id]
             ).fetchall()[0][0]
         con.execute(
-            """INSERT INTO core.snapshots
+            """INSERT INTO core.snapshots BY NAME
                SELECT * REPLACE (now() AS loaded_at) FROM staging.snapshots WHERE source_id = ?""",
             [source_id],
         )

@@ -11,6 +11,53 @@ CREATE TABLE IF NOT EXISTS staging.attributes AS FROM core.attributes LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.relationships AS FROM core.relationships LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.snapshots AS FROM core.snapshots LIMIT 0;
 
+-- CREATE TABLE ... AS drops NOT NULL: staging keeps core's, so a parser that leaves a required
+-- field empty fails while staging, naming the source and file, not at publish.
+ALTER TABLE staging.addresses ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.addresses ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.addresses ALTER COLUMN full_address SET NOT NULL;
+ALTER TABLE staging.attributes ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.attributes ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.attributes ALTER COLUMN attribute SET NOT NULL;
+ALTER TABLE staging.attributes ALTER COLUMN value SET NOT NULL;
+ALTER TABLE staging.birth_dates ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.birth_dates ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.birth_dates ALTER COLUMN raw SET NOT NULL;
+ALTER TABLE staging.birth_dates ALTER COLUMN precision SET NOT NULL;
+ALTER TABLE staging.countries ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.countries ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.countries ALTER COLUMN relation SET NOT NULL;
+ALTER TABLE staging.countries ALTER COLUMN country_name SET NOT NULL;
+ALTER TABLE staging.identifiers ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.identifiers ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.identifiers ALTER COLUMN id_type SET NOT NULL;
+ALTER TABLE staging.identifiers ALTER COLUMN value SET NOT NULL;
+ALTER TABLE staging.names ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.names ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.names ALTER COLUMN name SET NOT NULL;
+ALTER TABLE staging.names ALTER COLUMN kind SET NOT NULL;
+ALTER TABLE staging.names ALTER COLUMN is_weak SET NOT NULL;
+ALTER TABLE staging.programmes ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.programmes ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.programmes ALTER COLUMN programme_raw SET NOT NULL;
+ALTER TABLE staging.records ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.records ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.records ALTER COLUMN jurisdiction SET NOT NULL;
+ALTER TABLE staging.records ALTER COLUMN source_key SET NOT NULL;
+ALTER TABLE staging.records ALTER COLUMN entity_type SET NOT NULL;
+ALTER TABLE staging.records ALTER COLUMN snapshot_id SET NOT NULL;
+ALTER TABLE staging.relationships ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.relationships ALTER COLUMN record_id SET NOT NULL;
+ALTER TABLE staging.relationships ALTER COLUMN related_record_id SET NOT NULL;
+ALTER TABLE staging.relationships ALTER COLUMN relation SET NOT NULL;
+ALTER TABLE staging.relationships ALTER COLUMN is_former SET NOT NULL;
+ALTER TABLE staging.snapshots ALTER COLUMN source_id SET NOT NULL;
+ALTER TABLE staging.snapshots ALTER COLUMN snapshot_id SET NOT NULL;
+ALTER TABLE staging.snapshots ALTER COLUMN format SET NOT NULL;
+ALTER TABLE staging.snapshots ALTER COLUMN parsed_at SET NOT NULL;
+ALTER TABLE staging.snapshots ALTER COLUMN record_count SET NOT NULL;
+ALTER TABLE staging.snapshots ALTER COLUMN files SET NOT NULL;
+
 -- The last published rows of records a list no longer holds: matching keeps linking them, so
 -- a record listed and delisted between two matching runs still finds its target.
 CREATE SCHEMA IF NOT EXISTS retired;

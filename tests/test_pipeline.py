@@ -8,6 +8,9 @@ from assets.matching import CLUSTERS, LINKS, matched
 from assets.sources import source_assets
 from pipelines.definitions import defs
 from pipelines.resources import SanctionsResource
+from sanctions import warehouse
+from sanctions.model import Name, Record
+from sanctions.publish import publish_copy
 from tests.conftest import FIXTURES, Reply, make_mirror
 from tests.pipeline_helpers import core_state, failed_checks, failure_messages, metadata, run
 
@@ -37,7 +40,7 @@ def test_mirror_run_publishes_then_second_run_does_no_work(tmp_path, csv_mirror)
     data = tmp_path / "data"
     first = run(data, csv_mirror)
     assert first.success, failure_messages(first)
-    assert metadata(first, "staging/us_ofac")["reparsed"] is True
+    assert metadata(first, "staging/us_ofac")["status"] == "parsed"
     assert metadata(first, "core/us_ofac")["status"] == "published"
     assert metadata(first, "core/us_ofac")["dagster/row_count"] == 5
     archived = sorted(p.name for p in (data / "raw" / "us_ofac").iterdir())
@@ -47,7 +50,7 @@ def test_mirror_run_publishes_then_second_run_does_no_work(tmp_path, csv_mirror)
     assert second.success
     assert metadata(second, "raw/us_ofac")["changed"] is False
     assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
-    assert metadata(second, "staging/us_ofac")["reparsed"] is False
+    assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
     assert metadata(second, "core/us_ofac")["status"] == "unchanged"
     assert core_state(data)[1] == 5
 
@@ -73,7 +76,7 @@ def test_http_mirror_retries_uses_conditional_get_and_survives_truncation(
     assert second.success
     assert http_server.hits(path)[-1]["If-None-Match"] == '"a"'
     assert metadata(second, "raw/us_ofac")["files"][0]["http_status"] == 304
-    assert metadata(second, "staging/us_ofac")["reparsed"] is False
+    assert metadata(second, "staging/us_ofac")["status"] == "unchanged"
 
     http_server.route(path, Reply(body=body[:2000], declared_length=len(body)))
     third = run(data, http_server.base_url)
@@ -175,3 +178,65 @@ def test_matching_assets_run_on_what_core_holds(tmp_path, csv_files, monkeypatch
                WHERE record_id IN ('US:1001', 'UK:90001')"""
         ).fetchall()[0][0]
     assert together == 1  # PETROV is the same person in the US and UK fixtures
+
+
+def test_an_unknown_programme_code_publishes_under_an_unclassified_key_and_warns(
+    tmp_path, csv_mirror, csv_files
+):
+    """A new regime must not hold back a list (the taxonomy is open): its records are published
+    under an UNCLASSIFIED key and the non-blocking programmes_classified check says so."""
+    data = tmp_path / "data"
+    assert run(data, csv_mirror).success
+    drifted = csv_files["SDN.CSV"].read_bytes().replace(b'"SDNTK"', b'"NEW-PROGRAMME-2026"')
+    result = run(data, make_mirror(tmp_path / "drift", {"SDN.CSV": drifted}))
+    assert result.success
+    assert failed_checks(result) == ["programmes_classified"]
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        keys = con.execute(
+            "SELECT DISTINCT programme_key FROM core.programmes WHERE programme_raw = ?",
+            ["NEW-PROGRAMME-2026"],
+        ).fetchall()
+    assert [key for (key,) in keys] == ["US-UNCLASSIFIED-NEW-PROGRAMME-2026"]
+
+
+def test_staging_keeps_core_not_null_constraints_and_refuses_an_incomplete_row(tmp_path):
+    """A parser that leaves a required field empty fails while staging, in one rolled-back
+    transaction, instead of at publish time."""
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        required = con.execute(
+            """SELECT c.table_name, c.column_name FROM duckdb_columns() c
+               JOIN duckdb_tables() s ON s.schema_name = 'staging' AND s.table_name = c.table_name
+               WHERE c.schema_name = 'core' AND NOT c.is_nullable"""
+        ).fetchall()
+        nullable_in_staging = con.execute(
+            """SELECT table_name, column_name FROM duckdb_columns()
+               WHERE schema_name = 'staging' AND is_nullable"""
+        ).fetchall()
+        assert len(required) > 40
+        assert set(required).isdisjoint(nullable_in_staging)
+        snapshot = warehouse.Snapshot("us_ofac", "s1", "ofac_csv", {}, None, None)
+        rows = [Record("US:1", "1", "person"), Name("US:1", None, "primary")]
+        with pytest.raises(duckdb.ConstraintException, match=r'"names"\."name"'):
+            warehouse.stage(con, snapshot, rows)
+        assert warehouse.staged_snapshot_id(con, "us_ofac") is None
+
+
+def test_the_published_copy_holds_every_schema_but_staging(tmp_path, csv_mirror):
+    data = tmp_path / "data"
+    assert run(data, csv_mirror).success
+    published = tmp_path / "published.duckdb"
+    with warehouse.connect(data / "warehouse.duckdb") as con:
+        assert con.execute("SELECT count(*) FROM staging.records").fetchall()[0][0] == 5
+        publish_copy(con, published)
+    with duckdb.connect(str(published), read_only=True) as copy:
+        schemas = {
+            row[0] for row in copy.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()
+        }
+        assert "staging" not in schemas and {"core", "raw", "retired", "history"} <= schemas
+        assert copy.execute("SELECT count(*) FROM core.records").fetchall() == [(5,)]
+        assert copy.execute("SELECT count(*) FROM matching_input.records").fetchall() == [(5,)]
+        comment = copy.execute(
+            "SELECT comment FROM duckdb_columns() WHERE schema_name = 'core' "
+            "AND table_name = 'records' AND column_name = 'record_id'"
+        ).fetchall()[0][0]
+        assert comment.startswith("Stable id")
