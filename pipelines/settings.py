@@ -14,7 +14,7 @@ from pathlib import Path
 from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
-from sanctions.sources import SOURCES, Source, record_bounds
+from sanctions.sources import SOURCES, Source, freshness_hours, record_bounds
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -101,6 +101,7 @@ class Settings:
             if override := _value(env, f"SANCTIONS_URL_{suffix}"):
                 url_overrides[source.id] = override
             bounds[source.id] = record_bounds(source, env)
+            freshness_hours(source, env)  # checked here, before any fetch
         jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
         annotations = _value(env, "SANCTIONS_ANNOTATIONS")
         values = {

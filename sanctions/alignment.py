@@ -24,14 +24,12 @@ from pathlib import Path
 
 import duckdb
 
+from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import _neutralised as neutralised
-from sanctions.sources import SOURCES
+from sanctions.sources import SOURCES, freshness_hours
 
 # autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
 SCOPES = ("all", "broad", "strict", "autonomous")
-# How often each publisher is expected to change its list: older snapshots show as stale.
-FRESHNESS_DAYS = {"us_ofac": 1, "uk_fcdo": 1, "ca_sema": 7, "eu_fsf": 7}
-DEFAULT_FRESHNESS_DAYS = 7
 NOT_LOADED = "not loaded for date"
 # The first Magnitsky law (US, 2012): over_time starts its year-ends there.
 OVER_TIME_FIRST_YEAR = 2012
@@ -76,14 +74,14 @@ WITH latest AS (
 ), dated AS (
     SELECT source_id, min(coalesce(p.listed_on, r.listed_on)) AS listing_dates_from
     FROM core.records r JOIN core.programmes p USING (record_id, source_id) GROUP BY 1
-)
-SELECT g.position, g.jurisdiction, g.source_id, g.title, g.reference, g.freshness_days,
+), good AS ({LAST_GOOD_SQL})
+SELECT g.position, g.jurisdiction, g.source_id, g.title, g.reference,
+       greatest(round(g.freshness_hours / 24), 1)::INTEGER AS freshness_days,
        s.snapshot_id IS NOT NULL AS loaded, s.published_on,
        {utc_date("s.fetched_at")} AS fetched_on,
        coalesce(s.published_on, {utc_date("s.fetched_at")}) AS snapshot_on,
        s.record_count, h.history_from, d.listing_dates_from,
-       coalesce(s.published_on, {utc_date("s.fetched_at")}) < current_date - g.freshness_days
-           AS stale,
+       good.last_good < now() - to_seconds(g.freshness_hours * 3600) AS stale,
        CASE WHEN s.published_on IS NOT NULL
             THEN 'published ' || strftime(s.published_on, '%Y-%m-%d')
             WHEN s.snapshot_id IS NOT NULL
@@ -91,7 +89,7 @@ SELECT g.position, g.jurisdiction, g.source_id, g.title, g.reference, g.freshnes
                  || ' (the file states no publication date)'
             ELSE 'not loaded' END AS snapshot
 FROM a_registry g LEFT JOIN latest s USING (source_id) LEFT JOIN histories h USING (source_id)
-LEFT JOIN dated d USING (source_id)
+LEFT JOIN dated d USING (source_id) LEFT JOIN good USING (source_id)
 ORDER BY g.position"""
 
 BASE_STATEMENTS = [
@@ -643,7 +641,9 @@ COLUMN_COMMENTS = {
         "history_from": "First date of the source's history: from it, the basis is history.",
         "listing_dates_from": "Earliest listing date the publisher gives in the snapshot; NULL "
         "when it gives none (the OFAC CSV).",
-        "stale": "The last good snapshot is older than freshness_days.",
+        "stale": "The last good snapshot (the last fetch that confirmed what core holds, or the "
+        "publication date of a replayed file) is older than the source's freshness expectation "
+        "(sanctions.freshness).",
         "snapshot": "The snapshot as the report states it: 'published ...' or 'fetched on ...'.",
     },
     "target_jurisdictions": {
@@ -753,7 +753,7 @@ def export_as_of(published: Path, folder: Path, file_format: str, as_of: date) -
 def _registry_table(con) -> None:
     con.execute(
         """CREATE OR REPLACE TEMP TABLE a_registry (position INTEGER, jurisdiction VARCHAR,
-           source_id VARCHAR, title VARCHAR, reference BOOLEAN, freshness_days INTEGER)"""
+           source_id VARCHAR, title VARCHAR, reference BOOLEAN, freshness_hours DOUBLE)"""
     )
     con.executemany(
         "INSERT INTO a_registry VALUES (?, ?, ?, ?, ?, ?)",
@@ -764,7 +764,7 @@ def _registry_table(con) -> None:
                 source.id,
                 source.title,
                 is_reference(source),
-                FRESHNESS_DAYS.get(source.id, DEFAULT_FRESHNESS_DAYS),
+                freshness_hours(source),
             )
             for position, source in enumerate(SOURCES.values())
         ],

@@ -1,9 +1,10 @@
 """Stale sources: a source whose last good snapshot is older than its publisher's rhythm.
 
 The last good snapshot is the last time a fetch confirmed or replaced what core holds: the
-latest `raw.manifest` row with origin 'fetch' whose snapshot is core's current one. A failed
-fetch, a snapshot refused by the checks or a mirror that lacks the source leave it where it was,
-so the age keeps growing until a fetch succeeds again.
+latest `raw.manifest` row with origin 'fetch' whose snapshot is core's current one (for a list
+loaded by replays only, the date its file was published). A failed fetch, a snapshot refused
+by the checks or a mirror that lacks the source leave it where it was, so the age keeps growing
+until a fetch succeeds again. The run summary, the Dagster check and the report all use this.
 """
 
 from __future__ import annotations
@@ -34,20 +35,24 @@ class SourceAge:
         )
 
 
+# Per loaded source: the instant its last good snapshot stands for.
+LAST_GOOD_SQL = """
+SELECT c.source_id,
+       coalesce((SELECT max(m.fetched_at) FROM raw.manifest m
+                 WHERE m.source_id = c.source_id AND m.snapshot_id = c.snapshot_id
+                   AND m.origin = 'fetch'),
+                c.published_on::TIMESTAMPTZ, c.fetched_at) AS last_good
+FROM (SELECT * FROM core.snapshots
+      QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY loaded_at DESC) = 1) c
+"""
+
+
 def source_ages(
     con, now: datetime | None = None, environ: Mapping[str, str] = os.environ
 ) -> list[SourceAge]:
     """The age of every loaded source's last good snapshot, in registry order."""
     now = now or datetime.now(UTC)
-    rows = con.execute(
-        """WITH current AS (
-               SELECT source_id, max_by(snapshot_id, loaded_at) AS snapshot_id
-               FROM core.snapshots GROUP BY source_id)
-           SELECT m.source_id, max(m.fetched_at)
-           FROM raw.manifest m JOIN current c USING (source_id, snapshot_id)
-           WHERE m.origin = 'fetch'
-           GROUP BY m.source_id"""
-    ).fetchall()
+    rows = con.execute(f"SELECT source_id, last_good FROM ({LAST_GOOD_SQL})").fetchall()
     last_good = dict(rows)
     return [
         SourceAge(

@@ -193,5 +193,5 @@ def freshness_hours(source: Source, environ: Mapping[str, str] = os.environ) -> 
     except ValueError:
         hours = -1.0
     if not hours > 0:
-        raise ValueError(f"setting {name}={value!r}: expected a number of hours above 0, e.g. 24")
+        raise SettingsError(name, value, "a number of hours above 0, e.g. 24")
     return hours
