@@ -217,7 +217,7 @@ def test_an_unknown_regime_publishes_warns_and_is_rekeyed_without_a_download(tmp
         for e in again.get_asset_materialization_events()
         if e.asset_key.to_user_string() == "staging/us_ofac"
     )
-    assert staged.materialization.metadata["reparsed"].value is False  # nothing re-read
+    assert staged.materialization.metadata["status"].value == "unchanged"  # nothing re-read
     assert key_of("US:1005") == "US-NEW-2026"
     assert all(c.passed for c in again.get_asset_check_evaluations())
 
