@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from sanctions.freshness import LAST_GOOD_SQL
-from sanctions.publish import _neutralised as neutralised
+from sanctions.publish import neutralised
 from sanctions.sources import SOURCES, freshness_hours
 
 # autonomous: any programme, UN-mandated listings excluded (what a government chose itself).

@@ -67,14 +67,14 @@ def export_marts(published: Path, folder: Path, file_format: str = "csv") -> lis
                 con.execute(f"COPY {schema}.{table} TO '{quoted}' (FORMAT parquet)")
             else:
                 con.execute(
-                    f"COPY (SELECT * FROM {_neutralised(con, schema, table)}) "
+                    f"COPY (SELECT * FROM {neutralised(con, schema, table)}) "
                     f"TO '{quoted}' (HEADER, FORMAT csv)"
                 )
             written.append(target)
     return written
 
 
-def _neutralised(con, schema: str, table: str) -> str:
+def neutralised(con, schema: str, table: str) -> str:
     """The table with text that a spreadsheet would run as a formula made inert (prefixed
     with an apostrophe): names come from the lists and are untrusted."""
     columns = con.execute(

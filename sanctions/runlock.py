@@ -21,6 +21,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from sanctions.errors import SettingsError
+
 DEFAULT_WAIT_SECONDS = 60.0
 _LOCKS: dict[Path, FileLock] = {}
 
@@ -34,9 +36,7 @@ def lock_wait_seconds() -> float:
     try:
         return float(value) if value else DEFAULT_WAIT_SECONDS
     except ValueError as exc:
-        raise ValueError(
-            f"setting SANCTIONS_LOCK_WAIT={value!r} is not a number of seconds"
-        ) from exc
+        raise SettingsError("SANCTIONS_LOCK_WAIT", value, "a number of seconds, e.g. 60") from exc
 
 
 @contextmanager

@@ -7,7 +7,6 @@ leaves the previously published rows exactly as they were.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,6 +19,7 @@ import duckdb
 from sanctions import history, programmes
 from sanctions.fetch import FetchedFile
 from sanctions.model import TABLE_OF_ROW, Record, Row
+from sanctions.runlock import lock_wait_seconds
 from schemas import SCHEMA_FILES
 
 RECORD_TABLES = tuple(TABLE_OF_ROW.values())  # per-record tables, staged and published together
@@ -39,7 +39,7 @@ def connect(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if wait is None:
-        wait = float(os.environ.get("SANCTIONS_LOCK_WAIT") or 60)
+        wait = lock_wait_seconds()
     deadline = time.monotonic() + wait
     while True:
         try:
