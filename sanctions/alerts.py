@@ -24,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from sanctions.errors import SettingsError
 from sanctions.sources import SOURCES
 
 SCOPES = ("all", "broad", "strict")
@@ -208,8 +209,8 @@ def max_wait() -> timedelta:
     try:
         return timedelta(days=float(value) if value else DEFAULT_MAX_WAIT_DAYS)
     except ValueError as exc:
-        raise ValueError(
-            f"setting SANCTIONS_ALERT_MAX_WAIT_DAYS={value!r} is not a number of days"
+        raise SettingsError(
+            "SANCTIONS_ALERT_MAX_WAIT_DAYS", value, "a number of days, e.g. 7"
         ) from exc
 
 
