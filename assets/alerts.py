@@ -6,7 +6,7 @@ from assets.alignment import MARTS
 from assets.automation import AFTER_UPSTREAM
 from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
-from sanctions import alerts
+from sanctions import alerts, fingerprint
 
 ALERTS = dg.AssetKey(["alerts", "alerts"])
 DELIVERIES = dg.AssetKey(["alerts", "deliveries"])
@@ -20,10 +20,12 @@ DELIVERIES = dg.AssetKey(["alerts", "deliveries"])
     description="alerts.alerts: unilateral listings, follow-ons and divergences.",
     automation_condition=AFTER_UPSTREAM,
 )
-def alert_events(sanctions: SanctionsResource):
+def alert_events(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
+    """Build the alerts and record it in the run's derivation (sanctions.fingerprint)."""
     settings = sanctions.settings()
     with sanctions.connect() as con:
         new = alerts.build_alerts(con, baseline=settings.alert_baseline)
+        fingerprint.advance(con, context.run.run_id, fingerprint.ALERTED)
         kinds = dict(
             con.execute(
                 "SELECT kind || '/' || scope, count(*) FROM alerts.alerts GROUP BY 1"

@@ -8,7 +8,7 @@ from assets.automation import AFTER_UPSTREAM
 from assets.matching import CLUSTERS
 from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
-from sanctions import alignment
+from sanctions import alignment, fingerprint
 from sanctions.publish import publish_copy
 
 MARTS = dg.AssetKey(["alignment", "marts"])
@@ -87,6 +87,8 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
 def published(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     target = sanctions.settings().published_path
     with sanctions.connect() as con:
+        # recorded before the copy, so the copy says which inputs it rests on
+        fingerprint.advance(con, context.run.run_id, fingerprint.PUBLISHED)
         publish_copy(con, target)
     context.log.info(f"published {target}")
     return dg.MaterializeResult(

@@ -2,15 +2,14 @@
 tell Dagster when nothing changed.
 
 The daily schedule (or a run launched by hand) refreshes `core/<source>`; each core asset
-records the snapshot id as its data version. Matching runs when a core data version changed
-(not on every refresh: an unchanged list is no new materialisation downstream), when its own
-code changed, or when it was never built; everything after matching follows it eagerly. The
-automation sensor that evaluates these conditions starts running with the code location.
+records as its data version the input fingerprint (sanctions/fingerprint.py) less the other
+sources' parts. Matching is requested when a core data version changed (not on every refresh:
+an unchanged list and unchanged inputs are no new data downstream), when its own code changed,
+or when it was never built; it then compares the whole fingerprint with the last complete
+derivation kept in the warehouse and does nothing when no input changed. Everything after
+matching follows it eagerly. The automation sensor that evaluates these conditions starts
+running with the code location.
 """
-
-import hashlib
-import inspect
-from types import ModuleType
 
 import dagster as dg
 
@@ -38,17 +37,3 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     description="Matches, rebuilds the marts, publishes the copy and alerts after a refresh "
     "that brought a new snapshot; runs from the start (no switch to turn on).",
 )
-
-
-def code_version(*modules: ModuleType) -> str:
-    """A hash of the modules' source: changes exactly when their code does, no number to bump.
-    A module built at run time (no source file) is hashed by its functions' byte code."""
-    digest = hashlib.sha256()
-    for module in modules:
-        try:
-            digest.update(inspect.getsource(module).encode())
-        except (OSError, TypeError):
-            for name, value in sorted(vars(module).items()):
-                if inspect.isfunction(value):
-                    digest.update(name.encode() + value.__code__.co_code)
-    return digest.hexdigest()[:12]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.automation import AFTER_UPSTREAM, ON_NEW_SNAPSHOT, code_version
+from assets.automation import AFTER_UPSTREAM, ON_NEW_SNAPSHOT
 from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
-from sanctions import clusters, matching
+from sanctions import clusters, fingerprint, matching
 from sanctions.evaluation import evaluate
 from sanctions.sources import SOURCES
 
@@ -20,7 +20,7 @@ LINKS = dg.AssetKey(["matching", "links"])
 CLUSTERS = dg.AssetKey(["matching", "clusters"])
 CORE_ASSETS = [dg.AssetKey(["core", source_id]) for source_id in SOURCES]
 LINK_COUNT_RATIO = (0.5, 2.0)  # accepted links against the previous run
-MATCHER_CODE_VERSION = f"{matching.MATCHER_VERSION}-{code_version(matching, clusters)}"
+MATCHER_CODE_VERSION = fingerprint.MATCHER_CODE_VERSION
 
 
 @dg.multi_asset(
@@ -33,6 +33,7 @@ MATCHER_CODE_VERSION = f"{matching.MATCHER_VERSION}-{code_version(matching, clus
             description="Scored pairs of records with their decision and explanation.",
             automation_condition=ON_NEW_SNAPSHOT,
             code_version=MATCHER_CODE_VERSION,
+            skippable=True,
         ),
         dg.AssetSpec(
             CLUSTERS,
@@ -42,6 +43,7 @@ MATCHER_CODE_VERSION = f"{matching.MATCHER_VERSION}-{code_version(matching, clus
             description="Every record exactly once, with its stable target id.",
             automation_condition=AFTER_UPSTREAM,
             code_version=MATCHER_CODE_VERSION,
+            skippable=True,
         ),
     ],
     check_specs=[
@@ -52,19 +54,29 @@ MATCHER_CODE_VERSION = f"{matching.MATCHER_VERSION}-{code_version(matching, clus
 )
 def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     """Block, score and decide, then cluster, and check the result before committing it: one
-    transaction, so analysts never see a half-written or failing result."""
+    transaction, so analysts never see a half-written or failing result.
+
+    Only when an input changed since the last complete derivation (sanctions.fingerprint):
+    otherwise nothing is materialised and the marts, the published copy and the alerts are
+    skipped, whatever launched the run. The fingerprint is the data version."""
+    settings = sanctions.settings()
     with sanctions.connect() as con:
-        previous_accepted = con.execute(
-            "SELECT count(*) FROM matching.links WHERE decision = 'accept'"
-        ).fetchall()[0][0]
+        found = fingerprint.inputs(con, settings.reference_files(), settings.annotations_path)
+        changed = fingerprint.changes(found, fingerprint.last_derived(con))
+        if not changed:  # the checks still hold on the targets in place; nothing downstream
+            context.log.info("matching skipped: no input changed since the last derivation")
+            accepted = _accepted(con)
+            yield from _checks(con, accepted, accepted)
+            return
+        context.log.info(f"matching: {fingerprint.describe(changed)}")
+        fingerprint.start(con, context.run.run_id, found, changed)
+        previous_accepted = _accepted(con)
         con.execute("BEGIN TRANSACTION")
         try:
             stats = matching.match(con)
             cluster_stats = clusters.write_clusters(con)
             quality = _label_quality(con)
-            accepted = con.execute(
-                "SELECT count(*) FROM matching.links WHERE decision = 'accept'"
-            ).fetchall()[0][0]
+            accepted = _accepted(con)
             results = list(_checks(con, accepted, previous_accepted))
             failed = [r.check_name for r in results if not r.passed and _blocking(r)]
             if failed:
@@ -96,9 +108,11 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "name_pairs_scored": stats.name_pairs,
             "accepted_links": accepted,
             "decisions": dg.MetadataValue.json(stats.decisions),
+            "inputs_changed": ", ".join(changed),
             **quality,
             **links_table,
         },
+        data_version=dg.DataVersion(fingerprint.digest(found)),
     )
     yield dg.MaterializeResult(
         asset_key=CLUSTERS,
@@ -115,7 +129,14 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
             "judgements_naming_missing_records": len(cluster_stats.judgements_missing_records),
             **clusters_table,
         },
+        data_version=dg.DataVersion(fingerprint.digest(found)),
     )
+
+
+def _accepted(con) -> int:
+    return con.execute("SELECT count(*) FROM matching.links WHERE decision = 'accept'").fetchall()[
+        0
+    ][0]
 
 
 def _blocking(result: dg.AssetCheckResult) -> bool:

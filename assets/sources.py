@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from assets.automation import code_version
 from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
-from sanctions import model
+from sanctions import fingerprint, model
 from sanctions.errors import SourceError
 from sanctions.freshness import source_ages
 from sanctions.locations import describe_feed, describe_publication
@@ -49,12 +48,32 @@ def _preview(con, schema: str, source_id: str) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
+def _snapshot_version(sanctions, con, source: Source, outcome) -> str:
+    return outcome.snapshot_id
+
+
+def _input_version(sanctions, con, source: Source, outcome) -> str:
+    """core's data version: the input fingerprint less the other sources' parts, so a new
+    taxonomy, reference file, judgement or annotation is new data downstream too."""
+    settings = sanctions.settings()
+    found = fingerprint.inputs(con, settings.reference_files(), settings.annotations_path)
+    return fingerprint.source_digest(found, source.id)
+
+
 def _run_step(
-    context, sanctions, source: Source, step, schema: str, done: str, checks=()
+    context,
+    sanctions,
+    source: Source,
+    step,
+    schema: str,
+    done: str,
+    checks=(),
+    version=_snapshot_version,
 ) -> dg.MaterializeResult:
     """Run a parse or publish step on one connection and describe it: status, snapshot, row
-    counts, preview, the records table's columns, and the step's own checks. The snapshot id
-    is the data version, so an unchanged refresh is no new data downstream."""
+    counts, preview, the records table's columns, and the step's own checks. The data version
+    (the snapshot id, or for core the input fingerprint) stays the same when nothing changed,
+    so an unchanged refresh is no new data downstream."""
     try:
         with sanctions.connect() as con:
             outcome = step(con, source)
@@ -64,6 +83,7 @@ def _run_step(
             ).fetchall()[0][0]
             columns = table_metadata(con, schema, "records")
             check_results = [check(con, source) for check in checks]
+            data_version = version(sanctions, con, source, outcome)
     except SourceError as exc:
         raise _fail(exc) from exc
     status = done if outcome.did_work else "unchanged"
@@ -81,7 +101,7 @@ def _run_step(
         metadata["records_per_second"] = round(records / max(outcome.seconds, 1e-9))
     return dg.MaterializeResult(
         metadata=metadata,
-        data_version=dg.DataVersion(outcome.snapshot_id),
+        data_version=dg.DataVersion(data_version),
         check_results=check_results,
     )
 
@@ -125,7 +145,7 @@ def source_fresh(con, source: Source) -> dg.AssetCheckResult:
 def parser_code_version(source: Source) -> str:
     """The source's parsers and the model they share: a change re-versions staging."""
     parsers = [PARSERS[fmt.name] for fmt in source.formats]
-    return code_version(*parsers, common, model)
+    return fingerprint.code_version(*parsers, common, model)
 
 
 def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
@@ -227,6 +247,7 @@ def build_source_assets(source: Source) -> list[dg.AssetsDefinition]:
             "core",
             "published",
             checks=[source_fresh],
+            version=_input_version,
         )
 
     return [fetched, staged, published]

@@ -9,8 +9,8 @@ sanctions sql     query the published copy read-only (one query, or interactivel
 sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME prepared
 
 Bad input (an unknown source, a broken setting, a missing mirror, a data directory that cannot
-be written) stops before any work with one line and exit code 2; expected failures print one
-line each; tracebacks only with --debug.
+be written, a taxonomy or reference CSV that fails validation) stops before any work with one
+line and exit code 2; expected failures print one line each; tracebacks only with --debug.
 """
 
 import argparse
@@ -25,6 +25,7 @@ from dotenv import load_dotenv
 
 from pipelines.notices import failure_notice, send_notice
 from pipelines.settings import Settings, SettingsError, prepare_dagster_home
+from sanctions.errors import ReferenceFileError
 from sanctions.locations import not_in_mirror
 from sanctions.runlock import run_lock
 from sanctions.sources import SOURCES
@@ -40,7 +41,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.jobs import match_all, refresh_all
+    from pipelines.jobs import refresh_all
 
     home = prepare_dagster_home(settings)
     print(f"data directory: {settings.data_dir}  (DAGSTER_HOME={home})", flush=True)
@@ -61,15 +62,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if args.source:  # --source refreshes the sources only
                 return 0 if not problems else 1
             # matching runs even when a source failed, on what core holds
-            reasons = _why_match(instance, settings)
-            if not reasons:
-                print("match_all: skipped, no new snapshot since the last matching run")
-                return 0 if not problems else 1
-            print(f"match_all: {'; '.join(reasons)}", flush=True)
-            result = _execute(defs, match_all, args.debug, instance, None)
-            run_id = result.run_id
-            problems += _problems(result)
-            _print_summary(result)
+            derived = _derive(args.debug, instance, settings)
+            if derived is not None:
+                run_id = derived.run_id
+                problems += _problems(derived)
     except Exception as exc:
         problems.append(_first_line(str(exc)) or type(exc).__name__)
         raise
@@ -99,40 +95,24 @@ def _problems(result) -> list[str]:
     return _failures(result) or [f"{result.dagster_run.job_name}: run failed"]
 
 
-def _why_match(instance, settings: Settings) -> list[str]:
-    """Why matching must run again: it never succeeded, a core data version (snapshot id) or
-    the matcher's code changed since it last ran, or analysts judged pairs or annotated
-    targets since. Empty: nothing downstream would change."""
-    import dagster as dg
+def _derive(debug: bool, instance, settings: Settings):
+    """Run match_all (matching, marts, published copy, alerts) when an input changed since the
+    last complete derivation, naming the inputs that changed; the decision reads only the
+    warehouse (sanctions.fingerprint), never Dagster's instance. None when skipped."""
+    from pipelines.definitions import defs
+    from pipelines.jobs import match_all
+    from sanctions import fingerprint, warehouse
 
-    from assets.alignment import MARTS
-    from assets.matching import CORE_ASSETS, LINKS, MATCHER_CODE_VERSION
-    from sanctions import warehouse
-
-    last_runs = instance.get_runs(filters=dg.RunsFilter(job_name="match_all"), limit=1)
-    links = instance.get_latest_materialization_event(LINKS)
-    marts = instance.get_latest_materialization_event(MARTS)
-    if not last_runs or last_runs[0].status != dg.DagsterRunStatus.SUCCESS or not links:
-        return ["the last matching run did not succeed" if last_runs else "never matched"]
-    tags = links.tags or {}
-    reasons = []
-    if tags.get("dagster/code_version") != MATCHER_CODE_VERSION:
-        reasons.append("the matcher changed")
-    for key in CORE_ASSETS:
-        event = instance.get_latest_materialization_event(key)
-        if event is None:  # never loaded: nothing new to match
-            continue
-        current = (event.tags or {}).get("dagster/data_version")
-        if current != tags.get(f"dagster/input_data_version/{key.to_user_string()}"):
-            reasons.append(f"new snapshot of {key.path[-1]}")
-    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
-        judged = con.execute("SELECT max(epoch(judged_at)) FROM matching.judgements").fetchall()
-    if (judged[0][0] or 0) > links.timestamp:
-        reasons.append("new judgements")
-    annotations = settings.annotations_path
-    if annotations.is_file() and marts and annotations.stat().st_mtime > marts.timestamp:
-        reasons.append("annotations changed")
-    return reasons
+    with warehouse.connect(settings.warehouse_path) as con:
+        found = fingerprint.inputs(con, settings.reference_files(), settings.annotations_path)
+        changed = fingerprint.changes(found, fingerprint.last_derived(con))
+    if not changed:
+        print("match_all: skipped, no input changed since the last derivation")
+        return None
+    print(f"match_all: {fingerprint.describe(changed)}", flush=True)
+    result = _execute(defs, match_all, debug, instance, None)
+    _print_summary(result)
+    return result
 
 
 def _stale_sources(settings: Settings) -> list[str]:
@@ -270,18 +250,32 @@ def _judge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
-    """Load a folder of dated historical files of one source into the history."""
+    """Load a folder of dated historical files of one source into the history, then derive
+    matching, marts, the published copy and alerts again if an input changed."""
+    import dagster as dg
+
     from sanctions import warehouse
     from sanctions.archive import Archive
     from sanctions.replay import replay
 
-    with run_lock(settings.data_dir), warehouse.connect(settings.warehouse_path) as con:
-        report = replay(
-            con,
-            SOURCES[args.source],
-            [Path(folder) for folder in args.folders],
-            Archive(settings.archive_root),
-        )
+    prepare_dagster_home(settings)
+    with run_lock(settings.data_dir):
+        with warehouse.connect(settings.warehouse_path) as con:
+            report = replay(
+                con,
+                SOURCES[args.source],
+                [Path(folder) for folder in args.folders],
+                Archive(settings.archive_root),
+            )
+        _print_replay(report)
+        with dg.DagsterInstance.get() as instance:
+            derived = _derive(args.debug, instance, settings)
+    if derived is not None and not derived.success:
+        return 1
+    return 0 if not report.skipped else 3
+
+
+def _print_replay(report) -> None:
     for day, events in report.backfilled:
         print(f"backfilled {day}: {events:,} events (before the history; core untouched)")
     for day, events in report.applied:
@@ -290,9 +284,9 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"skipped {name}: {reason}")
     print(
         f"{len(report.applied)} snapshots applied, {len(report.backfilled)} backfilled, "
-        f"{len(report.skipped)} skipped in {report.seconds:.1f} s"
+        f"{len(report.skipped)} skipped in {report.seconds:.1f} s",
+        flush=True,
     )
-    return 0 if not report.skipped else 3
 
 
 def _published_copy(settings: Settings) -> Path:
@@ -465,8 +459,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         if args.command in WRITING_COMMANDS:
             settings.check_paths()
+            settings.check_reference_files()
         return args.func(args, settings)
-    except SettingsError as exc:
+    except (SettingsError, ReferenceFileError) as exc:
         print(f"sanctions: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:

@@ -10,6 +10,7 @@ from pydantic import PrivateAttr
 from pipelines.settings import Settings
 from sanctions import warehouse
 from sanctions.archive import Archive
+from sanctions.errors import ReferenceFileError
 from sanctions.runlock import RunLocked, run_lock
 
 
@@ -24,11 +25,13 @@ class SanctionsResource(dg.ConfigurableResource):
     _held: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Hold the run lock for the whole run, launched from the UI, the daemon or the CLI:
-        two runs never interleave their steps on one data directory."""
+        """Check the taxonomy and reference CSVs, then hold the run lock for the whole run,
+        launched from the UI, the daemon or the CLI: two runs never interleave their steps on
+        one data directory."""
         try:
+            self.settings().check_reference_files()  # before any fetch
             self._held.enter_context(run_lock(self.settings().data_dir))
-        except RunLocked as exc:
+        except (RunLocked, ReferenceFileError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -175,6 +175,19 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
 
+    def reference_files(self) -> dict[str, Path]:
+        """The taxonomy in use (SANCTIONS_PROGRAMMES or schemas/programmes.csv) and every
+        reference CSV: inputs of every derived table, checked before any fetch."""
+        from sanctions import programmes, reference
+
+        return reference.reference_files(programmes.taxonomy_path())
+
+    def check_reference_files(self) -> None:
+        """Raise ReferenceFileError naming the file, the line and the problem."""
+        from sanctions import reference
+
+        reference.check_reference_files(self.reference_files())
+
     def bounds_for(self, source: Source) -> tuple[int, int]:
         return self.record_bounds.get(source.id, (source.min_records, source.max_records))
 

@@ -32,3 +32,11 @@ class SettingsError(ValueError):
 
     def __init__(self, name: str, value: str, expected: str):
         super().__init__(f"setting {name}={value!r}: expected {expected}")
+
+
+class ReferenceFileError(ValueError):
+    """A taxonomy or reference CSV that cannot be used; names the file, the line and why."""
+
+    def __init__(self, path, line: int | None, problem: str):
+        where = f"line {line}: " if line else ""
+        super().__init__(f"reference file {path}: {where}{problem}")

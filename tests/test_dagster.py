@@ -109,22 +109,22 @@ def test_an_unchanged_sanctions_run_skips_matching_until_judgements_annotations_
 ):
     assert main(["run"]) == 0
     first = capsys.readouterr().out
-    assert "match_all: never matched" in first and "match_all: run succeeded" in first
+    assert "match_all: never derived" in first and "match_all: run succeeded" in first
     assert main(["run"]) == 0
-    assert "match_all: skipped, no new snapshot since the last matching run" in (
+    assert "match_all: skipped, no input changed since the last derivation" in (
         capsys.readouterr().out
     )
     assert main(["judge", "US:1001", "UK:90001", "different", "--author", "test"]) == 0
     capsys.readouterr()
     assert main(["run"]) == 0
     again = capsys.readouterr().out
-    assert "match_all: new judgements" in again and "match_all: run succeeded" in again
+    assert "match_all: inputs changed: judgements" in again and "run succeeded" in again
     (environment.parent / "data" / "annotations.csv").write_text("id,field,value,source,note\n")
     assert main(["run"]) == 0
-    assert "match_all: annotations changed" in capsys.readouterr().out
-    monkeypatch.setattr("assets.matching.MATCHER_CODE_VERSION", "rules-1-edited")
+    assert "match_all: inputs changed: annotations" in capsys.readouterr().out
+    monkeypatch.setattr("sanctions.fingerprint.MATCHER_CODE_VERSION", "rules-1-edited")
     assert main(["run"]) == 0
-    assert "match_all: the matcher changed" in capsys.readouterr().out
+    assert "match_all: inputs changed: code/matcher" in capsys.readouterr().out
 
 
 def test_a_failed_sanctions_run_sends_a_failure_notice_to_the_jsonl_sink(
