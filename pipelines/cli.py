@@ -278,6 +278,10 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _print_replay(report) -> None:
     for day, events in report.backfilled:
         print(f"backfilled {day}: {events:,} events (before the history; core untouched)")
+    if report.retired:
+        print(
+            f"backfill: {report.retired:,} records listed only before the history kept in retired.*"
+        )
     for day, events in report.applied:
         print(f"applied {day}: {events:,} events")
     for name, reason in report.skipped:

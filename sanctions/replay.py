@@ -37,6 +37,7 @@ class ReplayReport:
     applied: list[tuple[date, int]] = field(default_factory=list)  # (date, events)
     backfilled: list[tuple[date, int]] = field(default_factory=list)  # (date, events)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    retired: int = 0  # records a backfill added to retired.* (listed before the history only)
     seconds: float = 0.0
 
 
@@ -157,11 +158,58 @@ def _stage(con, source: Source, group: _Group, day: date, archive: Archive) -> s
     return snapshot_id
 
 
+RETIRED_SCRATCH = "retired_backfill"
+
+
+def _create_retired_scratch(con) -> None:
+    con.execute(f"DROP SCHEMA IF EXISTS {RETIRED_SCRATCH} CASCADE")
+    con.execute(f"CREATE SCHEMA {RETIRED_SCRATCH}")
+    for table in warehouse.RECORD_TABLES:
+        con.execute(f"CREATE TABLE {RETIRED_SCRATCH}.{table} AS FROM retired.{table} LIMIT 0")
+
+
+def _keep_last_rows(con, source_id: str) -> None:
+    """Keep the staged older snapshot's rows of each record, replacing those of earlier files:
+    in the end, every record's rows from the last older file that listed it."""
+    staged = "SELECT record_id FROM staging.records WHERE source_id = $source"
+    for table in warehouse.RECORD_TABLES:
+        con.execute(
+            f"DELETE FROM {RETIRED_SCRATCH}.{table} WHERE source_id = $source "
+            f"AND record_id IN ({staged})",
+            {"source": source_id},
+        )
+        con.execute(
+            f"INSERT INTO {RETIRED_SCRATCH}.{table} BY NAME SELECT * FROM staging.{table} "
+            "WHERE source_id = $source",
+            {"source": source_id},
+        )
+
+
+def _retire_backfilled(con, source_id: str) -> int:
+    """What a replay in date order leaves in retired.*: the last rows of every record the older
+    files listed and that core no longer holds, unless retired.* already holds later rows (a
+    record delisted after the history began). Returns the records retired."""
+    missing = f"""SELECT record_id FROM {RETIRED_SCRATCH}.records WHERE source_id = $source
+                  EXCEPT SELECT record_id FROM core.records WHERE source_id = $source
+                  EXCEPT SELECT record_id FROM retired.records WHERE source_id = $source"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE r_backfill AS {missing}", {"source": source_id})
+    for table in warehouse.RECORD_TABLES:
+        con.execute(
+            f"INSERT INTO retired.{table} BY NAME SELECT * FROM {RETIRED_SCRATCH}.{table} "
+            "WHERE source_id = $source AND record_id IN (SELECT record_id FROM r_backfill)",
+            {"source": source_id},
+        )
+    return con.execute("SELECT count(*) FROM r_backfill").fetchall()[0][0]
+
+
 def _backfill(
     con, source: Source, groups: dict[date, _Group], archive: Archive, report: ReplayReport
 ) -> None:
-    """Replay files older than the history into a scratch history, then splice it in."""
+    """Replay files older than the history into a scratch history, then splice it in; the
+    records the older files listed and core no longer holds join retired.* as a replay would
+    leave them, so matching reaches them and a backfill equals a replay of the same files."""
     scratch = history.create_scratch(con)
+    _create_retired_scratch(con)
     previous_count = 0  # the oldest file has nothing before it to compare with
     try:
         for day, group in groups.items():
@@ -192,16 +240,19 @@ def _backfill(
                 content="staging",
                 hist=scratch,
             )
+            _keep_last_rows(con, source.id)
             previous_count = quality.staged_count(con, source.id)
             report.backfilled.append((day, events))
         con.execute("BEGIN TRANSACTION")
         try:
             history.splice_backfill(con, source.id, scratch)
+            report.retired = _retire_backfilled(con, source.id)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     finally:
         con.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+        con.execute(f"DROP SCHEMA IF EXISTS {RETIRED_SCRATCH} CASCADE")
         if warehouse.latest_snapshot(con, source.id) is not None:
             parse_source(con, source)  # staging back to the live snapshot
