@@ -102,26 +102,15 @@ def inputs(con, reference_files: Mapping[str, Path], annotations: Path) -> dict[
         ).hexdigest()
         found[f"history/{source_id}"] = hashlib.sha256(
             (
-                _query_digest(
-                    con,
-                    """SELECT record_id, event, event_date, changed_fields, programme_keys,
-                              snapshot_id FROM history.events WHERE source_id = ?""",
-                    [source_id],
-                )
+                _query_digest(con, "FROM history.events WHERE source_id = ?", [source_id])
                 + _query_digest(
-                    con,
-                    """SELECT record_id, content_hash, valid_from, valid_to
-                       FROM history.record_versions WHERE source_id = ?""",
-                    [source_id],
+                    con, "FROM history.record_versions WHERE source_id = ?", [source_id]
                 )
             ).encode()
         ).hexdigest()
     for name, path in sorted(reference_files.items()):
         found[f"reference/{name}"] = file_digest(path)
-    found["judgements"] = _query_digest(
-        con,
-        "SELECT left_record_id, right_record_id, verdict, judged_at FROM matching.judgements",
-    )
+    found["judgements"] = _query_digest(con, "FROM matching.judgements")
     found["annotations"] = file_digest(annotations)
     found["code/parsers"] = parsers_code_version()
     found["code/matcher"] = MATCHER_CODE_VERSION
