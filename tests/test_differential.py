@@ -46,7 +46,7 @@ class Path_:
 
     def __init__(self, root, real, monkeypatch):
         self.root, self.real, self.monkeypatch = root, real, monkeypatch
-        root.mkdir(parents=True)
+        (root / "mirror").mkdir(parents=True)
         monkeypatch.chdir(root)
         for name in list(os.environ):
             if name.startswith(("SANCTIONS_", "DAGSTER_HOME")) and "_MIN_RECORDS_" not in name:
@@ -65,7 +65,7 @@ class Path_:
     def live(self, uk_file: str) -> None:
         """The mirror holds the newest US file, Canada 2025 and one UK file."""
         mirror = self.root / "mirror"
-        shutil.rmtree(mirror, ignore_errors=True)
+        shutil.rmtree(mirror)
         for source, name, path in (
             ("us_ofac", "SDN.CSV", self.real / "us_ofac" / "sdn_history" / US_FILES[-1]),
             ("ca_sema", "sema-lmes.xml", self.real / "ca" / CANADA),

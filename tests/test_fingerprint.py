@@ -6,10 +6,12 @@ home each derive and publish; a broken taxonomy or reference CSV stops a run bef
 import os
 import subprocess
 
+import dagster as dg
 import duckdb
 import pytest
 
 from pipelines.cli import main
+from pipelines.definitions import defs
 from tests.conftest import FIXTURES, REPO, make_mirror
 
 TAXONOMY = REPO / "schemas" / "programmes.csv"
@@ -79,6 +81,18 @@ def test_deleting_the_annotations_file_rebuilds_and_drops_them(environment, caps
     assert published(data, "SELECT count(*) FROM alignment.annotations") == [(0,)]
     assert main(["run"]) == 0  # absent twice is no change
     assert "match_all: skipped, no input changed" in capsys.readouterr().out
+
+    # a Dagster run of match_all (the UI, the sensor) decides the same way, from the warehouse
+    with dg.DagsterInstance.get() as instance:
+        job = defs.resolve_job_def("match_all")
+        unchanged = job.execute_in_process(instance=instance)
+        assert unchanged.success and not unchanged.get_asset_materialization_events()
+        (data / "annotations.csv").write_text("id,field,value,source,note\n", "utf-8")
+        changed = job.execute_in_process(instance=instance)
+        materialised = {
+            e.asset_key.to_user_string() for e in changed.get_asset_materialization_events()
+        }
+        assert {"matching/links", "alignment/marts", "published/warehouse"} <= materialised
 
 
 def test_two_data_directories_with_one_dagster_home_each_match_and_publish(environment):
