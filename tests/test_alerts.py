@@ -47,38 +47,38 @@ def db(tmp_path):
             matching.match(con)
             clusters.write_clusters(con)
             alignment.build(con)
-            alerts.build_alerts(con, baseline=True)
+            alerts.build_alerts(con, baseline=True, max_age_days=10_000)
     return path
 
 
 def test_alerts_are_exactly_the_target_events(db):
     with warehouse.connect(db) as con:
         found = con.execute(
-            """SELECT kind, scope, jurisdiction, record_id, event_date::VARCHAR, lag_days
-               FROM alerts.alerts ORDER BY ALL"""
+            """SELECT kind, scopes, jurisdiction, record_id, event_date::VARCHAR, lag_days,
+                      historical FROM alerts.alerts ORDER BY ALL"""
         ).fetchall()
-        message = con.execute(
-            "SELECT message FROM alerts.alerts WHERE kind = 'divergence' AND scope = 'strict'"
-        ).fetchall()[0][0]
-        assert alerts.build_alerts(con, baseline=True) == 0  # a re-run creates nothing
+        messages = dict(con.execute("SELECT kind, message FROM alerts.alerts").fetchall())
+        assert alerts.build_alerts(con, baseline=True, max_age_days=10_000) == 0  # nothing new
+    every = ["all", "broad", "strict"]
     assert found == [
-        ("divergence", scope, "US", "US:1001", "2024-03-01", None)
-        for scope in ("all", "broad", "strict")
-    ] + [
-        ("follow_on", scope, "US", "US:1001", "2024-02-01", lag)
-        for scope, lag in (("all", 688), ("broad", 688), ("strict", 688))
-    ] + [
-        ("unilateral_listing", scope, "US", "US:1006", "2024-02-01", None)
-        for scope in ("all", "broad", "strict")
+        ("divergence", every, "US", "US:1001", "2024-03-01", None, False),
+        ("follow_on", every, "US", "US:1001", "2024-02-01", 688, False),
+        ("unilateral_listing", every, "US", "US:1006", "2024-02-01", None, False),
     ]
-    assert "US delisted" in message and "PETROV" in message and "still listed by UK" in message
+    # the UK history starts later, but the UK gives listing dates: it counts as known
+    assert messages["divergence"] == (
+        "US delisted Ivan Sergeyevich PETROV (US-GLOMAG) on 2024-03-01. "
+        "all, broad, strict scopes: still listed by UK."
+    )
+    assert messages["follow_on"].endswith("all, broad, strict scopes: following UK by 688 days.")
+    assert messages["unilateral_listing"].endswith("all, broad, strict scopes: not listed by UK.")
 
 
 def test_each_alert_reaches_the_webhook_once_and_a_500_is_retried(db, http_server, tmp_path):
     http_server.route("/hook", Reply(status=500), Reply(status=200))
     sinks = [
-        alerts.WebhookSink(http_server.base_url + "/hook"),
-        alerts.JsonLinesSink(tmp_path / "alerts.jsonl"),
+        alerts.Subscriber("webhook", alerts.WebhookSink(http_server.base_url + "/hook")),
+        alerts.Subscriber("jsonl", alerts.JsonLinesSink(tmp_path / "alerts.jsonl")),
     ]
     with warehouse.connect(db) as con:
         total = con.execute("SELECT count(*) FROM alerts.alerts").fetchall()[0][0]
@@ -86,7 +86,7 @@ def test_each_alert_reaches_the_webhook_once_and_a_500_is_retried(db, http_serve
         second = alerts.deliver(con, sinks)
         third = alerts.deliver(con, sinks)
         attempts = con.execute(
-            "SELECT max(attempts) FROM alerts.deliveries WHERE sink = 'webhook'"
+            "SELECT max(attempts) FROM alerts.deliveries WHERE subscriber = 'webhook'"
         ).fetchall()[0][0]
     assert first == {"delivered": 2 * total - 1, "failed": 1, "undelivered": 1}
     assert second == {"delivered": 1, "failed": 0, "undelivered": 0}
@@ -166,7 +166,7 @@ def test_real_replay_alerts_once_and_only_on_rule_events(real_data, tmp_path, ht
     )
     make_mirror(mirror, {"sema-lmes.xml": real_data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
     http_server.route("/hook", Reply(status=200))
-    sink = alerts.WebhookSink(http_server.base_url + "/hook")
+    sink = alerts.Subscriber("hook", alerts.WebhookSink(http_server.base_url + "/hook"))
     path = tmp_path / "warehouse.duckdb"
     with warehouse.connect(path) as con:
         refresh_from_mirror(con, ["uk_fcdo", "ca_sema"], Archive(tmp_path / "raw"), str(mirror))
@@ -178,11 +178,12 @@ def test_real_replay_alerts_once_and_only_on_rule_events(real_data, tmp_path, ht
             matching.match(con)
             clusters.write_clusters(con)
             alignment.build(con)
-            alerts.build_alerts(con, baseline=True)
+            alerts.build_alerts(con, baseline=True, max_age_days=100_000)
             alerts.deliver(con, [sink])
-        # what the rules call for: each 2024-05-03 delisting of a target another list held that
-        # day (the UK and Canadian histories start later: their publishers' listing dates tell)
-        expected = con.execute(
+        # every 2024-05-03 delisting moves its target out of the all scope: one alert each, a
+        # divergence where another list held the target that day (the UK and Canadian histories
+        # start later: their publishers' listing dates tell), else a delisting
+        divergences = con.execute(
             """SELECT count(*) FROM history.events e
                JOIN matching.record_targets t USING (record_id)
                WHERE e.event_date::DATE = DATE '2024-05-03' AND e.event = 'delisted'
@@ -190,12 +191,17 @@ def test_real_replay_alerts_once_and_only_on_rule_events(real_data, tmp_path, ht
                              AND l.jurisdiction <> 'US' AND l.listed_on_origin = 'publisher'
                              AND l.listed_on <= DATE '2024-05-03')"""
         ).fetchall()[0][0]
-        created = con.execute("SELECT kind, count(*) FROM alerts.alerts GROUP BY 1").fetchall()
+        created = dict(
+            con.execute("SELECT kind, count(*) FROM alerts.alerts GROUP BY 1").fetchall()
+        )
         delisted = con.execute(
-            "SELECT count(*) FROM history.events WHERE event_date::DATE = DATE '2024-05-03'"
+            """SELECT count(*) FROM history.events
+               WHERE event_date::DATE = DATE '2024-05-03' AND event = 'delisted'"""
         ).fetchall()[0][0]
         again = alerts.build_alerts(con, baseline=True), alerts.deliver(con, [sink])
     assert delisted == 8
-    assert sum(count for _, count in created) == expected  # no alert for the US baseline
-    assert len(http_server.hits("/hook")) == expected
+    assert sum(created.values()) == delisted  # none for the US baseline of 2024-05-02
+    assert created.get("divergence", 0) == divergences
+    assert created.get("delisting", 0) == delisted - divergences
+    assert len(http_server.hits("/hook")) == delisted
     assert again == (0, {"delivered": 0, "failed": 0, "undelivered": 0})
