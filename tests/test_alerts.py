@@ -205,3 +205,124 @@ def test_real_replay_alerts_once_and_only_on_rule_events(real_data, tmp_path, ht
     assert created.get("delisting", 0) == delisted - divergences
     assert len(http_server.hits("/hook")) == delisted
     assert again == (0, {"delivered": 0, "failed": 0, "undelivered": 0})
+
+
+def test_each_subscriber_receives_only_what_its_filters_ask_for(db, tmp_path):
+    def sink(name):
+        return alerts.JsonLinesSink(tmp_path / f"{name}.jsonl")
+
+    subscribers = [
+        alerts.Subscriber("divergences", sink("divergences"), kinds=("divergence",)),
+        alerts.Subscriber(
+            "us-strict", sink("us-strict"), jurisdictions=("US",), scopes=("strict",)
+        ),
+        alerts.Subscriber("uk", sink("uk"), jurisdictions=("UK",)),
+        alerts.Subscriber("vessels", sink("vessels"), target_types=("vessel",)),
+        alerts.Subscriber("russia", sink("russia"), countries=("RU",)),
+        alerts.Subscriber("sdgt", sink("sdgt"), programmes=("US-SDGT",)),
+    ]
+    with warehouse.connect(db) as con:
+        outcome = alerts.deliver(con, subscribers)
+        kept = con.execute(
+            "SELECT subscriber, count(*) FROM alerts.deliveries GROUP BY 1"
+        ).fetchall()
+
+    def received(name):
+        path = tmp_path / f"{name}.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return sorted((json.loads(x)["kind"], json.loads(x)["record_id"]) for x in lines)
+
+    assert received("divergences") == [("divergence", "US:1001")]
+    assert received("us-strict") == [
+        ("divergence", "US:1001"),
+        ("follow_on", "US:1001"),
+        ("unilateral_listing", "US:1006"),
+    ]
+    assert received("uk") == received("vessels") == received("sdgt") == []
+    assert received("russia") == [("divergence", "US:1001"), ("follow_on", "US:1001")]
+    assert outcome == {"delivered": 6, "failed": 0, "undelivered": 0}
+    assert sorted(kept) == [("divergences", 1), ("russia", 2), ("us-strict", 3)]
+
+
+def test_sanctions_alerts_lists_the_stored_alerts_as_a_table_json_or_markdown(
+    db, monkeypatch, capsys, tmp_path
+):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(db.parent))
+    subscriptions = tmp_path / "subscriptions.toml"
+    subscriptions.write_text(
+        '[[subscriber]]\nname = "divergences"\nsink = "d.jsonl"\nkinds = ["divergence"]\n'
+    )
+    monkeypatch.setenv("SANCTIONS_SUBSCRIPTIONS", str(subscriptions))
+    assert main(["alerts"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["event", "date", "by", "kind", "scopes", "message"]
+    assert table[1].startswith("2024-03-01  US  divergence") and table[-1] == "3 alerts"
+    assert main(["alerts", "--since", "2024-02-15", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [a["kind"] for a in listed] == ["divergence"]
+    assert listed[0]["scopes"] == ["all", "broad", "strict"] and listed[0]["historical"] is False
+    assert main(["alerts", "--subscriber", "divergences", "--format", "md"]) == 0
+    markdown = capsys.readouterr().out.splitlines()
+    assert markdown[0] == "| event date | by | kind | scopes | message |"
+    assert len(markdown) == 3 and "| divergence |" in markdown[2]
+    with pytest.raises(SystemExit, match="no subscriber 'nobody'"):
+        main(["alerts", "--subscriber", "nobody"])
+
+
+KILLER = """
+import sys
+from pathlib import Path
+from sanctions import alerts, warehouse
+with warehouse.connect(Path(sys.argv[1])) as con:
+    alerts.deliver(con, [alerts.Subscriber("hook", alerts.WebhookSink(sys.argv[2]))])
+"""
+
+
+def test_a_process_killed_between_a_webhook_delivery_and_its_record_never_sends_it_twice(
+    db, tmp_path
+):
+    """The webhook receives the second alert, then kills the sender before it can record the
+    delivery; the next delivery settles that alert as unconfirmed and sends only the rest."""
+    import http.server
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    received, victim = [], {}
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body)["alert_id"])
+            if len(received) == 2:
+                os.kill(victim["process"].pid, signal.SIGKILL)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        process = subprocess.Popen([sys.executable, "-c", KILLER, str(db), url])
+        victim["process"] = process
+        assert process.wait(timeout=120) == -signal.SIGKILL, "the sender was not killed"
+        with warehouse.connect(db) as con:
+            again = alerts.deliver(con, [alerts.Subscriber("hook", alerts.WebhookSink(url))])
+            statuses = dict(
+                con.execute("SELECT status, count(*) FROM alerts.deliveries GROUP BY 1").fetchall()
+            )
+            total = con.execute("SELECT count(*) FROM alerts.alerts").fetchall()[0][0]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert total == 3 and len(received) == len(set(received)) == 3  # nothing twice
+    assert again == {"delivered": 1, "failed": 0, "undelivered": 0}
+    assert statuses == {"delivered": 2, "unconfirmed": 1}
