@@ -326,3 +326,78 @@ def test_a_process_killed_between_a_webhook_delivery_and_its_record_never_sends_
     assert total == 3 and len(received) == len(set(received)) == 3  # nothing twice
     assert again == {"delivered": 1, "failed": 0, "undelivered": 0}
     assert statuses == {"delivered": 2, "unconfirmed": 1}
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from sanctions.runlock import run_lock
+with run_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_refused_run_lock_sends_a_notice_carrying_a_run_id(monkeypatch, tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.cli import main
+
+    for name in list(os.environ):
+        if name.startswith(("SANCTIONS_", "DAGSTER_HOME")) and "_MIN_RECORDS_" not in name:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(data))
+    monkeypatch.setenv("SANCTIONS_LOCK_WAIT", "0")
+    monkeypatch.setenv("SANCTIONS_MIRROR", str(make_mirror(tmp_path / "m", {"SDN.CSV": SDN})))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert main(["run"]) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "another run holds" in capsys.readouterr().err
+    (notice,) = [json.loads(line) for line in (data / "alerts.jsonl").read_text().splitlines()]
+    assert notice["kind"] == "run_failure" and len(notice["run_id"]) == 32
+    assert notice["message"].startswith(f"run {notice['run_id'][:8]} of sanctions run failed: ")
+
+
+def test_an_event_waiting_for_a_list_is_classified_by_a_run_that_skips_matching(
+    monkeypatch, tmp_path, capsys
+):
+    """Run 2 lists NEW in the US while the UK is out of the mirror: the UK is known only up to
+    its file's date, so the event waits. Run 3 fetches the UK unchanged, which confirms it up to
+    today: nothing new to match, yet the waiting event is classified and delivered."""
+    import os
+    import shutil
+
+    from pipelines.cli import main
+
+    for name in list(os.environ):
+        if name.startswith(("SANCTIONS_", "DAGSTER_HOME")) and "_MIN_RECORDS_" not in name:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    mirror = make_mirror(tmp_path / "mirror", {"SDN.CSV": b"".join(LINES[1:5]) + b"\x1a"})
+    make_mirror(mirror, {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}, "uk_fcdo")
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SANCTIONS_MIRROR", str(mirror))
+    assert main(["run"]) == 0
+    shutil.move(mirror / "uk_fcdo", tmp_path / "uk_away")
+    (mirror / "us_ofac" / "SDN.CSV").write_bytes(b"".join([*LINES[1:5], NEW]) + b"\x1a")
+    assert main(["run"]) == 0
+    assert not (tmp_path / "data" / "alerts.jsonl").exists()  # waits for the UK
+    shutil.move(tmp_path / "uk_away", mirror / "uk_fcdo")
+    capsys.readouterr()
+    assert main(["run"]) == 0
+    assert "match_all: skipped" in capsys.readouterr().out
+    (alert,) = [
+        json.loads(line) for line in (tmp_path / "data" / "alerts.jsonl").read_text().splitlines()
+    ]
+    assert (alert["record_id"], alert["kind"]) == ("US:1006", "unilateral_listing")
+    assert alert["not_listed_by"] == ["UK"] and alert["unknown_on_date"] == []
