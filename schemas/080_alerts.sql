@@ -90,10 +90,11 @@ SELECT min(alert_id) AS alert_id,
        [] AS unknown_on_date, any_value(lag_days) AS lag_days,
        list({'scope': scope, 'change': CASE WHEN kind = 'divergence' THEN 'left' ELSE 'entered' END,
              'kind': kind, 'listed_by': listed_by, 'not_listed_by': not_listed_by,
-             'unknown_on_date': []::VARCHAR[], 'lag_days': lag_days}) AS details,
+             'unknown_on_date': []::VARCHAR[], 'lag_days': lag_days}
+            ORDER BY list_position(['all', 'broad', 'strict'], scope)) AS details,
        any_value(evidence) AS evidence, any_value(message) AS message, false AS historical,
        min(created_at) AS created_at
-FROM alerts.alerts WHERE scope IS NOT NULL
+FROM (SELECT DISTINCT ON (alert_id) * FROM alerts.alerts WHERE scope IS NOT NULL)
 GROUP BY jurisdiction, record_id, event_date, kind = 'divergence'
 UNION ALL BY NAME
 SELECT * EXCLUDE (scope) FROM alerts.alerts WHERE scope IS NULL;

@@ -401,3 +401,49 @@ def test_an_event_waiting_for_a_list_is_classified_by_a_run_that_skips_matching(
     ]
     assert (alert["record_id"], alert["kind"]) == ("US:1006", "unilateral_listing")
     assert alert["not_listed_by"] == ["UK"] and alert["unknown_on_date"] == []
+
+
+def test_alerts_of_the_one_row_per_scope_release_become_one_alert_per_event(tmp_path):
+    """A warehouse whose alerts.alerts held a row per scope (twice, for one same-day flip) and
+    whose deliveries were per sink: one alert per event, its deliveries kept."""
+    path = tmp_path / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        con.execute("DROP TABLE alerts.alerts; DROP TABLE alerts.deliveries")
+        con.execute(
+            """CREATE TABLE alerts.alerts (alert_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+               scope VARCHAR NOT NULL, target_id VARCHAR NOT NULL, target_name VARCHAR,
+               jurisdiction VARCHAR NOT NULL, record_id VARCHAR NOT NULL,
+               programme_keys VARCHAR[], event_date DATE NOT NULL, listed_by VARCHAR[],
+               not_listed_by VARCHAR[], lag_days INTEGER, evidence JSON,
+               message VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+               CREATE TABLE alerts.deliveries (alert_id VARCHAR NOT NULL, sink VARCHAR NOT NULL,
+               status VARCHAR NOT NULL, attempts INTEGER NOT NULL,
+               last_attempt_at TIMESTAMPTZ NOT NULL, last_error VARCHAR,
+               PRIMARY KEY (alert_id, sink))"""
+        )
+        for alert_id, scope in (("a1", "all"), ("a1", "all"), ("b2", "strict"), ("c3", "broad")):
+            con.execute(
+                """INSERT INTO alerts.alerts VALUES (?, 'unilateral_listing', ?, 'T-1', 'X', 'US',
+                   'US:1', ['US-GLOMAG'], DATE '2026-11-01', ['US'], ['UK'], NULL, NULL,
+                   'US listed X', TIMESTAMPTZ '2026-11-01 06:00:00+00')""",
+                [alert_id, scope],
+            )
+        con.execute(
+            "INSERT INTO alerts.deliveries VALUES ('a1', 'jsonl', 'delivered', 1, now(), NULL)"
+        )
+        warehouse.apply_schema(con)
+        migrated = con.execute(
+            "SELECT alert_id, event, kind, scopes, historical, [d.scope FOR d IN details] "
+            "FROM alerts.alerts"
+        ).fetchall()
+        delivered = con.execute(
+            "SELECT alert_id, subscriber, status FROM alerts.deliveries"
+        ).fetchall()
+        keys = con.execute(
+            """SELECT constraint_type FROM duckdb_constraints()
+               WHERE schema_name = 'alerts' AND table_name = 'alerts'
+                 AND constraint_type = 'PRIMARY KEY'"""
+        ).fetchall()
+    every = ["all", "broad", "strict"]
+    assert migrated == [("a1", "listed", "unilateral_listing", every, False, every)]
+    assert delivered == [("a1", "jsonl", "delivered")] and keys == [("PRIMARY KEY",)]
