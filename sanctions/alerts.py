@@ -261,10 +261,12 @@ WITH groups AS (
           UNION ALL SELECT record_id, entity_type FROM retired.records) r USING (record_id)
     WHERE m.target_id IN (SELECT target_id FROM a_classified)
     GROUP BY m.target_id
-), names AS (
-    SELECT record_id, name FROM core.records
-    UNION ALL SELECT record_id, name FROM retired.records
-    WHERE record_id NOT IN (SELECT record_id FROM core.records)
+), names AS (  -- the record's name while listed, else as it was when delisted
+    SELECT record_id, arg_min(name, current) AS name
+    FROM (SELECT record_id, name, 0 AS current FROM core.records
+          UNION ALL SELECT record_id, name, 1 FROM retired.records)
+    WHERE record_id IN (SELECT record_id FROM a_classified)
+    GROUP BY record_id
 ), events AS (
     SELECT seq, any_value(record_id) AS record_id, any_value(jurisdiction) AS jurisdiction,
            any_value(event) AS event, any_value(day) AS day, any_value(keys) AS keys,
