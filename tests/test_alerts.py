@@ -447,3 +447,43 @@ def test_alerts_of_the_one_row_per_scope_release_become_one_alert_per_event(tmp_
     every = ["all", "broad", "strict"]
     assert migrated == [("a1", "listed", "unilateral_listing", every, False, every)]
     assert delivered == [("a1", "jsonl", "delivered")] and keys == [("PRIMARY KEY",)]
+
+
+def test_an_event_released_by_the_maximum_wait_names_the_list_it_could_not_check(tmp_path):
+    from datetime import date, timedelta
+
+    from tests.synthetic_lists import PEOPLE, Listing, write_snapshot
+
+    path, archive = tmp_path / "warehouse.duckdb", Archive(tmp_path / "raw")
+    runs = [
+        {"us_ofac": [], "uk_fcdo": []},
+        {"us_ofac": [Listing(PEOPLE[0])]},  # the UK's newest file is older: the event waits
+    ]
+    classified = []
+    for number, run in enumerate(runs):
+        for source, listings in run.items():
+            write_snapshot(
+                tmp_path / f"m{number}" / source, source, date(2024, 1, 1 + number), listings
+            )
+        with warehouse.connect(path) as con:
+            refresh_from_mirror(con, list(run), archive, str(tmp_path / f"m{number}"))
+            matching.match(con)
+            clusters.write_clusters(con)
+            alignment.build(con)
+            classified.append(alerts.build_alerts(con, max_wait_days=7, max_age_days=100_000))
+    with warehouse.connect(path) as con:
+        late = datetime.now(UTC) + timedelta(days=8)
+        classified.append(alerts.build_alerts(con, now=late, max_wait_days=7, max_age_days=100_000))
+        alert = con.execute(
+            "SELECT kind, not_listed_by, unknown_on_date, message FROM alerts.alerts"
+        ).fetchall()
+    assert classified == [0, 0, 1]
+    assert alert == [
+        (
+            "unilateral_listing",
+            [],
+            ["UK"],
+            "US listed KOVALENKO, Borys (US-GLOMAG) on 2024-01-02. "
+            "all, broad, strict scopes: unknown on that date: UK.",
+        )
+    ]
