@@ -7,10 +7,11 @@ sequence.
 
 On a warehouse that already runs live, files dated before its history are backfilled: replayed
 into a scratch history and spliced in before the live one, never touching core; the records
-they list that core no longer holds join retired.*, as a replay in date order leaves them. Files dated
-after it are published through the publish gate like a fetch. A file inside the span of the
-history, a duplicate, one that fails to parse or a blocking check, or one whose date cannot be
-told is reported and skipped; the history already built is never touched by a skipped file.
+they list that core no longer holds join retired.*, as a replay in date order leaves them.
+Files dated after it are published through the publish gate like a fetch. A file inside the
+span of the history, a duplicate, one that fails to parse or a blocking check, or one whose
+date cannot be told is reported and skipped; the history already built is never touched by a
+skipped file.
 """
 
 from __future__ import annotations
