@@ -41,6 +41,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from pipelines.definitions import defs
     from pipelines.jobs import match_all, refresh_all
+    from pipelines.orphans import fail_orphaned_runs
 
     home = prepare_dagster_home(settings)
     print(f"data directory: {settings.data_dir}  (DAGSTER_HOME={home})", flush=True)
@@ -54,6 +55,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     run_id = ""
     try:
         with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
+            for line in fail_orphaned_runs(instance):  # a killed run would block the daemon
+                print(line, flush=True)
             result = _execute(defs, refresh_all, args.debug, instance, selection)
             run_id = result.run_id
             problems += _problems(result)
@@ -83,12 +86,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _execute(defs, job, debug: bool, instance, selection):
     import dagster as dg
 
+    from pipelines.orphans import process_tags
+
     job_def, run_config = defs.resolve_job_def(job.name), {}
     if not debug:
         job_def = job_def.with_logger_defs({"progress": dg.LoggerDefinition(_progress)})
         run_config = {"loggers": {"progress": {}}}
     return job_def.execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False, asset_selection=selection
+        run_config=run_config,
+        instance=instance,
+        raise_on_error=False,
+        asset_selection=selection,
+        tags=process_tags(),  # so a later run can tell when this process was killed
     )
 
 
