@@ -54,7 +54,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     problems: list[str] = []
     run_id = ""
     try:
-        with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
+        with (
+            run_lock(settings.data_dir, on_wait=lambda line: print(line, flush=True)),
+            dg.DagsterInstance.get() as instance,
+        ):
             for line in fail_orphaned_runs(instance):  # a killed run would block the daemon
                 print(line, flush=True)
             result = _execute(defs, refresh_all, args.debug, instance, selection)
@@ -229,8 +232,16 @@ def _failures(result) -> list[str]:
         data = event.step_failure_data if event.is_step_failure else None
         if data and data.error.cls_name != "DagsterAssetCheckFailedError":  # named above
             reason = data.user_failure_data.description if data.user_failure_data else None
-            lines.append(f"FAILED {event.step_key}: {_first_line(reason or data.error.message)}")
+            lines.append(f"FAILED {event.step_key}: {_first_line(reason or _cause(data.error))}")
     return lines
+
+
+def _cause(error) -> str:
+    """The underlying exception's message, not Dagster's wrapper ("Error occurred while
+    executing op ...")."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return error.message
 
 
 def _first_line(text: str) -> str:
@@ -284,7 +295,10 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from sanctions.archive import Archive
     from sanctions.replay import replay
 
-    with run_lock(settings.data_dir), warehouse.connect(settings.warehouse_path) as con:
+    with (
+        run_lock(settings.data_dir, on_wait=lambda line: print(line, flush=True)),
+        warehouse.connect(settings.warehouse_path) as con,
+    ):
         report = replay(
             con,
             SOURCES[args.source],
