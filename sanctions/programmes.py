@@ -90,7 +90,8 @@ _UK_TITLE_WRAPPING = (
     re.compile(r" regulations$"),
     re.compile(r" sanctions$"),
 )
-_UK_REFERENCE = re.compile(r"^([a-z]{3})\d+$")
+_UK_PREFIX = r"[a-z]{3}"  # the regime letters of a UK Sanctions List reference: GHR0190
+_UK_REFERENCE = re.compile(rf"^({_UK_PREFIX})\d+$")
 
 
 def uk_short_name(normal: str) -> str:
@@ -109,8 +110,8 @@ def uk_short_name(normal: str) -> str:
 SHORT_FORMS = {"UK": uk_short_name}
 
 
-def _is_prefix(jurisdiction: str, normal: str) -> bool:
-    return jurisdiction == "UK" and len(normal) == 3 and normal.isalpha()
+def _is_reference_prefix(jurisdiction: str, normal: str) -> bool:
+    return jurisdiction == "UK" and re.fullmatch(_UK_PREFIX, normal) is not None
 
 
 # ------------------------------------------------------------------------------------ countries
@@ -189,7 +190,9 @@ class Taxonomy:
                         f"row with the same normalised code is {earlier.key}"
                     )
                 # a reference prefix ("BEL" for Belarus) is no country name (BEL is Belgium)
-                names_country = info.category == "country" and not _is_prefix(jurisdiction, normal)
+                names_country = info.category == "country" and not _is_reference_prefix(
+                    jurisdiction, normal
+                )
                 country = named_country(normal) if names_country else None
                 if country:
                     known = by_country.setdefault((jurisdiction, country), info)

@@ -178,3 +178,29 @@ def test_every_real_conlist_group_citing_the_un_carries_the_reference(real_data)
     assert len(cited_groups) == 866
     assert set(references) == cited_groups
     assert all(len(values) == 1 and un_reference(values[0]) for values in references.values())
+
+
+def test_uksl_without_a_regime_name_takes_the_regime_of_its_reference(tmp_path):
+    text = UKSL["UK-Sanctions-List.xml"].read_text()
+    title = "<RegimeName>The Global Human Rights Sanctions Regulations 2020</RegimeName>"
+    assert title in text
+    changed = tmp_path / "UK-Sanctions-List.xml"
+    changed.write_text(text.replace(title, ""))
+    programmes = of(Programme, list(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": changed})))
+    assert {
+        (p.programme_raw, p.programme_key) for p in programmes if p.record_id == "UK:90001"
+    } == {
+        ("GHR0901", "UK-GHR"),
+        ("The Global Anti-Corruption Sanctions Regulations 2021", "UK-GAC"),
+    }
+
+
+def test_uksl_ship_details_are_read_in_their_published_form(uksl):
+    ship = {(a.attribute, a.value) for a in of(Attribute, uksl, "UK:90002")}
+    assert {
+        ("vessel_type", "Crude Oil Tanker"),
+        ("tonnage", "81000"),
+        ("length", "250"),
+        ("year_built", "2003"),
+        ("designation_source", "UK"),
+    } <= ship
