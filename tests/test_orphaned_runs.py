@@ -144,7 +144,7 @@ def test_only_runs_whose_process_is_gone_are_failed(setup):
 
 
 @pytest.mark.slow
-def test_a_real_daemon_launches_the_next_run_after_a_kill(setup):
+def test_a_real_daemon_launches_the_next_run_after_a_kill(setup, tmp_path):
     """Two killed runs, then `dagster-daemon run`: its sensor fails the one left STARTED, and
     the run queue (one at a time) launches the run waiting in it, as it does a scheduled one
     (a schedule's tick submits its run to the same queue)."""
@@ -152,9 +152,11 @@ def test_a_real_daemon_launches_the_next_run_after_a_kill(setup):
     _kill_when(setup, _source_published)  # fails the first as it begins
     assert len(_unfinished(setup)) == 1  # and stays STARTED: one run at a time is taken
     bin_dir = Path(sys.executable).parent
+    # run from elsewhere than the repository: Dagster's CLI would load its .env over ours
+    workspace = str(REPO / "workspace.yaml")
     launched = subprocess.run(
-        [str(bin_dir / "dagster"), "job", "launch", "-j", "refresh_all", "-w", "workspace.yaml"],
-        cwd=REPO,
+        [str(bin_dir / "dagster"), "job", "launch", "-j", "refresh_all", "-w", workspace],
+        cwd=tmp_path,
         env=setup,
         capture_output=True,
         text=True,
@@ -165,8 +167,8 @@ def test_a_real_daemon_launches_the_next_run_after_a_kill(setup):
         queued = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED]))
     assert len(queued) == 1
     daemon = subprocess.Popen(
-        [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        cwd=REPO,
+        [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+        cwd=tmp_path,
         env=setup,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
