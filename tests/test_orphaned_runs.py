@@ -17,6 +17,7 @@ import pytest
 
 from pipelines.orphans import UNFINISHED, fail_orphaned_runs, orphaned_runs_sensor
 from pipelines.settings import DAGSTER_INSTANCE_YAML
+from sanctions.sources import SOURCES
 from tests.conftest import FIXTURES, REPO, make_mirror
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -185,7 +186,15 @@ def test_a_real_daemon_launches_the_next_run_after_a_kill(setup, tmp_path):
     finally:
         daemon.send_signal(signal.SIGINT)
         daemon.wait(timeout=60)
-    assert status == dg.DagsterRunStatus.SUCCESS
+    with _instance(setup) as instance:
+        failed_steps = sorted(
+            record.event_log_entry.step_key
+            for record in instance.get_records_for_run(
+                queued[0].run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+            ).records
+        )
+    # it ran: the US list loaded; the sources the mirror lacks fail, as in any daemon run
+    assert failed_steps == sorted(f"raw__{source}" for source in SOURCES if source != "us_ofac")
     with _instance(setup) as instance:
         assert all(
             instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
