@@ -63,6 +63,8 @@ def run_lock(
         try:
             lock.acquire(timeout=0)
         except Timeout:
+            if wait <= 0:
+                raise
             on_wait(
                 f"waiting up to {wait:.0f} s (SANCTIONS_LOCK_WAIT) for the run lock of "
                 f"{data_dir}, held by {_holder(path)}"
