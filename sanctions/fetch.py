@@ -76,7 +76,8 @@ class _Retryable(Exception):
 
 UNREACHABLE_RETRIES = 1
 MIRROR_HINT = (
-    "offline? set SANCTIONS_MIRROR to a folder holding the files (README: Offline, from a mirror)"
+    "offline, or the mirror down? SANCTIONS_MIRROR can name a folder holding the files "
+    "(README: Offline, from a mirror)"
 )
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
