@@ -36,6 +36,7 @@ def test_a_data_directory_named_with_an_apostrophe_runs_end_to_end(tmp_path):
         "SANCTIONS_DATA_DIR": str(home / "data"),
         "SANCTIONS_MIRROR": str(mirror),
         "SANCTIONS_MIN_RECORDS_US_OFAC": "1",
+        "DAGSTER_HOME": str(home / "data/dagster_home"),  # not the repository's .env's
     }
     run = sanctions("run", cwd=REPO, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -81,7 +82,10 @@ def test_a_refused_connection_to_a_local_mirror_fails_after_one_retry(tmp_path):
 def test_offline_every_source_fails_within_a_minute_one_line_each(tmp_path):
     """No network and no mirror: every official host fails to resolve (here: `.invalid`
     hosts, so the test never reaches a real publisher)."""
-    env = {"SANCTIONS_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        "SANCTIONS_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "data/dagster_home"),
+    }
     for source in SOURCES.values():
         env[f"SANCTIONS_URL_{source.id.upper()}"] = (
             f"https://{source.id.replace('_', '-')}.invalid/{source.default_format.main_file}"
