@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sanctions import programmes as taxonomy
+
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
                   AS h FROM {content}.records WHERE source_id = $source""",
@@ -40,7 +42,7 @@ PARTS = {
 }
 
 
-HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes")
+HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes", "programme_keys")
 
 
 class HistoryOrderError(ValueError):
@@ -99,7 +101,10 @@ def apply_snapshot(
                    AS content_hash,
                (SELECT list(DISTINCT p.programme_key ORDER BY p.programme_key)
                 FROM {content}.programmes p WHERE p.source_id = $source
-                  AND p.record_id = details.record_id) AS programme_keys
+                  AND p.record_id = details.record_id) AS programme_keys,
+               coalesce((SELECT list(DISTINCT p.programme_raw ORDER BY p.programme_raw)
+                         FROM {content}.programmes p WHERE p.source_id = $source
+                           AND p.record_id = details.record_id), []) AS programmes
         FROM details {
             " ".join(f"LEFT JOIN {name} USING (record_id)" for name in PARTS if name != "details")
         }""",
@@ -107,7 +112,7 @@ def apply_snapshot(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_open AS
-           SELECT v.*, e.programme_keys AS last_programmes
+           SELECT v.*, e.programme_keys AS last_keys
            FROM {hist}.record_versions v
            LEFT JOIN (SELECT record_id, arg_max(programme_keys, seq) AS programme_keys
                       FROM {hist}.events WHERE source_id = ? GROUP BY record_id) e
@@ -124,13 +129,13 @@ def apply_snapshot(
     events = con.execute(
         f"""INSERT INTO {hist}.events
         SELECT $source, record_id, event, $as_of, changed_fields, programme_keys, $snapshot,
-               nextval('history.event_seq'), $origin
+               nextval('history.event_seq'), $origin, programmes
         FROM (
             SELECT n.record_id,
                    CASE WHEN EXISTS (SELECT 1 FROM {hist}.record_versions v
                                      WHERE v.source_id = $source AND v.record_id = n.record_id)
                         THEN 'relisted' ELSE 'listed' END AS event,
-                   NULL::VARCHAR[] AS changed_fields, n.programme_keys
+                   NULL::VARCHAR[] AS changed_fields, n.programme_keys, n.programmes
             FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
             UNION ALL
             SELECT n.record_id, 'changed',
@@ -139,12 +144,12 @@ def apply_snapshot(
                 f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
             )
         }], lambda x: x IS NOT NULL),
-                   n.programme_keys
+                   n.programme_keys, n.programmes
             FROM h_now n JOIN h_open o USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
             UNION ALL
-            SELECT o.record_id, 'delisted', NULL, o.last_programmes
+            SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
             ORDER BY record_id
         )""",
@@ -159,7 +164,8 @@ def apply_snapshot(
     )
     con.execute(
         f"""INSERT INTO {hist}.record_versions
-           SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot FROM h_now n
+           SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot, n.programmes
+           FROM h_now n
            WHERE NOT EXISTS (SELECT 1 FROM {hist}.record_versions v
                              WHERE v.source_id = $source AND v.record_id = n.record_id
                                AND v.valid_to IS NULL)""",
@@ -172,6 +178,7 @@ def apply_snapshot(
             FROM h_now""",
         [source_id],
     )
+    key_programmes(con, hist)
     records = con.execute("SELECT count(*) FROM h_now").fetchall()[0][0]
     first = newest is None
     con.execute(
@@ -180,6 +187,41 @@ def apply_snapshot(
         [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first],
     )
     return events
+
+
+def key_programmes(con, hist: str = "history") -> int:
+    """Key every programme string the history holds, as published, through the taxonomy in use
+    (`{hist}.programme_keys`), and re-key the events from their strings: past dates read the
+    same keys as core, and a taxonomy fix reaches them. Returns how many events changed keys."""
+    strings = con.execute(
+        f"""SELECT DISTINCT split_part(record_id, ':', 1) AS jurisdiction, programme_raw
+            FROM (SELECT record_id, unnest(programmes) AS programme_raw
+                  FROM {hist}.record_versions
+                  UNION ALL
+                  SELECT record_id, unnest(programmes) FROM {hist}.events)"""
+    ).fetchall()
+    keys = []
+    for jurisdiction, raw in strings:
+        info = taxonomy.classify(jurisdiction, raw)
+        keys.append(info.key if info else taxonomy.unclassified_key(jurisdiction, raw))
+    con.execute(f"DELETE FROM {hist}.programme_keys")
+    con.execute(
+        f"""INSERT INTO {hist}.programme_keys
+            SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])""",
+        [[s[0] for s in strings], [s[1] for s in strings], keys],
+    )
+    return con.execute(
+        f"""UPDATE {hist}.events e SET programme_keys = k.programme_keys
+            FROM (SELECT e.seq, list(DISTINCT k.programme_key ORDER BY k.programme_key)
+                             AS programme_keys
+                  FROM (SELECT seq, record_id, unnest(programmes) AS programme_raw
+                        FROM {hist}.events) e
+                  JOIN {hist}.programme_keys k
+                    ON k.jurisdiction = split_part(e.record_id, ':', 1)
+                   AND k.programme_raw = e.programme_raw
+                  GROUP BY e.seq) k
+            WHERE e.seq = k.seq AND e.programme_keys IS DISTINCT FROM k.programme_keys"""
+    ).fetchall()[0][0]
 
 
 def create_scratch(con, scratch: str = "history_backfill") -> str:
@@ -219,7 +261,8 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
         SELECT coalesce(o.record_id, f.record_id) AS record_id, o.content_hash AS old_hash,
                f.content_hash AS first_hash, f.valid_to AS first_valid_to,
                (SELECT arg_max(programme_keys, seq) FROM {scratch}.events e
-                WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_programmes,
+                WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_keys,
+               o.programmes AS old_programmes,
                EXISTS (SELECT 1 FROM {scratch}.record_versions v
                        WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
         FROM (SELECT * FROM {scratch}.record_versions
@@ -261,8 +304,8 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
     ).fetchall()[0][0]
     rewritten += con.execute(
         """INSERT INTO history.events
-           SELECT $source, record_id, 'delisted', $started, NULL, old_programmes, $first,
-                  nextval('history.event_seq'), 'backfill'
+           SELECT $source, record_id, 'delisted', $started, NULL, old_keys, $first,
+                  nextval('history.event_seq'), 'backfill', old_programmes
            FROM h_splice WHERE first_hash IS NULL ORDER BY record_id""",
         params,
     ).fetchall()[0][0]
@@ -278,6 +321,7 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
         {"source": source_id},
     )
     con.execute(f"DROP SCHEMA {scratch} CASCADE")
+    key_programmes(con)
     return added + rewritten
 
 

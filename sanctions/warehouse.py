@@ -116,6 +116,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
         "regions_csv": str(SCHEMA_FILES / "regions.csv"),
         "allies_csv": str(SCHEMA_FILES / "allies.csv"),
+        "programme_dates_csv": str(SCHEMA_FILES / "programme_dates.csv"),
     }
     for sql_file in (entry for entry in _sql_files() if entry.name.endswith(".sql")):
         sql = sql_file.read_text(encoding="utf-8")
