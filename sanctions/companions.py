@@ -24,6 +24,12 @@ COMPANION_FACTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "SDN_COMMENTS.CSV": (),  # continues records.remarks: see CONTINUED_REMARKS
     },
 }
+# The history's parts (sanctions.history.PARTS) each companion file fills.
+COMPANION_PARTS = {
+    "ALT.CSV": ("names",),
+    "ADD.CSV": ("addresses", "countries"),
+    "SDN_COMMENTS.CSV": ("details",),
+}
 # Formats whose long remarks continue in a companion file: without it, the SDN.CSV cell is
 # the start of the remarks last known, and the known whole is kept.
 CONTINUED_REMARKS = {"ofac_csv": "SDN_COMMENTS.CSV"}

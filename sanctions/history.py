@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sanctions import programmes as taxonomy
+from sanctions.companions import COMPANION_PARTS
 
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
@@ -125,7 +126,9 @@ def apply_snapshot(
            SELECT record_id, parts FROM {hist}.part_hashes WHERE source_id = ?""",
         [source_id],
     )
+    absent, never_known = _absent_files(con, source_id, snapshot_id, content, hist)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
+    params["unknown"] = [part for name in never_known for part in COMPANION_PARTS[name]]
     events = con.execute(
         f"""INSERT INTO {hist}.events
         SELECT $source, record_id, event, $as_of, changed_fields, programme_keys, $snapshot,
@@ -143,11 +146,17 @@ def apply_snapshot(
             ", ".join(
                 f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
             )
-        }], lambda x: x IS NOT NULL),
+        }], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x)),
                    n.programme_keys, n.programmes
             FROM h_now n JOIN h_open o USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
+              -- a part no earlier file carried becoming known is not a change
+              AND (len($unknown) = 0 OR len(list_filter([{
+            ", ".join(
+                f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
+            )
+        }], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x))) > 0)
             UNION ALL
             SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
@@ -183,10 +192,30 @@ def apply_snapshot(
     first = newest is None
     con.execute(
         f"""INSERT INTO {hist}.snapshots
-            VALUES (?, ?, ?, ?, ?, ?, nextval('history.snapshot_seq'), ?, ?)""",
-        [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first],
+            VALUES (?, ?, ?, ?, ?, ?, nextval('history.snapshot_seq'), ?, ?, ?)""",
+        [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first, absent],
     )
     return events
+
+
+def _absent_files(
+    con, source_id: str, snapshot_id: str, content: str, hist: str
+) -> tuple[list[str], set[str]]:
+    """The companion files the snapshot lacks (sanctions.companions), and those that every
+    earlier snapshot of the history lacked: what they hold was never known before."""
+    row = con.execute(
+        f"""SELECT any_value(absent_files) FROM {content}.snapshots
+            WHERE source_id = ? AND snapshot_id = ?""",
+        [source_id, snapshot_id],
+    ).fetchall()
+    absent = (row[0][0] if row else None) or []
+    earlier = con.execute(
+        f"SELECT coalesce(absent_files, []) FROM {hist}.snapshots WHERE source_id = ?",
+        [source_id],
+    ).fetchall()
+    if not earlier:
+        return absent, set()
+    return absent, set(earlier[0][0]).intersection(*(set(files) for (files,) in earlier))
 
 
 def key_programmes(con, hist: str = "history") -> int:
