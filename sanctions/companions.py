@@ -24,12 +24,10 @@ COMPANION_FACTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "SDN_COMMENTS.CSV": (),  # continues records.remarks: see CONTINUED_REMARKS
     },
 }
-# The history's parts (sanctions.history.PARTS) each companion file fills.
-COMPANION_PARTS = {
-    "ALT.CSV": ("names",),
-    "ADD.CSV": ("addresses", "countries"),
-    "SDN_COMMENTS.CSV": ("details",),
-}
+# The history's parts (sanctions.history.PARTS) a companion file fills: the first file that
+# carries it reports no change in them. SDN_COMMENTS.CSV only continues a few long remarks: a
+# details change beside it is real.
+COMPANION_PARTS = {"ALT.CSV": ("names",), "ADD.CSV": ("addresses", "countries")}
 # Formats whose long remarks continue in a companion file: without it, the SDN.CSV cell is
 # the start of the remarks last known, and the known whole is kept.
 CONTINUED_REMARKS = {"ofac_csv": "SDN_COMMENTS.CSV"}

@@ -128,7 +128,7 @@ def apply_snapshot(
     )
     absent, never_known = _absent_files(con, source_id, snapshot_id, content, hist)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
-    params["unknown"] = [part for name in never_known for part in COMPANION_PARTS[name]]
+    params["unknown"] = [part for name in never_known for part in COMPANION_PARTS.get(name, ())]
     events = con.execute(
         f"""INSERT INTO {hist}.events
         SELECT $source, record_id, event, $as_of, changed_fields, programme_keys, $snapshot,
@@ -201,8 +201,9 @@ def apply_snapshot(
 def _absent_files(
     con, source_id: str, snapshot_id: str, content: str, hist: str
 ) -> tuple[list[str], set[str]]:
-    """The companion files the snapshot lacks (sanctions.companions), and those that every
-    earlier snapshot of the history lacked: what they hold was never known before."""
+    """The companion files the snapshot lacks (sanctions.companions), and those it is the first
+    to carry (every earlier snapshot of the history lacked them): what they hold was unknown,
+    so its first values are no change."""
     row = con.execute(
         f"""SELECT any_value(absent_files) FROM {content}.snapshots
             WHERE source_id = ? AND snapshot_id = ?""",
@@ -215,7 +216,8 @@ def _absent_files(
     ).fetchall()
     if not earlier:
         return absent, set()
-    return absent, set(earlier[0][0]).intersection(*(set(files) for (files,) in earlier))
+    never = set(earlier[0][0]).intersection(*(set(files) for (files,) in earlier))
+    return absent, never - set(absent)
 
 
 def key_programmes(con, hist: str = "history") -> int:
