@@ -238,3 +238,29 @@ def test_the_first_file_to_carry_a_companion_reports_no_change(tmp_path):
             "SELECT record_id, changed_fields FROM history.events WHERE event = 'changed'"
         ).fetchall()
     assert all("names" not in fields and "addresses" not in fields for _, fields in changed)
+
+
+def test_un_mandated_comes_from_the_un_listing_valid_on_the_date(tmp_path):
+    """Item 8: a US record delisted before today is UN-mandated on the dates the UN listed
+    the target (QDe.904 since 2002-01-11), and not before."""
+    foundation = b'9001,"EXAMPLE RELIEF FOUNDATION",-0- ,"SDGT"' + b",-0- " * 8 + b"\r\n"
+    with_foundation = sdn().rstrip(b"\x1a") + foundation + b"\x1a"
+    folder = tmp_path / "us"
+    dated_set(folder, "2001-06-01", with_foundation, None)
+    dated_set(folder, "2002-06-01", with_foundation, None)
+    dated_set(folder, "2024-01-01", sdn(), None)
+    un = tmp_path / "un"
+    un.mkdir()
+    (un / "consolidated.xml").symlink_to(FIXTURES / "un_sc" / "consolidated.xml")
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        assert replay(con, SOURCES["un_sc"], un, Archive(tmp_path / "raw")).applied
+        build_marts(con)
+        flags = {
+            day: con.execute(
+                "SELECT un_mandated FROM alignment.as_of(?::DATE) WHERE record_id = 'US:9001'",
+                [day],
+            ).fetchall()
+            for day in ("2001-06-01", "2002-06-01", "2024-01-01")
+        }
+    assert flags == {"2001-06-01": [(False,)], "2002-06-01": [(True,)], "2024-01-01": []}
