@@ -187,7 +187,7 @@ def apply_snapshot(
             FROM h_now""",
         [source_id],
     )
-    key_programmes(con, hist)
+    key_programmes(con, hist, rekey_events=False)
     records = con.execute("SELECT count(*) FROM h_now").fetchall()[0][0]
     first = newest is None
     con.execute(
@@ -220,10 +220,12 @@ def _absent_files(
     return absent, never - set(absent)
 
 
-def key_programmes(con, hist: str = "history") -> int:
+def key_programmes(con, hist: str = "history", rekey_events: bool = True) -> int:
     """Key every programme string the history holds, as published, through the taxonomy in use
     (`{hist}.programme_keys`), and re-key the events from their strings: past dates read the
-    same keys as core, and a taxonomy fix reaches them. Returns how many events changed keys."""
+    same keys as core, and a taxonomy fix reaches them. Returns how many events changed keys.
+    A history write keys only (its new events carry core's keys, from the same taxonomy); the
+    marts build re-keys the events too."""
     strings = con.execute(
         f"""SELECT DISTINCT split_part(record_id, ':', 1) AS jurisdiction, programme_raw
             FROM (SELECT record_id, unnest(programmes) AS programme_raw
@@ -241,6 +243,8 @@ def key_programmes(con, hist: str = "history") -> int:
             SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])""",
         [[s[0] for s in strings], [s[1] for s in strings], keys],
     )
+    if not rekey_events:
+        return 0
     return con.execute(
         f"""UPDATE {hist}.events e SET programme_keys = k.programme_keys
             FROM (SELECT e.seq, list(DISTINCT k.programme_key ORDER BY k.programme_key)
