@@ -24,10 +24,14 @@ COMPANION_FACTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "SDN_COMMENTS.CSV": (),  # continues records.remarks: see CONTINUED_REMARKS
     },
 }
-# The history's parts (sanctions.history.PARTS) a companion file fills: the first file that
-# carries it reports no change in them. SDN_COMMENTS.CSV only continues a few long remarks: a
-# details change beside it is real.
-COMPANION_PARTS = {"ALT.CSV": ("names",), "ADD.CSV": ("addresses", "countries")}
+# The history's parts (sanctions.history.PARTS) a companion file fills. Where it was unknown
+# (no earlier file carried it), the first file that does, and the first live snapshot a
+# backfill is spliced before, report no change in them.
+COMPANION_PARTS = {
+    "ALT.CSV": ("names",),
+    "ADD.CSV": ("addresses", "countries"),
+    "SDN_COMMENTS.CSV": ("details",),
+}
 # Formats whose long remarks continue in a companion file: without it, the SDN.CSV cell is
 # the start of the remarks last known, and the known whole is kept.
 CONTINUED_REMARKS = {"ofac_csv": "SDN_COMMENTS.CSV"}

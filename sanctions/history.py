@@ -173,7 +173,8 @@ def apply_snapshot(
     )
     con.execute(
         f"""INSERT INTO {hist}.record_versions
-           SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot, n.programmes
+           SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot, n.programmes,
+                  MAP {{{", ".join(f"'{name}': n.h_{name}" for name in PARTS)}}}
            FROM h_now n
            WHERE NOT EXISTS (SELECT 1 FROM {hist}.record_versions v
                              WHERE v.source_id = $source AND v.record_id = n.record_id
@@ -291,6 +292,13 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
             f"first snapshot ({started:%Y-%m-%d})"
         )
     params = {"source": source_id, "started": started, "first": first_snapshot}
+    absent_at_first = con.execute(
+        """SELECT coalesce(any_value(absent_files), []) FROM history.snapshots
+           WHERE source_id = ? AND snapshot_id = ? AND as_of = ?""",
+        [source_id, first_snapshot, started],
+    ).fetchall()[0][0]
+    # what F lacked was unknown when it was loaded (nothing came before it): no change there
+    unknown = [part for name in absent_at_first for part in COMPANION_PARTS.get(name, ())]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_splice AS
         SELECT coalesce(o.record_id, f.record_id) AS record_id, o.content_hash AS old_hash,
@@ -298,13 +306,17 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
                (SELECT arg_max(programme_keys, seq) FROM {scratch}.events e
                 WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_keys,
                o.programmes AS old_programmes,
+               -- the parts F shows that differ, leaving out those F did not carry
+               list_filter(map_keys(f.parts), lambda k: f.parts[k] IS DISTINCT FROM o.parts[k]
+                                                         AND NOT list_contains($unknown, k))
+                   AS changed_parts,
                EXISTS (SELECT 1 FROM {scratch}.record_versions v
                        WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
         FROM (SELECT * FROM {scratch}.record_versions
               WHERE source_id = $source AND valid_to IS NULL) o
         FULL JOIN (SELECT * FROM history.record_versions
                    WHERE source_id = $source AND valid_from = $started) f USING (record_id)""",
-        {"source": source_id, "started": started},
+        {"source": source_id, "started": started, "unknown": unknown},
     )
     # The older version continues through F when F showed the same content.
     con.execute(
@@ -324,12 +336,14 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
     rewritten = con.execute(
         """DELETE FROM history.events e USING h_splice s
            WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
-             AND e.record_id = s.record_id AND s.old_hash = s.first_hash""",
+             AND e.record_id = s.record_id
+             AND (s.old_hash = s.first_hash OR len(s.changed_parts) = 0)""",
         {"source": source_id, "first": first_snapshot},
     ).fetchall()[0][0]
     rewritten += con.execute(
         """UPDATE history.events e
            SET event = CASE WHEN s.old_hash IS NOT NULL THEN 'changed' ELSE 'relisted' END,
+               changed_fields = CASE WHEN s.old_hash IS NOT NULL THEN s.changed_parts END,
                origin = 'backfill'
            FROM h_splice s
            WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'

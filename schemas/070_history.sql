@@ -122,3 +122,5 @@ JOIN history.programme_keys k
 COMMENT ON VIEW history.version_programmes IS 'Each version''s programme keys: the list as of t under programme k is the rows with valid_from <= t < valid_to (or open). Versions of one day follow the publish sequence: a version replaced the same day has valid_from = valid_to and is never current.';
 ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
 COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). A part that no snapshot so far carried is unknown: its first known value is no change event.';
+ALTER TABLE history.record_versions ADD COLUMN IF NOT EXISTS parts MAP(VARCHAR, VARCHAR);
+COMMENT ON COLUMN history.record_versions.parts IS 'The version''s part hashes (details, names, programmes, ...): which parts differ between two versions; NULL for versions written before it was kept.';

@@ -86,9 +86,13 @@ def sequences(draw) -> list[Snapshot]:
     last = dict.fromkeys(LISTS, START)
     for _ in range(draw(st.integers(1, 5))):
         source = draw(st.sampled_from(LISTS))
-        # 0 days: a same-day republication (versions of one day follow the publish sequence)
-        last[source] += timedelta(days=draw(st.integers(0, 3)))
-        bad = draw(st.sampled_from((None, None, None, None, "truncated", "dropped")))
+        # 0 days: a same-day republication (versions of one day follow the publish sequence);
+        # bad files are told apart by their day, so a republication is a good one
+        gap = draw(st.integers(0, 3))
+        last[source] += timedelta(days=gap)
+        bad = (
+            draw(st.sampled_from((None, None, None, None, "truncated", "dropped"))) if gap else None
+        )
         snapshots.append(Snapshot(source, last[source], draw(listings), bad))
     return sorted(snapshots, key=lambda s: s.day)  # stable: same-day files keep their order
 
