@@ -129,6 +129,12 @@ def apply_snapshot(
     absent, never_known = _absent_files(con, source_id, snapshot_id, content, hist)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
     params["unknown"] = [part for name in never_known for part in COMPANION_PARTS.get(name, ())]
+    differing = ", ".join(
+        f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
+    )
+    changed = (
+        f"list_filter([{differing}], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x))"
+    )
     events = con.execute(
         f"""INSERT INTO {hist}.events
         SELECT $source, record_id, event, $as_of, changed_fields, programme_keys, $snapshot,
@@ -141,22 +147,12 @@ def apply_snapshot(
                    NULL::VARCHAR[] AS changed_fields, n.programme_keys, n.programmes
             FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
             UNION ALL
-            SELECT n.record_id, 'changed',
-                   list_filter([{
-            ", ".join(
-                f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
-            )
-        }], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x)),
-                   n.programme_keys, n.programmes
+            SELECT n.record_id, 'changed', {changed}, n.programme_keys, n.programmes
             FROM h_now n JOIN h_open o USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
               -- a part no earlier file carried becoming known is not a change
-              AND (len($unknown) = 0 OR len(list_filter([{
-            ", ".join(
-                f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
-            )
-        }], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x))) > 0)
+              AND (len($unknown) = 0 OR len({changed}) > 0)
             UNION ALL
             SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
