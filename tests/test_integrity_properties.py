@@ -218,9 +218,9 @@ def alert_set(db: Path) -> set[tuple]:
                       list_sort(listed_by), list_sort(not_listed_by), unknown_on_date
                FROM alerts.alerts"""
         ).fetchall()
-        per_event = con.execute(  # one snapshot a day per list here: one event a day per record
+        per_event = con.execute(  # alert_id names the event (same-day republications: its rank)
             "SELECT max(n) FROM (SELECT count(*) AS n FROM alerts.alerts, unnest(scopes) s(scope) "
-            "GROUP BY scope, jurisdiction, record_id, event_date)"
+            "GROUP BY scope, alert_id)"
         ).fetchall()[0][0]
         unclassified = con.execute(
             """SELECT count(*) FROM history.events e
