@@ -168,6 +168,28 @@ def programmes_mostly_classified(
     )
 
 
+def listings_within_regime_dates(con, source_id: str) -> Outcome:
+    """A listing dated before its regime began (ref.programme_dates) is dated by another
+    listing (e.g. the first one under an older regime): name them, so the date is fixed at
+    the source rather than counted in a regime that did not exist yet."""
+    early = con.execute(
+        """SELECT p.record_id, p.programme_key, coalesce(p.listed_on, r.listed_on), d.began
+           FROM staging.programmes p JOIN staging.records r USING (source_id, record_id)
+           JOIN ref.programme_dates d USING (programme_key)
+           WHERE p.source_id = ? AND coalesce(p.listed_on, r.listed_on) < d.began
+           ORDER BY 1, 2""",
+        [source_id],
+    ).fetchall()
+    examples = "; ".join(f"{r} {k} dated {on} (began {began})" for r, k, on, began in early[:20])
+    return Outcome(
+        not early,
+        "no listing is dated before its regime began"
+        if not early
+        else f"{len(early):,} listings dated before their regime began: {examples}",
+        {"listings_before_regime": len(early)},
+    )
+
+
 @dataclass(frozen=True)
 class Context:
     """What a check compares the staged snapshot with."""
@@ -228,6 +250,12 @@ CHECKS = (
         "Every programme string is in the taxonomy (a warning: unknown ones still publish).",
         False,
         lambda con, c: programmes_classified(con, c.source_id),
+    ),
+    Check(
+        "listings_within_regime_dates",
+        "No listing is dated before its regime began (a warning, from ref.programme_dates).",
+        False,
+        lambda con, c: listings_within_regime_dates(con, c.source_id),
     ),
 )
 

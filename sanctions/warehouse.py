@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from sanctions import history, programmes
+from sanctions import companions, history, programmes
 from sanctions.fetch import FetchedFile
 from sanctions.model import TABLE_OF_ROW, Record, Row
 from sanctions.runlock import lock_wait_seconds
@@ -127,6 +127,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
         "regions_csv": str(SCHEMA_FILES / "regions.csv"),
         "allies_csv": str(SCHEMA_FILES / "allies.csv"),
+        "programme_dates_csv": str(SCHEMA_FILES / "programme_dates.csv"),
     }
     for sql_file in (entry for entry in _sql_files() if entry.name.endswith(".sql")):
         sql = sql_file.read_text(encoding="utf-8")
@@ -253,6 +254,7 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
     counts = dict.fromkeys(RECORD_TABLES, 0)
     con.execute("BEGIN TRANSACTION")
     try:
+        companions.keep_previous(con, snapshot.source_id)
         for table in (*RECORD_TABLES, "snapshots"):
             con.execute(f"DELETE FROM staging.{table} WHERE source_id = ?", [snapshot.source_id])
         batches: dict[type, list[Row]] = {row_type: [] for row_type in TABLE_OF_ROW}
@@ -285,6 +287,7 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
                 files,
             ],
         )
+        companions.carry_forward(con, snapshot.source_id, snapshot.format, list(snapshot.files))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

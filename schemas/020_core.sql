@@ -206,3 +206,7 @@ COMMENT ON COLUMN core.check_results.blocking IS 'Whether a failure keeps the sn
 COMMENT ON COLUMN core.check_results.passed IS 'Outcome.';
 COMMENT ON COLUMN core.check_results.summary IS 'What the check found, in words.';
 COMMENT ON COLUMN core.check_results.checked_at IS 'When it ran (UTC).';
+
+-- Absent companion files (sanctions.companions): what a snapshot lacked is carried forward.
+ALTER TABLE core.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
+COMMENT ON COLUMN core.snapshots.absent_files IS 'Optional companion files the snapshot lacked (OFAC CSV: ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV): their facts (aliases, addresses and address countries, the end of long remarks) are the records'' last known values, carried forward, not deletions.';

@@ -83,3 +83,4 @@ CREATE OR REPLACE VIEW matching_input.birth_dates AS
     SELECT * FROM core.birth_dates UNION ALL SELECT * FROM retired.birth_dates;
 CREATE OR REPLACE VIEW matching_input.countries AS
     SELECT * FROM core.countries UNION ALL SELECT * FROM retired.countries;
+ALTER TABLE staging.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];

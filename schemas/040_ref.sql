@@ -14,6 +14,14 @@ COMMENT ON COLUMN ref.programmes.category IS 'human_rights, human_rights_and_cor
 COMMENT ON COLUMN ref.programmes.magnitsky_strict IS 'A global human-rights or anti-corruption regime (strict Magnitsky-style scope).';
 COMMENT ON COLUMN ref.programmes.magnitsky_broad IS 'Strict scope plus human-rights programmes aimed at one country (broad scope).';
 
+CREATE OR REPLACE TABLE ref.programme_dates AS
+SELECT * FROM read_csv('{programme_dates_csv}', header = true, columns = {
+    'programme_key': 'VARCHAR', 'began': 'DATE', 'source': 'VARCHAR'});
+COMMENT ON TABLE ref.programme_dates IS 'The date each regime began, per programme key (schemas/programme_dates.csv): a listing dated before it is named by the listings_within_regime_dates warning. Keys without a row have no known start.';
+COMMENT ON COLUMN ref.programme_dates.programme_key IS 'Key in ref.programmes.';
+COMMENT ON COLUMN ref.programme_dates.began IS 'First day the regime could list anyone (its legal basis in force).';
+COMMENT ON COLUMN ref.programme_dates.source IS 'The act or order the date comes from.';
+
 CREATE OR REPLACE TABLE ref.countries AS
 SELECT * FROM read_csv('{countries_csv}', header = true, columns = {
     'country_code': 'VARCHAR', 'name': 'VARCHAR', 'aliases': 'VARCHAR'});

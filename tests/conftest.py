@@ -204,3 +204,40 @@ def http_server():
     yield served
     server.shutdown()
     server.server_close()
+
+
+# ---------------------------------------------------------------- h18b: the oracle's warehouse
+
+
+@pytest.fixture(scope="session")
+def oracle_warehouse(tmp_path_factory) -> Path:
+    """Every dated real file of the US (OFAC SDN.CSV history), the UK (ConList 2025-04-10 and
+    -14) and Canada (2025-05-25) replayed into one warehouse, matched, marts built: what
+    tests/test_oracle.py compares with its own reading of the same files."""
+    from sanctions import alignment, clusters, matching, warehouse
+    from sanctions.archive import Archive
+    from sanctions.replay import replay
+    from sanctions.sources import SOURCES
+
+    data = real_data_dir()
+    if not (data / "us_ofac/sdn_history").is_dir():
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    root = tmp_path_factory.mktemp("oracle")
+    folders = {"uk_fcdo": root / "uk", "ca_sema": root / "ca"}
+    for folder in folders.values():
+        folder.mkdir()
+    for day in ("2025-04-10", "2025-04-14"):
+        (folders["uk_fcdo"] / f"ConList_{day}.csv").symlink_to(data / f"uk/ConList_{day}.csv")
+    (folders["ca_sema"] / "sema-lmes_2025-05-25.xml").symlink_to(
+        data / "ca/sema-lmes_2025-05-25.xml"
+    )
+    folders["us_ofac"] = data / "us_ofac/sdn_history"
+    path = root / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        for source_id, folder in folders.items():
+            report = replay(con, SOURCES[source_id], folder, Archive(root / "raw"))
+            assert report.applied and not report.skipped, (source_id, report.skipped)
+        matching.match(con)
+        clusters.write_clusters(con)
+        alignment.build(con)
+    return path

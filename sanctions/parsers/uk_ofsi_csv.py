@@ -72,6 +72,7 @@ REQUIRED_COLUMNS = (
     "Listed On",
     "Group ID",
 )
+DATE_DESIGNATED = "UK Sanctions List Date Designated"
 _OTHER_INFO_KEY = re.compile(r"\(([A-Z][A-Za-z /.-]{1,40})\):")
 OTHER_INFO_IDENTIFIERS = {
     "UK Sanctions List Ref": "UK Sanctions List Ref",
@@ -179,7 +180,10 @@ def _row_facts(record_id: str, entity_type: str, row: dict) -> Iterator[Row]:
     if name := non_latin_name(record_id, row["Name Non-Latin Script"]):
         yield name
     if regime := row["Regime"]:
-        listed = parse_date_text(row["Listed On"]).earliest if row["Listed On"] else None
+        # The regime's own designation date: "Listed On" is the first listing on the list,
+        # often under an older (EU-era) regime. Files before the column existed give only it.
+        dated = row.get(DATE_DESIGNATED, row["Listed On"])
+        listed = parse_date_text(dated).earliest if dated else None
         yield Programme(record_id, regime, programme_key(JURISDICTION, regime), None, listed)
     for raw in numbered(row["DOB"]):
         yield BirthDate(record_id, raw, *parse_date_text(raw))
