@@ -84,7 +84,8 @@ class Cell:
 
 @dataclass
 class Chart:
-    """One picture: a Vega-Lite spec (drawn statically or by Vega) and its numbers as a table."""
+    """One picture: a Vega-Lite spec (drawn statically or by Vega) and its numbers as a table;
+    the title is the figure's heading, outside the spec."""
 
     key: str
     title: str
@@ -368,7 +369,7 @@ def _upset(con, prefix: str, as_of: date, scope: str, loaded: list[str], linker)
     return Chart(
         key=f"upset-{scope}",
         title=title,
-        spec=alt.vconcat(top, bottom, spacing=4).properties(title=title).to_dict(),
+        spec=alt.vconcat(top, bottom, spacing=4).to_dict(),
         columns=["jurisdictions", "targets"],
         rows=[
             [
@@ -435,7 +436,7 @@ def _matrix(now: dict, as_of, scope: str, loaded: list[str], partial: dict, link
     return Chart(
         key=f"matrix-{scope}",
         title=title,
-        spec=(heat + text).properties(title=title, width=size, height=size).to_dict(),
+        spec=(heat + text).properties(width=size, height=size).to_dict(),
         columns=["listed by", "also listed by", "share (both / targets of the first)"],
         rows=rows,
     )
@@ -515,7 +516,7 @@ def _over_time(con, prefix: str, as_of, figures: dict, loaded, scope: str, linke
     return Chart(
         key="over-time",
         title=title,
-        spec=alt.vconcat(lines, share).properties(title=title).to_dict(),
+        spec=alt.vconcat(lines, share).to_dict(),
         columns=["as of", *loaded, "share listed by 2+", "basis"],
         rows=rows,
     )
@@ -536,7 +537,7 @@ def bar_chart(key: str, title: str, bars: list[dict], columns, rows) -> Chart:
             x=alt.X("value:Q", title=columns[1]),
             tooltip=["label:N", alt.Tooltip("value:Q", format=",")],
         )
-        .properties(title=title, width=480)
+        .properties(width=480)
         .to_dict()
     )
     return Chart(key, title, spec, columns, rows)
