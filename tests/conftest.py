@@ -59,8 +59,10 @@ class Browser:
             check=True,
         ).stdout
 
-    def dom(self, page: Path) -> str:
-        return self._run("--dump-dom", page.as_uri())
+    def dom(self, page: Path, scripts_ms: int = 0) -> str:
+        """The page's DOM once loaded (and its scripts given `scripts_ms` of virtual time)."""
+        budget = (f"--virtual-time-budget={scripts_ms}",) if scripts_ms else ()
+        return self._run(*budget, "--dump-dom", page.as_uri())
 
     def console(self, pages: list[Path], harness: Path) -> tuple[int, list[str]]:
         """Load every page in turn (each in a frame of one `harness` page, so one browser
