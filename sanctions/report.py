@@ -134,11 +134,25 @@ def build_report(database: str, as_of: date | None = None) -> str:
     evidence cannot answer."""
     with duckdb.connect(database, read_only=True) as con:
         as_of = as_of or today(con)
-        alignment.stage_as_of(con, as_of)
-        context = report_context(con, as_of, "asof", Linker())
+        stage_report(con, as_of, "report")
+        context = report_context(con, as_of, "report", Linker())
         for chart in context["charts"]:
             chart.svg = vl_convert.vegalite_to_svg(chart.spec)
         return TEMPLATES.get_template("report.html.j2").render(site=False, root="", **context)
+
+
+def stage_report(con, as_of: date, prefix: str) -> None:
+    """Check `as_of` and stage the listings of that date and of every earlier date of the
+    over-time series (alignment.stage: temp tables, so a read-only connection will do)."""
+    alignment.check_as_of(con, as_of)
+    con.execute("SET enable_progress_bar = false")
+    day = f"DATE '{as_of.isoformat()}'"
+    alignment.stage_dates(
+        con,
+        f"""SELECT {day} AS as_of
+            UNION SELECT DISTINCT as_of FROM alignment.over_time WHERE as_of < {day}""",
+        prefix,
+    )
 
 
 def today(con) -> date:

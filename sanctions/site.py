@@ -26,6 +26,7 @@ from sanctions.report import (
     label,
     lag_bucket,
     report_context,
+    stage_report,
     target_page,
     today,
 )
@@ -63,16 +64,8 @@ DEFINITIONS = {
 def build_site(database: Path, out: Path, as_of: date | None = None) -> dict[str, int]:
     """Write the site for the published copy at `database` into `out`; return page counts."""
     with duckdb.connect(str(database), read_only=True) as con:
-        con.execute("SET enable_progress_bar = false")
         as_of = as_of or today(con)
-        alignment.check_as_of(con, as_of)
-        alignment.stage_dates(
-            con,
-            f"""SELECT DATE '{as_of.isoformat()}' AS as_of UNION
-                SELECT DISTINCT as_of FROM alignment.over_time WHERE as_of < DATE
-                '{as_of.isoformat()}'""",
-            PREFIX,
-        )
+        stage_report(con, as_of, PREFIX)
         linker = Linker(site=True)
         context = report_context(con, as_of, PREFIX, linker)
         out = Path(out)
