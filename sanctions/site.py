@@ -390,7 +390,8 @@ def _target_pages(con, out: Path, as_of: date) -> list[tuple[str, str, list[str]
     alerts = (
         _grouped(
             con,
-            """SELECT target_id, event_date, kind, scope, jurisdiction, message
+            """SELECT target_id, event_date, kind, array_to_string(scopes, ', '),
+                      jurisdiction, message
                FROM alerts.alerts ORDER BY target_id, event_date, kind""",
         )
         if _has_table(con, "alerts", "alerts")
