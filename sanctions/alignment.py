@@ -27,6 +27,7 @@ import duckdb
 from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import neutralised
 from sanctions.sources import SOURCES, freshness_hours
+from sanctions.warehouse import sql_string
 
 # autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
 SCOPES = ("all", "broad", "strict", "autonomous")
@@ -750,7 +751,7 @@ def export_as_of(published: Path, folder: Path, file_format: str, as_of: date) -
             con.execute(f"CREATE OR REPLACE TEMP TABLE asof_export_{name} AS {sql}")
             target = Path(folder) / f"alignment.{name}.{as_of.isoformat()}.{file_format}"
             source = neutralised(con, "main", f"asof_export_{name}")
-            con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' {options}")
+            con.execute(f"COPY (SELECT * FROM {source}) TO {sql_string(target)} {options}")
             written.append(target)
     return written
 

@@ -24,8 +24,10 @@ PARTS = {
     "names": """SELECT record_id, md5(string_agg(concat_ws(':', name, kind, is_weak, script), ';'
                 ORDER BY name, kind, script)) AS h FROM {content}.names WHERE source_id = $source
                 GROUP BY record_id""",
-    "programmes": """SELECT record_id, md5(string_agg(concat_ws(':', programme_raw, list_name),
-                     ';' ORDER BY programme_raw, list_name)) AS h FROM {content}.programmes
+    # the key, not the string: the UK writes "Russia" in ConList and its statutory title in the
+    # UK Sanctions List, and a change of feed is no change of the records
+    "programmes": """SELECT record_id, md5(string_agg(concat_ws(':', programme_key, list_name),
+                     ';' ORDER BY programme_key, list_name)) AS h FROM {content}.programmes
                      WHERE source_id = $source GROUP BY record_id""",
     "identifiers": """SELECT record_id, md5(string_agg(concat_ws(':', id_type, value, country_name),
                       ';' ORDER BY id_type, value)) AS h FROM {content}.identifiers

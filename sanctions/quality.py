@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sanctions.sources import bound_setting
 from sanctions.warehouse import latest_snapshot, loaded_snapshot, staged_snapshot_id
 
 MIN_FILL_RATE = 0.99
@@ -54,9 +55,12 @@ def snapshot_parsed(con, source_id: str, expected: str | None = None) -> Outcome
 
 def count_in_bounds(con, source_id: str, minimum: int, maximum: int) -> Outcome:
     count = staged_count(con, source_id)
+    within = minimum <= count <= maximum
+    setting = bound_setting(source_id, "MIN" if count < minimum else "MAX")
     return Outcome(
-        minimum <= count <= maximum,
-        f"{count:,} records; expected between {minimum:,} and {maximum:,}",
+        within,
+        f"{count:,} records; expected between {minimum:,} and {maximum:,}"
+        + ("" if within else f" ({setting} changes the bound)"),
         {"records": count, "min_records": minimum, "max_records": maximum},
     )
 

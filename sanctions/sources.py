@@ -168,12 +168,17 @@ SOURCES: dict[str, Source] = {
 }
 
 
+def bound_setting(source_id: str, side: str) -> str:
+    """The setting that moves one bound ("MIN" or "MAX") of a source's record-count check."""
+    return f"SANCTIONS_{side}_RECORDS_{source_id.upper()}"
+
+
 def record_bounds(source: Source, environ: Mapping[str, str] = os.environ) -> tuple[int, int]:
     """Bounds of the record-count check: the source's, unless SANCTIONS_MIN_RECORDS_<SOURCE> or
     SANCTIONS_MAX_RECORDS_<SOURCE> say otherwise."""
     bounds = []
     for side, default in (("MIN", source.min_records), ("MAX", source.max_records)):
-        name = f"SANCTIONS_{side}_RECORDS_{source.id.upper()}"
+        name = bound_setting(source.id, side)
         value = (environ.get(name) or "").strip()
         if value and not value.replace("_", "").isdigit():
             raise SettingsError(name, value, f"records (a whole number, 0 or more), e.g. {default}")

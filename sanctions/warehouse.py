@@ -30,6 +30,17 @@ class WarehouseLocked(RuntimeError):
     """Another process holds the DuckDB file (a run, or an analyst who opened it read-write)."""
 
 
+def sql_string(text: object) -> str:
+    """`text` as a SQL string literal: ATTACH and COPY take no parameters for their paths, and a
+    data directory may be named "o'brien test"."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql_name(text: str) -> str:
+    """`text` as a quoted SQL identifier (a database named after its file)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 @contextmanager
 def connect(
     path: Path, read_only: bool = False, wait: float | None = None

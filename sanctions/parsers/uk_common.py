@@ -1,12 +1,12 @@
 """What the two UK formats (FCDO UK Sanctions List XML, OFSI ConList.csv) share: record keys,
-name assembly, regime names and the numbered lists both use ("(1) Libya (2) Tunisia")."""
+name assembly and the numbered lists both use ("(1) Libya (2) Tunisia")."""
 
 from __future__ import annotations
 
 import re
 
 from sanctions.model import Name
-from sanctions.parsers.common import clean, programme_key, script_of
+from sanctions.parsers.common import clean, script_of
 
 JURISDICTION = "UK"
 ENTITY_TYPES = {"individual": "person", "entity": "organization", "ship": "vessel"}
@@ -18,27 +18,12 @@ NAME_KINDS = {
     "fka": "fka",
 }
 _NUMBERED = re.compile(r"\(\d+\)\s*")
-_SI_NOISE = re.compile(
-    r"^the\s+|\s*\((?:united nations )?sanctions\)|\s*\(eu exit\)|\s*(?:sanctions\s+)?"
-    r"regulations\s+\d{4}$",
-    re.IGNORECASE,
-)
 
 
 def record_key(group_id: str | None, unique_id: str | None) -> str:
     """The OFSI Group ID (kept by the FCDO list, so history spans the 2026 switch), else the
     FCDO Unique ID."""
     return clean(group_id) or clean(unique_id) or ""
-
-
-def regime_code(regime: str) -> str:
-    """ConList's short regime name, also for the FCDO list's statutory-instrument titles:
-    "The Russia (Sanctions) (EU Exit) Regulations 2019" -> "Russia"."""
-    return " ".join(_SI_NOISE.sub("", regime).split())
-
-
-def regime_key(regime: str) -> str | None:
-    return programme_key(JURISDICTION, regime_code(regime))
 
 
 def numbered(text: str | None) -> list[str]:

@@ -29,6 +29,7 @@ from sanctions.parsers.common import (
     countries,
     local_name,
     parse_date_text,
+    programme_key,
     safe_iterparse,
     stream_records,
 )
@@ -38,7 +39,6 @@ from sanctions.parsers.uk_common import (
     non_latin_name,
     person_or_entity_name,
     record_key,
-    regime_key,
 )
 from sanctions.parsers.un_references import un_reference_rows
 
@@ -78,9 +78,14 @@ TEXT_ATTRIBUTES = {
     "ParentCompany": "parent_company",
     "Subsidiary": "subsidiaries",
     "CurrentOwnerOperator": "vessel_owner",
+    # the published file nests TypeOfShip in TypeOfShipDetails; the *Detail forms are older
+    "TypeOfShip": "vessel_type",
     "TypeOfShipDetail": "vessel_type",
+    "TonnageOfShip": "tonnage",
     "TonnageOfShipDetail": "tonnage",
+    "LengthOfShip": "length",
     "LengthOfShipDetail": "length",
+    "YearBuilt": "year_built",
     "PreviousFlag": "previous_flags",
 }
 
@@ -152,15 +157,18 @@ def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
             yield row
     for text in _texts(designation, "NonLatinNames/NonLatinName/NameNonLatinScript"):
         yield non_latin_name(record_id, text)
-    if regime := _text(designation, "RegimeName"):
+    # without a RegimeName, the reference's prefix names the regime (GHR0190: Global Human Rights)
+    if regime := _text(designation, "RegimeName") or unique_id:
         listed = _text(designation, "DateDesignated")
         yield Programme(
             record_id,
             regime,
-            regime_key(regime),
-            _text(designation, "DesignationSource"),
+            programme_key(JURISDICTION, regime),
+            None,  # as in ConList, so both UK formats give the same programme rows
             parse_date_text(listed).earliest if listed else None,
         )
+    if source := _text(designation, "DesignationSource"):
+        yield Attribute(record_id, "designation_source", source)
     for value in _texts(designation, "UniqueID"):
         yield Identifier(record_id, "UK Sanctions List Ref", value)
     for value in _texts(designation, "UNReferenceNumber"):

@@ -24,7 +24,14 @@ from sanctions.model import (
     Record,
     Row,
 )
-from sanctions.parsers.common import clean, countries, csv_rows, decode_text, parse_date_text
+from sanctions.parsers.common import (
+    clean,
+    countries,
+    csv_rows,
+    decode_text,
+    parse_date_text,
+    programme_key,
+)
 from sanctions.parsers.uk_common import (
     ENTITY_TYPES,
     JURISDICTION,
@@ -32,7 +39,6 @@ from sanctions.parsers.uk_common import (
     numbered,
     person_or_entity_name,
     record_key,
-    regime_key,
 )
 from sanctions.parsers.un_references import un_reference_rows
 
@@ -174,7 +180,7 @@ def _row_facts(record_id: str, entity_type: str, row: dict) -> Iterator[Row]:
         yield name
     if regime := row["Regime"]:
         listed = parse_date_text(row["Listed On"]).earliest if row["Listed On"] else None
-        yield Programme(record_id, regime, regime_key(regime), None, listed)
+        yield Programme(record_id, regime, programme_key(JURISDICTION, regime), None, listed)
     for raw in numbered(row["DOB"]):
         yield BirthDate(record_id, raw, *parse_date_text(raw))
     town, country_of_birth = row["Town of Birth"], row["Country of Birth"]
