@@ -4,6 +4,7 @@ sanctions run     materialise every asset (fetch, stage, check, publish, match),
 sanctions judge   record an analyst's decision on two records; export / import them as CSV
 sanctions replay  load a folder of dated historical files of one source, in date order
 sanctions report  write the self-contained HTML report from the published copy
+sanctions site    write the static site (report, a page per target and per figure)
 sanctions export  write the alignment marts as CSV or Parquet
 sanctions alerts  list stored alerts (--since DATE, --subscriber NAME, --format table|json|md)
 sanctions sql     query the published copy read-only (one query, or interactively)
@@ -428,6 +429,22 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _site(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the static site from the published copy."""
+    from sanctions.alignment import AsOfError
+    from sanctions.site import build_site
+
+    try:
+        pages = build_site(_published_copy(settings), Path(args.out), args.as_of)
+    except AsOfError as exc:
+        raise SystemExit(f"sanctions site: {exc}; nothing written") from exc
+    print(
+        f"site written to {args.out}: index.html, {pages['figures']:,} figure pages, "
+        f"{pages['targets']:,} target pages"
+    )
+    return 0
+
+
 def _sql(args: argparse.Namespace, settings: Settings) -> int:
     """Query the published copy read-only: needs nothing but this project installed."""
     import duckdb
@@ -529,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--out", default="report.html")
     report.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     report.set_defaults(func=_report)
+    site = commands.add_parser("site", help="write the static site (works offline)")
+    site.add_argument("--out", default="site")
+    site.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
+    site.set_defaults(func=_site)
     listing = commands.add_parser("alerts", help="list stored alerts (historical ones marked)")
     listing.add_argument("--since", type=_as_of_date, help="events on or after YYYY-MM-DD")
     listing.add_argument("--subscriber", help="only what this subscriber asked for")

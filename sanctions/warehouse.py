@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from sanctions import companions, history, programmes
+from sanctions import allies, companions, history, programmes
 from sanctions.fetch import FetchedFile
 from sanctions.model import TABLE_OF_ROW, Record, Row
 from sanctions.runlock import lock_wait_seconds
@@ -105,6 +105,7 @@ def schema_version() -> str:
     for entry in _sql_files():
         digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     digest.update(programmes.taxonomy_path().read_bytes())
+    digest.update(allies.allies_path().read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -126,7 +127,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         "programmes_csv": str(programmes.taxonomy_path()),
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
         "regions_csv": str(SCHEMA_FILES / "regions.csv"),
-        "allies_csv": str(SCHEMA_FILES / "allies.csv"),
+        "allies_csv": str(allies.allies_path()),
         "programme_dates_csv": str(SCHEMA_FILES / "programme_dates.csv"),
     }
     for sql_file in (entry for entry in _sql_files() if entry.name.endswith(".sql")):

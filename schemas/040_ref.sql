@@ -38,9 +38,11 @@ COMMENT ON COLUMN ref.regions.country_code IS 'ISO 3166 alpha-2 code.';
 COMMENT ON COLUMN ref.regions.region IS 'Region name.';
 
 CREATE OR REPLACE TABLE ref.allies AS
-SELECT jurisdiction, unnest(string_split(ally_country_codes, ' ')) AS country_code, note
-FROM read_csv('{allies_csv}', header = true, columns = {'jurisdiction': 'VARCHAR', 'ally_country_codes': 'VARCHAR', 'note': 'VARCHAR'});
-COMMENT ON TABLE ref.allies IS 'Countries counted as allies of each jurisdiction for the "targets in allied countries" metric (schemas/allies.csv; the note says which alliances).';
-COMMENT ON COLUMN ref.allies.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
-COMMENT ON COLUMN ref.allies.country_code IS 'An allied country (ISO 3166 alpha-2).';
-COMMENT ON COLUMN ref.allies.note IS 'Which alliances the list stands for.';
+SELECT * FROM read_csv('{allies_csv}', header = true, columns = {
+    'jurisdiction': 'VARCHAR', 'country_code': 'VARCHAR', 'basis': 'VARCHAR',
+    'source_url': 'VARCHAR'});
+COMMENT ON TABLE ref.allies IS 'Countries each jurisdiction counts as allies for the "targets in allied countries" figure, one row per jurisdiction, country and basis, with the URL that states it (schemas/allies.csv, or the file SANCTIONS_ALLIES names; checked before any fetch).';
+COMMENT ON COLUMN ref.allies.jurisdiction IS 'US, CA, UK, EU or AU, from the source registry.';
+COMMENT ON COLUMN ref.allies.country_code IS 'An allied country (ISO 3166 alpha-2, as in ref.countries).';
+COMMENT ON COLUMN ref.allies.basis IS 'Why it is an ally of the jurisdiction: NATO, major non-NATO ally, EU member state, defence treaty (ANZUS), ...';
+COMMENT ON COLUMN ref.allies.source_url IS 'Where the basis is stated (NATO, the US State Department, EUR-Lex, the Australian Treaty Series).';
