@@ -103,3 +103,19 @@ COMMENT ON VIEW matching.review IS 'Links in the review band that no analyst has
 CREATE TABLE IF NOT EXISTS matching.record_targets (record_id VARCHAR PRIMARY KEY, target_id
 VARCHAR NOT NULL, source_id VARCHAR NOT NULL, jurisdiction VARCHAR NOT NULL, updated_at
 TIMESTAMPTZ NOT NULL);
+
+-- Every name a record ever carried: matching reads the names a list has since dropped too
+-- (an alias that only an old ALT.CSV held still links the record).
+CREATE TABLE IF NOT EXISTS matching.names_seen (
+    source_id VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    is_weak BOOLEAN NOT NULL
+);
+COMMENT ON TABLE matching.names_seen IS 'Every distinct name of every record in every snapshot published to core or replayed into the history (a set: the order of loads does not change it). Matching uses the names a record no longer carries as former names.';
+COMMENT ON COLUMN matching.names_seen.source_id IS 'Source of the record.';
+COMMENT ON COLUMN matching.names_seen.record_id IS 'The record.';
+COMMENT ON COLUMN matching.names_seen.name IS 'The name as published.';
+COMMENT ON COLUMN matching.names_seen.kind IS 'primary, aka, fka, ... as published in that snapshot.';
+COMMENT ON COLUMN matching.names_seen.is_weak IS 'Whether the publisher flagged it weak in that snapshot.';
