@@ -5,6 +5,7 @@ is refused when an analyst judged two of its records different, when it would pu
 of the same list together that are not directly linked (one generic name chaining distinct
 people through another list), or when the cluster would grow past MAX_CLUSTER. Edges of equal
 score are taken in record-id order, so the clusters never depend on the order of the input.
+An accepted link a refused merge leaves across two targets goes to review.
 
 Target ids follow the records: each new cluster keeps the previous id it shares most records
 with (see assign_target_ids), and matching.record_targets remembers every record's latest id,
@@ -241,7 +242,24 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
         )
     _log_id_changes(con, "matching.target_merges", merges, matched_at)
     _log_id_changes(con, "matching.target_splits", stats.split_ids, matched_at)
+    _review_refused_links(con, assignment)
     return stats
+
+
+def _review_refused_links(con, assignment: dict[str, str]) -> None:
+    """An accepted link whose two records stay in different targets (the merge was refused:
+    two records of one list not linked directly, an analyst's "different", the size bound)
+    goes to review, its rule saying so: `review:merge-refused+<rule>`."""
+    con.execute(
+        """UPDATE matching.links l
+           SET decision = 'review', rule = 'review:merge-refused+' || split_part(l.rule, ':', 2)
+           FROM (SELECT unnest(?::VARCHAR[]) AS record_id, unnest(?::VARCHAR[]) AS target_id) a,
+                (SELECT unnest(?::VARCHAR[]) AS record_id, unnest(?::VARCHAR[]) AS target_id) b
+           WHERE l.decision = 'accept' AND l.rule LIKE 'accept:%'
+             AND a.record_id = l.left_record_id AND b.record_id = l.right_record_id
+             AND a.target_id <> b.target_id""",
+        [*[list(assignment), list(assignment.values())] * 2],
+    )
 
 
 def _log_id_changes(con, table: str, changes: list[tuple[str, str]], at: datetime) -> None:

@@ -259,9 +259,7 @@ def split_parties(con) -> dict[str, list[SplitPair]]:
     con.executemany("INSERT INTO e_facts VALUES (?, ?, ?, ?)", facts)
     rows = con.execute(
         """SELECT DISTINCT a.kind, a.record_id, b.record_id, a.value,
-                  CASE WHEN l.decision = 'accept'
-                       THEN l.rule || ' (merge refused: two records of one list)'
-                       ELSE coalesce(l.rule, 'no link') END AS reason
+                  coalesce(l.rule, 'no link') AS reason
            FROM e_facts a JOIN e_facts b ON a.kind = b.kind AND a.value = b.value
                 AND a.record_id < b.record_id AND a.source_id <> b.source_id
            JOIN matching.clusters ca ON ca.record_id = a.record_id

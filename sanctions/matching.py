@@ -570,7 +570,7 @@ SELECT *,
             THEN 'review:common-name'
         -- lists often disagree on a year: a rare exact full name is worth an analyst's look
         WHEN entity_type = 'person' AND strong_score = 100 AND distinctive_score = 100
-             AND min_tokens >= 2 AND dob_disjoint AND NOT hard_conflict
+             AND distinctive_tokens >= 2 AND dob_disjoint AND NOT hard_conflict
             THEN 'review:birth-date-conflict'
         -- organisations of one primary name kept apart: an analyst sees why
         WHEN same_primary THEN 'review:same-primary-name+' || CASE

@@ -20,7 +20,7 @@ COMMENT ON COLUMN matching.links.left_record_id IS 'The record that sorts first 
 COMMENT ON COLUMN matching.links.right_record_id IS 'The other record.';
 COMMENT ON COLUMN matching.links.score IS 'Final score: the best name score adjusted by the evidence (0-100, may exceed 100 with strong evidence).';
 COMMENT ON COLUMN matching.links.name_score IS 'Best similarity over the two records'' name variants (0-100, rapidfuzz on normalised names).';
-COMMENT ON COLUMN matching.links.decision IS 'accept (same target), review (an analyst should look) or reject; an analyst judgement overrides it.';
+COMMENT ON COLUMN matching.links.decision IS 'accept (same target), review (an analyst should look: also an accepted link whose merge the clusterer refused, rule review:merge-refused+<rule>) or reject; an analyst judgement overrides it.';
 COMMENT ON COLUMN matching.links.rule IS 'The rule or band that decided, e.g. accept:name+evidence, review:weak-alias, judgement:same.';
 COMMENT ON COLUMN matching.links.left_name IS 'The left name of the best-scoring name pair, as published.';
 COMMENT ON COLUMN matching.links.right_name IS 'The right name of the best-scoring name pair, as published.';
