@@ -242,24 +242,25 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
         )
     _log_id_changes(con, "matching.target_merges", merges, matched_at)
     _log_id_changes(con, "matching.target_splits", stats.split_ids, matched_at)
-    _review_refused_links(con, assignment)
+    _review_refused_links(con, links, assignment)
     return stats
 
 
-def _review_refused_links(con, assignment: dict[str, str]) -> None:
+def _review_refused_links(con, links, assignment: dict[str, str]) -> None:
     """An accepted link whose two records stay in different targets (the merge was refused:
     two records of one list not linked directly, an analyst's "different", the size bound)
     goes to review, its rule saying so: `review:merge-refused+<rule>`."""
-    con.execute(
-        """UPDATE matching.links l
-           SET decision = 'review', rule = 'review:merge-refused+' || split_part(l.rule, ':', 2)
-           FROM (SELECT unnest(?::VARCHAR[]) AS record_id, unnest(?::VARCHAR[]) AS target_id) a,
-                (SELECT unnest(?::VARCHAR[]) AS record_id, unnest(?::VARCHAR[]) AS target_id) b
-           WHERE l.decision = 'accept' AND l.rule LIKE 'accept:%'
-             AND a.record_id = l.left_record_id AND b.record_id = l.right_record_id
-             AND a.target_id <> b.target_id""",
-        [*[list(assignment), list(assignment.values())] * 2],
-    )
+    refused = [(left, right) for left, right, _ in links if assignment[left] != assignment[right]]
+    if refused:
+        con.execute(
+            """UPDATE matching.links l
+               SET decision = 'review',
+                   rule = 'review:merge-refused+' || split_part(l.rule, ':', 2)
+               FROM (SELECT unnest(?::VARCHAR[]) AS l, unnest(?::VARCHAR[]) AS r) p
+               WHERE l.left_record_id = p.l AND l.right_record_id = p.r
+                 AND l.rule LIKE 'accept:%'""",
+            [[left for left, _ in refused], [right for _, right in refused]],
+        )
 
 
 def _log_id_changes(con, table: str, changes: list[tuple[str, str]], at: datetime) -> None:

@@ -512,8 +512,10 @@ def test_real_organisations_sharing_a_generic_alias_stay_apart(real_warehouse, p
                 "SELECT right_record_id, rule FROM matching.links WHERE left_record_id = ?", [uk]
             ).fetchall()
         )
-    assert rules[partner].startswith("accept"), why
-    assert not rules.get(wrong, "reject").startswith("accept"), why
+    # accepted; or accepted and left to review when another record of the UK list took the US
+    # record first (the UK lists RIHS's Pakistan and Afghanistan offices apart, OFAC as one)
+    assert rules[partner].startswith(("accept", "review:merge-refused+")), why
+    assert not rules.get(wrong, "reject").startswith(("accept", "review:merge-refused+")), why
     assert not same_target(real_warehouse, uk, wrong), why
 
 
