@@ -442,6 +442,12 @@ SIDE_FACTS = ",\n".join(
             "matching_input.countries",
             "f.relation IN ('nationality', 'citizenship') AND f.country_code IS NOT NULL",
         ),
+        _facts_per_side(
+            "addresses",
+            "f.country_code",
+            "matching_input.countries",
+            "f.relation = 'address' AND f.country_code IS NOT NULL",
+        ),
     )
 )
 EVIDENCE_SQL = f"""
@@ -469,6 +475,23 @@ births AS (
            bool_or(NOT shared AND id_class IN ('passport', 'imo')) AS id_conflict,
            bool_or(NOT shared AND id_class = 'imo') AS imo_conflict
     FROM id_pairs GROUP BY pid
+), addresses AS (
+    SELECT pid, NOT bool_or(a.country_code = b.country_code) AS conflict
+    FROM left_addresses a JOIN right_addresses b USING (pid)
+    GROUP BY pid
+), same_list AS MATERIALIZED (
+    SELECT c.pid, c.l, c.r FROM m_cand c
+    JOIN m_records ra ON ra.record_id = c.l JOIN m_records rb ON rb.record_id = c.r
+    WHERE ra.source_id = rb.source_id
+), own_names AS (  -- same-list candidates: the names of each side the other lacks
+    SELECT c.pid, side, count(*) AS names
+    FROM (SELECT pid, l AS record_id, r AS other, 'l' AS side FROM same_list
+          UNION ALL SELECT pid, r, l, 'r' FROM same_list) c
+    JOIN m_names n ON n.record_id = c.record_id
+    WHERE NOT EXISTS (SELECT 1 FROM m_names o WHERE o.record_id = c.other AND o.text = n.text)
+    GROUP BY ALL
+), nested AS (  -- one record's names all among the other's, which has more
+    SELECT pid, count(*) = 1 AS nested FROM own_names GROUP BY pid
 ), nationality AS (
     SELECT pid, bool_or(a.country_code = b.country_code) AS shared,
            NOT bool_or(a.country_code = b.country_code) AS conflict
@@ -495,6 +518,8 @@ SELECT c.pid, c.l, c.r, ra.source_id = rb.source_id AS same_source,
        coalesce(i.id_conflict, false) AND NOT coalesce(i.shared_strong_id, false) AS id_conflict,
        coalesce(i.imo_conflict, false) AND NOT coalesce(i.shared_strong_id, false) AS imo_conflict,
        coalesce(n.shared, false) AS country_shared, coalesce(n.conflict, false) AS country_conflict,
+       coalesce(ad.conflict, false) AS address_conflict,
+       coalesce(ne.nested, false) AND ra.source_id = rb.source_id AS names_nested,
        ga.gender IS NOT NULL AND gb.gender IS NOT NULL AND ga.gender <> gb.gender AS gender_conflict
 FROM m_cand c
 JOIN m_records ra ON ra.record_id = c.l JOIN m_records rb ON rb.record_id = c.r
@@ -502,6 +527,7 @@ JOIN matching_input.records ga ON ga.record_id = c.l
 JOIN matching_input.records gb ON gb.record_id = c.r
 LEFT JOIN m_name_scores s USING (pid)
 LEFT JOIN births bi USING (pid) LEFT JOIN ids i USING (pid) LEFT JOIN nationality n USING (pid)
+LEFT JOIN addresses ad USING (pid) LEFT JOIN nested ne USING (pid)
 """
 
 DECISION_SQL = f"""
@@ -532,6 +558,11 @@ SELECT *,
                 THEN 'accept:same-list-duplicate'
             WHEN entity_type = 'person' AND primary_score = 100 AND min_tokens >= 3
                  AND NOT conflict THEN 'accept:same-list-full-name'
+            -- one organisation listed again, more tersely: the same primary name, every name
+            -- of one record among the other's, no conflict, no address in another country
+            WHEN entity_type = 'organization' AND same_primary AND primary_score = 100
+                 AND names_nested AND NOT conflict AND NOT address_conflict
+                THEN 'accept:same-list-same-party'
             WHEN score >= {REVIEW} THEN 'review:same-list'
             ELSE 'reject:below-review' END
         -- an IMO number or a UN reference names one hull or one UN listing whatever the name
@@ -607,6 +638,7 @@ def explanation_sql() -> str:
         'distinctive_exact_name_tokens', distinctive_tokens,
         'same_primary_name', same_primary, 'primary_legal_form_conflict', primary_form_conflict,
         'shared_listing_identifier', shared_listing_id, 'primary_contained', primary_contained,
+        'address_conflict', address_conflict, 'names_nested', names_nested,
         'entity_type_conflict', type_conflict)"""
 
 
