@@ -479,10 +479,11 @@ births AS (
     SELECT pid, NOT bool_or(a.country_code = b.country_code) AS conflict
     FROM left_addresses a JOIN right_addresses b USING (pid)
     GROUP BY pid
+), left_source AS MATERIALIZED (  -- one join at a time: never ra with rb on source_id
+    SELECT c.pid, c.l, c.r, ra.source_id FROM m_cand c JOIN m_records ra ON ra.record_id = c.l
 ), same_list AS MATERIALIZED (
-    SELECT c.pid, c.l, c.r FROM m_cand c
-    JOIN m_records ra ON ra.record_id = c.l JOIN m_records rb ON rb.record_id = c.r
-    WHERE ra.source_id = rb.source_id
+    SELECT c.pid, c.l, c.r FROM left_source c
+    JOIN m_records rb ON rb.record_id = c.r AND rb.source_id = c.source_id
 ), own_names AS (  -- same-list candidates: the names of each side the other lacks
     SELECT c.pid, side, count(*) AS names
     FROM (SELECT pid, l AS record_id, r AS other, 'l' AS side FROM same_list
