@@ -111,12 +111,14 @@ def build_candidates(con) -> MatchStats:
                 normal.legal_form,
                 normal.folded,
                 normal.spelt_out,
+                kind == "former",
                 *list_and_type[record_id],
             ]
             name_rows[(record_id, text)] = existing
         if existing[3] and not is_weak:
             existing[3], existing[4] = False, name
         existing[6] = existing[6] or primary
+        existing[10] = existing[10] and kind == "former"
         key_rows.update((record_id, *list_and_type[record_id], key) for key in blocking_keys(text))
     sources = sorted({source for source, _ in list_and_type.values()})
     for row, (ambiguous, acronym) in zip(
@@ -148,12 +150,13 @@ def build_candidates(con) -> MatchStats:
         "m_names",
         [
             *("name_idx", "record_id", "text", "is_weak", "shown", "tokens", "is_primary"),
-            *("legal_form", "folded", "spelt_out", "source_id", "entity_type"),
+            *("legal_form", "folded", "spelt_out", "former", "source_id", "entity_type"),
             *("ambiguous_in", "acronym", "source_bit"),
         ],
         [
             *("INTEGER", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "INTEGER", "BOOLEAN"),
-            *("VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "VARCHAR", "BIGINT", "BOOLEAN", "BIGINT"),
+            *("VARCHAR", "VARCHAR", "BOOLEAN", "BOOLEAN", "VARCHAR", "VARCHAR"),
+            *("BIGINT", "BOOLEAN", "BIGINT"),
         ],
         list(name_rows.values()),
     )
@@ -292,7 +295,7 @@ def name_ambiguity(
 
     return [
         (ambiguous_in(entity_type, text), acronym(record_id, text, spelt_out, entity_type))
-        for _, record_id, text, *_, spelt_out, _, entity_type in name_rows
+        for _, record_id, text, *_, spelt_out, _, _, entity_type in name_rows
     ]
 
 
@@ -484,12 +487,13 @@ births AS (
 ), same_list AS MATERIALIZED (
     SELECT c.pid, c.l, c.r FROM left_source c
     JOIN m_records rb ON rb.record_id = c.r AND rb.source_id = c.source_id
-), own_names AS (  -- same-list candidates: the names of each side the other lacks
+), own_names AS (  -- same-list candidates: the current names of each side the other lacks
     SELECT c.pid, side, count(*) AS names
     FROM (SELECT pid, l AS record_id, r AS other, 'l' AS side FROM same_list
           UNION ALL SELECT pid, r, l, 'r' FROM same_list) c
-    JOIN m_names n ON n.record_id = c.record_id
-    WHERE NOT EXISTS (SELECT 1 FROM m_names o WHERE o.record_id = c.other AND o.text = n.text)
+    JOIN m_names n ON n.record_id = c.record_id AND NOT n.former
+    WHERE NOT EXISTS (SELECT 1 FROM m_names o
+                      WHERE o.record_id = c.other AND o.text = n.text AND NOT o.former)
     GROUP BY ALL
 ), nested AS (  -- one record's names all among the other's, which has more
     SELECT pid, count(*) = 1 AS nested FROM own_names GROUP BY pid
