@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sanctions import history, quality, warehouse
+from sanctions import history, matching, quality, warehouse
 from sanctions.archive import Archive
 from sanctions.errors import CheckFailed, SourceError
 from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
@@ -192,6 +192,7 @@ def _backfill(
                 content="staging",
                 hist=scratch,
             )
+            matching.remember_names(con, source.id, "staging")
             previous_count = quality.staged_count(con, source.id)
             report.backfilled.append((day, events))
         con.execute("BEGIN TRANSACTION")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from sanctions import allies, companions, history, programmes
+from sanctions import allies, companions, history, matching, programmes
 from sanctions.fetch import FetchedFile
 from sanctions.model import TABLE_OF_ROW, Record, Row
 from sanctions.runlock import lock_wait_seconds
@@ -434,6 +434,7 @@ def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
         counts["history_events"] = history.apply_snapshot(
             con, source_id, snapshot_id, as_of, origin
         )
+        matching.remember_names(con, source_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
