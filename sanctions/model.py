@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-ENTITY_TYPES = ("person", "organization", "vessel", "aircraft")
+# "unknown": the publisher's type is a value the parser's table lacks (named by the checks).
+ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "unknown")
 
 
 class Record(NamedTuple):
@@ -25,7 +26,7 @@ class Record(NamedTuple):
 class Name(NamedTuple):
     record_id: str
     name: str
-    kind: str  # primary, aka, fka, nka
+    kind: str  # primary, aka, fka, nka; unknown when the published kind is not in the table
     is_weak: bool = False  # OFAC "weak" / LowQuality aliases
     script: str | None = None
     given_name: str | None = None

@@ -201,12 +201,10 @@ def test_a_renamed_column_fails_naming_it(tmp_path):
         parsed(path)
 
 
-def test_a_renamed_optional_column_is_reported(tmp_path, caplog):
+def test_a_renamed_column_of_the_2025_layout_fails_naming_it(tmp_path):
     path = workbook(tmp_path, edit=lambda xml: xml.replace("<t>IMO Number</t>", "<t>IMO No.</t>"))
-    rows = parsed(path)
-    assert len(of(Record, rows)) == 4
-    assert not [i for i in of(Identifier, rows) if i.id_type == "IMO"]
-    assert "au_dfat: regulation8_consolidated.xlsx: unknown columns: IMO No." in caplog.text
+    with pytest.raises(ParseError, match=r"but no column IMO Number: renamed or removed\?"):
+        parsed(path)
 
 
 def test_a_sheet_that_is_not_the_list_fails_naming_it(tmp_path):
