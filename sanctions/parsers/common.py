@@ -261,7 +261,8 @@ UNKNOWN = "unknown"
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    """Case, runs of white space and a final full stop do not change a value's meaning."""
+    return " ".join(text.split()).casefold().rstrip(".")
 
 
 class Enumeration:
