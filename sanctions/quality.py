@@ -164,6 +164,121 @@ def programmes_mostly_classified(
     )
 
 
+UNREAD = "unread_value"  # sanctions.parsers.common.UNREAD, the parsers' unknown values
+
+
+def unread_values(con, source_id: str) -> Outcome:
+    """Values, columns and elements no table of the parser knows (a new value, a renamed
+    column): named with the number of records carrying each. They publish (the record keeps
+    `unknown` where the field allows it); a file where they dominate is refused while parsing."""
+    found = con.execute(
+        """SELECT value, count(DISTINCT record_id) FROM staging.attributes
+           WHERE source_id = ? AND attribute = ? GROUP BY 1 ORDER BY 2 DESC, 1""",
+        [source_id, UNREAD],
+    ).fetchall()
+    return Outcome(
+        not found,
+        "every enumerated value, column and element was read through the parser's tables"
+        if not found
+        else "not read, add them to the parser's tables: " + _listing(found[:20]),
+        {"unread_values": {text: count for text, count in found}},
+    )
+
+
+# ------------------------------------------------------------------------------------ coverage
+
+MIN_COVERAGE_RATIO = 0.5  # a field on less than half its share of the last published snapshot
+MIN_FIELD_RECORDS = 25  # fields held by fewer published records are too small to compare
+FLOOR_MIN_RECORDS = 100  # a first load of fewer records (a partial file) says nothing of shares
+# Fields whose drop blocks the snapshot: identifiers and entity types decide matches.
+BLOCKING_FIELDS = ("identifier ", "entity type ")
+
+
+def coverage(con, schema: str, source_id: str) -> tuple[int, dict[str, int]]:
+    """(records, {field: records holding it}) of the source's rows in `schema` (staging or
+    core). Fields are found, not listed: every entity type, identifier type, country relation
+    and attribute, plus birth dates, aliases, weak aliases, addresses, listing dates, titles,
+    genders and remarks, so that a renamed or vanished column shows as a field that drops."""
+    of = f"FROM {schema}.{{}} WHERE source_id = $source"
+    rows = con.execute(
+        f"""SELECT 'entity type ' || entity_type, count(*) {of.format("records")} GROUP BY 1
+            UNION ALL SELECT 'identifier ' || id_type, count(DISTINCT record_id)
+                {of.format("identifiers")} GROUP BY 1
+            UNION ALL SELECT 'countries (' || relation || ')', count(DISTINCT record_id)
+                {of.format("countries")} GROUP BY 1
+            UNION ALL SELECT 'attribute ' || attribute, count(DISTINCT record_id)
+                {of.format("attributes")} AND attribute <> '{UNREAD}' GROUP BY 1
+            UNION ALL SELECT 'birth dates', count(DISTINCT record_id) {of.format("birth_dates")}
+            UNION ALL SELECT 'aliases', count(DISTINCT record_id) {of.format("names")}
+                AND kind <> 'primary'
+            UNION ALL SELECT 'weak aliases', count(DISTINCT record_id) {of.format("names")}
+                AND is_weak
+            UNION ALL SELECT 'addresses', count(DISTINCT record_id) {of.format("addresses")}
+            UNION ALL SELECT 'listing dates', count(DISTINCT record_id) {of.format("programmes")}
+                AND listed_on IS NOT NULL
+            UNION ALL SELECT 'titles', count(title) {of.format("records")}
+            UNION ALL SELECT 'genders', count(gender) {of.format("records")}
+            UNION ALL SELECT 'remarks', count(remarks) {of.format("records")}""",
+        {"source": source_id},
+    ).fetchall()
+    total = con.execute(
+        f"SELECT count(*) {of.format('records')}", {"source": source_id}
+    ).fetchall()[0][0]
+    return total, {field: count for field, count in rows if count}
+
+
+def coverage_kept(
+    con,
+    source_id: str,
+    blocking: bool,
+    floors: dict[str, float],
+    previous: tuple[int, dict[str, int]] | None = None,
+) -> Outcome:
+    """Each field's share of records against the last published snapshot of the source (or
+    `previous`, a backfill's snapshot before): a drop by more than half fails, naming the
+    field. On a first load each field the registry gives a floor must reach it. `blocking`
+    selects the identifier and entity-type fields, else the others."""
+    total, staged = coverage(con, "staging", source_id)
+    if previous is None:
+        loaded = loaded_snapshot(con, source_id)
+        previous = coverage(con, "core", source_id) if loaded else (0, {})
+    previous_total, published = previous
+
+    def selected(field: str) -> bool:
+        return field.startswith(BLOCKING_FIELDS) == blocking
+
+    def share(count: int, of: int) -> float:
+        return count / of if of else 0.0
+
+    failures = []
+    if previous_total:
+        for field, count in sorted(published.items()):
+            was, now = share(count, previous_total), share(staged.get(field, 0), total)
+            if selected(field) and count >= MIN_FIELD_RECORDS and now < was * MIN_COVERAGE_RATIO:
+                failures.append(f"{field} on {now:.1%} of records, {was:.1%} published")
+        against = f"against the {previous_total:,} records published"
+    elif total < FLOOR_MIN_RECORDS:
+        return Outcome(True, f"first load of {total:,} records: too few to judge coverage", {})
+    else:
+        for field, floor in sorted(floors.items()):
+            now = share(staged.get(field, 0), total)
+            if selected(field) and now < floor:
+                failures.append(f"{field} on {now:.1%} of records, floor {floor:.0%}")
+        against = "first load, against the registry's floors"
+    kind = "identifier and entity-type" if blocking else "field"
+    return Outcome(
+        not failures,
+        f"{kind} coverage kept ({against})"
+        if not failures
+        else f"{kind} coverage dropped ({against}; a renamed or removed column?): "
+        + "; ".join(failures),
+        {
+            "coverage": {field: round(share(count, total), 4) for field, count in staged.items()},
+            "dropped": failures,
+        },
+    )
+
+
 @dataclass(frozen=True)
 class Context:
     """What a check compares the staged snapshot with."""
@@ -172,6 +287,15 @@ class Context:
     bounds: tuple[int, int]
     previous_count: int | None = None  # None: the count core holds
     expected_snapshot: str | None = None  # None: the latest fetch
+    # (records, {field: records}) of the snapshot before, or None: what core holds
+    previous_coverage: tuple[int, dict[str, int]] | None = None
+
+    @property
+    def floors(self) -> dict[str, float]:
+        from sanctions.sources import SOURCES
+
+        source = SOURCES.get(self.source_id)
+        return dict(source.coverage_floors) if source else {}
 
 
 @dataclass(frozen=True)
@@ -218,6 +342,27 @@ CHECKS = (
         "At most half of the records are listed only under regimes the taxonomy lacks.",
         True,
         lambda con, c: programmes_mostly_classified(con, c.source_id),
+    ),
+    Check(
+        "coverage_kept",
+        "No identifier type or entity type fell to less than half its share of the published "
+        "snapshot (on a first load: each reaches the registry's floor).",
+        True,
+        lambda con, c: coverage_kept(con, c.source_id, True, c.floors, c.previous_coverage),
+    ),
+    Check(
+        "field_coverage_kept",
+        "No other field (birth dates, aliases, weak aliases, countries, listing dates, "
+        "attributes, ...) fell to less than half its share (a warning).",
+        False,
+        lambda con, c: coverage_kept(con, c.source_id, False, c.floors, c.previous_coverage),
+    ),
+    Check(
+        "values_read",
+        "Every enumerated value, column and element is in the parser's tables (a warning: "
+        "unknown ones publish as unknown, named here with their record counts).",
+        False,
+        lambda con, c: unread_values(con, c.source_id),
     ),
     Check(
         "programmes_classified",

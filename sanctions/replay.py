@@ -163,12 +163,17 @@ def _backfill(
     """Replay files older than the history into a scratch history, then splice it in."""
     scratch = history.create_scratch(con)
     previous_count = 0  # the oldest file has nothing before it to compare with
+    previous_coverage: tuple[int, dict[str, int]] = (0, {})  # a first load: the floors
     try:
         for day, group in groups.items():
             try:
                 snapshot_id = _stage(con, source, group, day, archive)
                 context = quality.Context(
-                    source.id, record_bounds(source), previous_count, snapshot_id
+                    source.id,
+                    record_bounds(source),
+                    previous_count,
+                    snapshot_id,
+                    previous_coverage=previous_coverage,
                 )
                 results = quality.evaluate(con, context)
                 quality.record_results(con, source.id, snapshot_id, results)
@@ -193,6 +198,7 @@ def _backfill(
                 hist=scratch,
             )
             previous_count = quality.staged_count(con, source.id)
+            previous_coverage = quality.coverage(con, "staging", source.id)
             report.backfilled.append((day, events))
         con.execute("BEGIN TRANSACTION")
         try:
