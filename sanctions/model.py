@@ -92,6 +92,14 @@ class Relationship(NamedTuple):
     is_former: bool = False
 
 
+class FieldCount(NamedTuple):
+    """How many records of the file carry a published column or record element with content
+    (yielded once per field at the end of a parse; kept on the snapshot, not per record)."""
+
+    field: str  # "column 'IMO Number'", "element <INDIVIDUAL_DATE_OF_BIRTH>"
+    records: int
+
+
 Row = (
     Record
     | Name
@@ -102,6 +110,7 @@ Row = (
     | Address
     | Attribute
     | Relationship
+    | FieldCount
 )
 
 TABLE_OF_ROW: dict[type, str] = {

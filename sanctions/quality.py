@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sanctions.warehouse import latest_snapshot, loaded_snapshot, staged_snapshot_id
 
@@ -194,11 +195,22 @@ FLOOR_MIN_RECORDS = 100  # a first load of fewer records (a partial file) says n
 BLOCKING_FIELDS = ("identifier ", "entity type ")
 
 
-def coverage(con, schema: str, source_id: str) -> tuple[int, dict[str, int]]:
+class Coverage(NamedTuple):
+    records: int
+    fields: dict[str, int]  # field -> records holding it
+    format: str | None  # columns and elements compare only within one format
+
+
+FIRST_LOAD = Coverage(0, {}, None)
+PARSER_FIELDS = ("column ", "element ")  # counted by the parser, named as the file names them
+
+
+def coverage(con, schema: str, source_id: str) -> Coverage:
     """(records, {field: records holding it}) of the source's rows in `schema` (staging or
     core). Fields are found, not listed: every entity type, identifier type, country relation
     and attribute, plus birth dates, aliases, weak aliases, addresses, listing dates, titles,
-    genders and remarks, so that a renamed or vanished column shows as a field that drops."""
+    genders and remarks, and every published column or record element the parser counted, so
+    that a renamed or vanished column shows as a field that drops, by its name."""
     of = f"FROM {schema}.{{}} WHERE source_id = $source"
     rows = con.execute(
         f"""SELECT 'entity type ' || entity_type, count(*) {of.format("records")} GROUP BY 1
@@ -221,10 +233,19 @@ def coverage(con, schema: str, source_id: str) -> tuple[int, dict[str, int]]:
             UNION ALL SELECT 'remarks', count(remarks) {of.format("records")}""",
         {"source": source_id},
     ).fetchall()
+    # The parser's count of records carrying each published column or element: staging's
+    # snapshot, or the snapshot core holds now.
+    snapshot = con.execute(
+        f"""SELECT format, field_counts FROM {schema}.snapshots WHERE source_id = $source
+            ORDER BY {"loaded_at" if schema == "core" else "parsed_at"} DESC LIMIT 1""",
+        {"source": source_id},
+    ).fetchall()
+    fmt, counted = snapshot[0] if snapshot else (None, None)
     total = con.execute(
         f"SELECT count(*) {of.format('records')}", {"source": source_id}
     ).fetchall()[0][0]
-    return total, {field: count for field, count in rows if count}
+    fields = {field: count for field, count in rows if count}
+    return Coverage(total, fields | dict(counted or {}), fmt)
 
 
 def coverage_kept(
@@ -232,17 +253,20 @@ def coverage_kept(
     source_id: str,
     blocking: bool,
     floors: dict[str, float],
-    previous: tuple[int, dict[str, int]] | None = None,
+    previous: Coverage | None = None,
 ) -> Outcome:
     """Each field's share of records against the last published snapshot of the source (or
     `previous`, a backfill's snapshot before): a drop by more than half fails, naming the
     field. On a first load each field the registry gives a floor must reach it. `blocking`
     selects the identifier and entity-type fields, else the others."""
-    total, staged = coverage(con, "staging", source_id)
+    now_staged = coverage(con, "staging", source_id)
+    total, staged = now_staged.records, now_staged.fields
     if previous is None:
         loaded = loaded_snapshot(con, source_id)
-        previous = coverage(con, "core", source_id) if loaded else (0, {})
-    previous_total, published = previous
+        previous = coverage(con, "core", source_id) if loaded else FIRST_LOAD
+    previous_total, published = previous.records, previous.fields
+    if previous.format != now_staged.format:  # a new format names its columns its own way
+        published = {f: n for f, n in published.items() if not f.startswith(PARSER_FIELDS)}
 
     def selected(field: str) -> bool:
         return field.startswith(BLOCKING_FIELDS) == blocking
@@ -287,8 +311,7 @@ class Context:
     bounds: tuple[int, int]
     previous_count: int | None = None  # None: the count core holds
     expected_snapshot: str | None = None  # None: the latest fetch
-    # (records, {field: records}) of the snapshot before, or None: what core holds
-    previous_coverage: tuple[int, dict[str, int]] | None = None
+    previous_coverage: Coverage | None = None  # of the snapshot before; None: what core holds
 
     @property
     def floors(self) -> dict[str, float]:

@@ -163,7 +163,7 @@ def _backfill(
     """Replay files older than the history into a scratch history, then splice it in."""
     scratch = history.create_scratch(con)
     previous_count = 0  # the oldest file has nothing before it to compare with
-    previous_coverage: tuple[int, dict[str, int]] = (0, {})  # a first load: the floors
+    previous_coverage = quality.FIRST_LOAD  # the oldest file is judged by the floors
     try:
         for day, group in groups.items():
             try:

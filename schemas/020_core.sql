@@ -188,6 +188,8 @@ COMMENT ON COLUMN core.snapshots.parsed_at IS 'When it was parsed.';
 COMMENT ON COLUMN core.snapshots.loaded_at IS 'When it was published to core.';
 COMMENT ON COLUMN core.snapshots.record_count IS 'Number of records in the snapshot.';
 COMMENT ON COLUMN core.snapshots.files IS 'Member files as "FILE.NAME=sha256" joined by spaces.';
+ALTER TABLE core.snapshots ADD COLUMN IF NOT EXISTS field_counts MAP(VARCHAR, INTEGER);
+COMMENT ON COLUMN core.snapshots.field_counts IS 'Records carrying each published column or record element with content, e.g. {"column ''IMO Number''": 261}: the coverage checks compare them with the snapshot before, so a renamed or removed column is named. NULL for formats without named columns (OFAC CSV, advanced XML).';
 
 CREATE TABLE IF NOT EXISTS core.check_results (
     source_id VARCHAR NOT NULL,

@@ -136,6 +136,7 @@ def parse(files: dict[str, Path], source_id: str = "au_dfat") -> Iterator[Row]:
         for key, record in _records(base, [row for _, row in rows]):
             yield from _record_rows(key, record, reading)
     reading.verdict()
+    yield from reading.field_counts()
 
 
 def _records(base: str, rows: list[dict]) -> Iterator[tuple[str, list[dict]]]:
@@ -280,6 +281,12 @@ def _record_rows(key: str, rows: list[dict], reading: Reading) -> Iterator[Row]:
     remarks = [text for row in rows if (text := _text(row["Additional Information"]))]
     yield Record(record_id, key, entity_type, remarks="\n".join(dict.fromkeys(remarks)) or None)
     facts: dict[Row, None] = dict.fromkeys(_names(record_id, rows, reading))  # ordered set
+    reading.carries(
+        f"column {column.removeprefix(UNKNOWN_COLUMN)!r}"
+        for row in rows
+        for column, cell in row.items()
+        if _text(cell)
+    )
     for row in rows:
         for fact in _row_facts(record_id, row):
             facts.setdefault(fact)

@@ -19,7 +19,7 @@ import countrynames
 from lxml import etree
 
 from sanctions.errors import ParseError
-from sanctions.model import Attribute, Name, Record, Row
+from sanctions.model import Attribute, FieldCount, Name, Record, Row
 from sanctions.programmes import classify
 from schemas import SCHEMA_FILES
 
@@ -289,6 +289,15 @@ class Reading:
         self.values_read: Counter[str] = Counter()
         self.unknown: dict[str, Counter[str]] = defaultdict(Counter)
         self.pending: list[Attribute] = []
+        self.fields: Counter[str] = Counter()  # records carrying each column or element
+
+    def carries(self, fields) -> None:
+        """One record carries these published fields ("column 'IMO Number'") with content."""
+        self.fields.update(set(fields))
+
+    def field_counts(self) -> list[FieldCount]:
+        """Yield these once, after the last record: the coverage checks compare them."""
+        return [FieldCount(field, count) for field, count in sorted(self.fields.items())]
 
     def read(self, enumeration: Enumeration, text: str | None, record_id: str):
         """The meaning of a published value; None when the value is absent (the format says
@@ -341,6 +350,11 @@ class ElementWatch(Reading):
     def see(self, element, has_name: bool, record_id: str | None = None) -> None:
         self.records += 1
         self.named += has_name
+        self.carries(
+            f"element <{local_name(child)}>"
+            for child in element
+            if len(child) or clean(child.text) or child.attrib
+        )
         for name in dict.fromkeys(
             local_name(child)
             for child in element
@@ -421,6 +435,7 @@ def stream_records(
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
     watch.verdict(source_id, file_name, " or ".join(tags))
+    yield from watch.field_counts()
 
 
 def _record_elements(

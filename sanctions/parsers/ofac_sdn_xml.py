@@ -111,6 +111,7 @@ def parse(files: dict[str, Path], source_id: str = "us_ofac") -> Iterator[Row]:
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
     watch.verdict(source_id, file_name, ENTRY)
+    yield from watch.field_counts()
     if declared and declared != str(watch.records):
         log.warning(
             "%s: %s: Record_Count says %s, the file holds %d entries",

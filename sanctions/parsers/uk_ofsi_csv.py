@@ -160,6 +160,7 @@ def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
     for key, group in groups.items():
         yield from _group_rows(key, group, reading, unknown)
     reading.verdict()
+    yield from reading.field_counts()
 
 
 def _group_rows(key: str, group: list[dict], reading: Reading, unknown: list[str]) -> Iterator[Row]:
@@ -177,6 +178,7 @@ def _group_rows(key: str, group: list[dict], reading: Reading, unknown: list[str
         first["Other Information"],
     )
     facts: dict[Row, None] = {}  # ordered set: the same fact repeats on every name row
+    reading.carries(f"column {name!r}" for row in group for name, value in row.items() if value)
     for row in group:
         for fact in _row_facts(record_id, entity_type, row, reading):
             facts.setdefault(fact)
