@@ -342,6 +342,7 @@ class ElementWatch(Reading):
     def __init__(self, known: frozenset[str], key=None, source_id: str = "", file_name: str = ""):
         super().__init__(source_id, file_name)
         self.known = known
+        self.seen: set[str] = set()  # known element names some record carried
         self.key = key or local_name  # Canada compares the English part of bilingual names
         self.unknown_elements: Counter[str] = Counter()
         self.records = 0
@@ -355,11 +356,9 @@ class ElementWatch(Reading):
             for child in element
             if len(child) or clean(child.text) or child.attrib
         )
-        for name in dict.fromkeys(
-            local_name(child)
-            for child in element
-            if (key := self.key(child)) and key not in self.known
-        ):
+        keys = {key: local_name(child) for child in element if (key := self.key(child))}
+        self.seen.update(key for key in keys if key in self.known)
+        for name in dict.fromkeys(name for key, name in keys.items() if key not in self.known):
             self.unknown_elements[name] += 1
             if record_id:
                 self.unread(record_id, f"element <{name}>")
@@ -369,6 +368,8 @@ class ElementWatch(Reading):
         found = f"; unknown elements: {', '.join(unknown)}" if unknown else ""
         if not self.records:
             raise ParseError(source_id, file_name, f"no {record_element} elements{found}")
+        if absent := sorted(self.known - self.seen):
+            found += f"; known elements on no record: {', '.join(absent)}"
         if self.named < self.records / 2:
             raise ParseError(
                 source_id,

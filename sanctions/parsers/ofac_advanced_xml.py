@@ -39,7 +39,13 @@ from sanctions.parsers.common import (
     safe_iterparse,
     slug,
 )
-from sanctions.parsers.ofac_common import ID_LABELS, JURISDICTION, address_rows, full_address
+from sanctions.parsers.ofac_common import (
+    GENDERS,
+    ID_LABELS,
+    JURISDICTION,
+    address_rows,
+    full_address,
+)
 from sanctions.parsers.ofac_common import record_id as ofac_record_id
 
 MAIN_FILE = "SDN_ADVANCED.XML"
@@ -237,7 +243,7 @@ class _Parser:
             elif name == "Feature":
                 feature_type = self._value("FeatureTypeValues", child.get("FeatureTypeID"))
                 if feature_type == "Gender":
-                    gender = (self._feature_text(child) or "").lower() or None
+                    gender = self.reading.read(GENDERS, self._feature_text(child), record_id)
                 elif feature_type == "Title":
                     title = self._feature_text(child)
                 else:

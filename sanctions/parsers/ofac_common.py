@@ -42,6 +42,7 @@ ALIAS_TYPES = Enumeration(
     "alias type",
     {"aka": "aka", "fka": "fka", "nka": "nka", "a.k.a.": "aka", "f.k.a.": "fka", "n.k.a.": "nka"},
 )
+GENDERS = Enumeration("Gender", {"Male": "male", "Female": "female"})
 # An alias of unread category is weak: it must never decide a match alone.
 ALIAS_CATEGORIES = Enumeration("alias category", {"strong": False, "weak": True}, unknown=True)
 
@@ -254,8 +255,9 @@ def _iso_day(text: str | None) -> str | None:
 class Facts:
     """The labelled facts of one record, turned into rows; the gender goes on its Record."""
 
-    def __init__(self, record: str):
+    def __init__(self, record: str, reading: Reading):
         self.record = record
+        self.reading = reading
         self.gender: str | None = None
         self.rows: list[Row] = []
 
@@ -289,7 +291,7 @@ class Facts:
         elif kind == "country":
             self.rows.append(Country(rid, detail, countries().code(value), value))
         elif kind == "gender":
-            self.gender = value.lower()
+            self.gender = self.reading.read(GENDERS, value, rid)
         elif kind == "identifier":
             number, country, issued, expires = _ID_TAIL.match(value).groups()
             self.identifier(detail, number, country, issued, expires)

@@ -99,7 +99,7 @@ def _sdn_rows(ent_num, row, continuation, alias_rows, addresses, reading) -> Ite
     record = record_id(ent_num)
     entity = entity_type(clean(row[2]), reading, record)
     remarks = clean((row[11] if clean(row[11]) else "") + (continuation or ""))
-    facts = Facts(record)
+    facts = Facts(record, reading)
     if remarks:
         facts.read_remarks(remarks)
     yield Record(record, str(ent_num), entity, clean(row[4]), facts.gender, remarks)

@@ -146,7 +146,7 @@ def _entry_rows(entry, source_id: str, file_name: str, watch: ElementWatch) -> I
         raise ParseError(source_id, file_name, f"{ENTRY} with uid {uid!r}, expected a number")
     record = record_id(uid)
     entity = entity_type(fields.get("sdnType"), watch, record)
-    facts = Facts(record)
+    facts = Facts(record, watch)
     rows: list[Row] = []
     if last := fields.get("lastName"):
         rows.append(name_row(record, "primary", entity, last, fields.get("firstName")))
