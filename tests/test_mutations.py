@@ -24,7 +24,7 @@ from sanctions import quality, warehouse
 from sanctions.errors import ParseError
 from sanctions.model import Attribute, FieldCount
 from sanctions.parsers import PARSERS
-from sanctions.parsers.common import UNREAD, Enumeration, local_name
+from sanctions.parsers.common import UNREAD, Enumeration, decode_text, local_name
 from tests.test_au_dfat import sheet_rows, workbook_of_rows
 
 pytestmark = pytest.mark.integration
@@ -143,7 +143,7 @@ class TableFile:
         if self.suffix == ".xlsx":
             self.rows = sheet_rows(path)
         else:
-            text = path.read_bytes().decode("cp1252").replace("\x1a", "")
+            text = decode_text(path).replace("\x1a", "")
             self.rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
         self.header_row = header_row
 
