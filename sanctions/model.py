@@ -99,6 +99,11 @@ class FieldCount(NamedTuple):
     field: str  # "column 'IMO Number'", "element <INDIVIDUAL_DATE_OF_BIRTH>"
     records: int
 
+    @property
+    def record_id(self) -> None:
+        """It belongs to the file, not to a record (so `row.record_id` works on every row)."""
+        return None
+
 
 Row = (
     Record

@@ -352,7 +352,7 @@ class ElementWatch(Reading):
         self.records += 1
         self.named += has_name
         self.carries(
-            f"element <{local_name(child)}>"
+            f"element <{self.key(child)}>"
             for child in element
             if len(child) or clean(child.text) or child.attrib
         )

@@ -67,6 +67,10 @@ REQUIRED_COLUMNS = (
     "National Identification Details",
     "Position",
     "Address 1",
+    "Address 2",
+    "Address 3",
+    "Address 4",
+    "Address 5",
     "Address 6",
     "Post/Zip Code",
     "Country",
@@ -82,10 +86,6 @@ REQUIRED_COLUMNS = (
 OTHER_COLUMNS = (
     "Non-Latin Script Type",
     "Non-Latin Script Language",
-    "Address 2",
-    "Address 3",
-    "Address 4",
-    "Address 5",
     "UK Sanctions List Date Designated",
     "Last Updated",
 )
