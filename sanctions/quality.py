@@ -197,7 +197,7 @@ BLOCKING_FIELDS = ("identifier ", "entity type ")
 
 class Coverage(NamedTuple):
     records: int
-    fields: dict[str, int]  # field -> records holding it
+    fields: dict[str, tuple[int, float]]  # field -> (records holding it, share of records)
     format: str | None  # columns and elements compare only within one format
 
 
@@ -205,47 +205,58 @@ FIRST_LOAD = Coverage(0, {}, None)
 PARSER_FIELDS = ("column ", "element ")  # counted by the parser, named as the file names them
 
 
-def coverage(con, schema: str, source_id: str) -> Coverage:
-    """(records, {field: records holding it}) of the source's rows in `schema` (staging or
-    core). Fields are found, not listed: every entity type, identifier type, country relation
-    and attribute, plus birth dates, aliases, weak aliases, addresses, listing dates, titles,
-    genders and remarks, and every published column or record element the parser counted, so
-    that a renamed or vanished column shows as a field that drops, by its name."""
+def _record_fields(schema: str) -> str:
+    """(record_id, field) of every field a record of the source holds in `schema`. Fields are
+    found, not listed: every entity type, identifier type, country relation and attribute, plus
+    birth dates, aliases, weak aliases, addresses, listing dates, titles, genders, remarks."""
     of = f"FROM {schema}.{{}} WHERE source_id = $source"
-    rows = con.execute(
-        f"""SELECT 'entity type ' || entity_type, count(*) {of.format("records")} GROUP BY 1
-            UNION ALL SELECT 'identifier ' || id_type, count(DISTINCT record_id)
-                {of.format("identifiers")} GROUP BY 1
-            UNION ALL SELECT 'countries (' || relation || ')', count(DISTINCT record_id)
-                {of.format("countries")} GROUP BY 1
-            UNION ALL SELECT 'attribute ' || attribute, count(DISTINCT record_id)
-                {of.format("attributes")} AND attribute <> '{UNREAD}' GROUP BY 1
-            UNION ALL SELECT 'birth dates', count(DISTINCT record_id) {of.format("birth_dates")}
-            UNION ALL SELECT 'aliases', count(DISTINCT record_id) {of.format("names")}
-                AND kind <> 'primary'
-            UNION ALL SELECT 'weak aliases', count(DISTINCT record_id) {of.format("names")}
-                AND is_weak
-            UNION ALL SELECT 'addresses', count(DISTINCT record_id) {of.format("addresses")}
-            UNION ALL SELECT 'listing dates', count(DISTINCT record_id) {of.format("programmes")}
-                AND listed_on IS NOT NULL
-            UNION ALL SELECT 'titles', count(title) {of.format("records")}
-            UNION ALL SELECT 'genders', count(gender) {of.format("records")}
-            UNION ALL SELECT 'remarks', count(remarks) {of.format("records")}""",
-        {"source": source_id},
-    ).fetchall()
-    # The parser's count of records carrying each published column or element: staging's
-    # snapshot, or the snapshot core holds now.
-    snapshot = con.execute(
-        f"""SELECT format, field_counts FROM {schema}.snapshots WHERE source_id = $source
-            ORDER BY {"loaded_at" if schema == "core" else "parsed_at"} DESC LIMIT 1""",
-        {"source": source_id},
-    ).fetchall()
-    fmt, counted = snapshot[0] if snapshot else (None, None)
-    total = con.execute(
-        f"SELECT count(*) {of.format('records')}", {"source": source_id}
+    return f"""
+        SELECT record_id, 'entity type ' || entity_type AS field {of.format("records")}
+        UNION SELECT record_id, 'identifier ' || id_type {of.format("identifiers")}
+        UNION SELECT record_id, 'countries (' || relation || ')' {of.format("countries")}
+        UNION SELECT record_id, 'attribute ' || attribute {of.format("attributes")}
+            AND attribute <> '{UNREAD}'
+        UNION SELECT record_id, 'birth dates' {of.format("birth_dates")}
+        UNION SELECT record_id, 'aliases' {of.format("names")} AND kind <> 'primary'
+        UNION SELECT record_id, 'weak aliases' {of.format("names")} AND is_weak
+        UNION SELECT record_id, 'addresses' {of.format("addresses")}
+        UNION SELECT record_id, 'listing dates' {of.format("programmes")} AND listed_on IS NOT NULL
+        UNION SELECT record_id, 'titles' {of.format("records")} AND title IS NOT NULL
+        UNION SELECT record_id, 'genders' {of.format("records")} AND gender IS NOT NULL
+        UNION SELECT record_id, 'remarks' {of.format("records")} AND remarks IS NOT NULL"""
+
+
+def coverage(con, schema: str, source_id: str, among: str | None = None) -> Coverage:
+    """The source's fields in `schema` (staging or core) and the share of records holding each.
+    With `among` (the other schema), record fields are counted over the records both hold, so
+    that delistings and new listings do not move them: a field the kept records lose is a
+    column that vanished. The parser's counts of the file's columns and elements come from the
+    snapshot, as shares of all its records."""
+    scope = (
+        f"AND record_id IN (SELECT record_id FROM {among}.records WHERE source_id = $source)"
+        if among
+        else ""
+    )
+    params = {"source": source_id}
+    records = con.execute(
+        f"SELECT count(*) FROM {schema}.records WHERE source_id = $source {scope}", params
     ).fetchall()[0][0]
-    fields = {field: count for field, count in rows if count}
-    return Coverage(total, fields | dict(counted or {}), fmt)
+    found = con.execute(
+        f"""SELECT field, count(*) FROM ({_record_fields(schema)})
+            WHERE true {scope} GROUP BY 1""",
+        params,
+    ).fetchall()
+    fields = {name: (count, count / records) for name, count in found if records}
+    snapshot = con.execute(
+        f"""SELECT format, field_counts, record_count FROM {schema}.snapshots
+            WHERE source_id = $source
+            ORDER BY {"loaded_at" if schema == "core" else "parsed_at"} DESC LIMIT 1""",
+        params,
+    ).fetchall()
+    fmt, counted, total = snapshot[0] if snapshot else (None, None, 0)
+    for name, count in (counted or {}).items():
+        fields[name] = (count, count / total if total else 0.0)
+    return Coverage(records, fields, fmt)
 
 
 def coverage_kept(
@@ -253,41 +264,42 @@ def coverage_kept(
     source_id: str,
     blocking: bool,
     floors: dict[str, float],
-    previous: Coverage | None = None,
+    first_load: bool | None = None,
 ) -> Outcome:
-    """Each field's share of records against the last published snapshot of the source (or
-    `previous`, a backfill's snapshot before): a drop by more than half fails, naming the
-    field. On a first load each field the registry gives a floor must reach it. `blocking`
-    selects the identifier and entity-type fields, else the others."""
-    now_staged = coverage(con, "staging", source_id)
-    total, staged = now_staged.records, now_staged.fields
-    if previous is None:
-        loaded = loaded_snapshot(con, source_id)
-        previous = coverage(con, "core", source_id) if loaded else FIRST_LOAD
-    previous_total, published = previous.records, previous.fields
+    """Each field's share of records against the last published snapshot of the source, over
+    the records both hold: a drop by more than half fails, naming the field. On a first load
+    (nothing published, or `first_load`, as a backfill judges each older file) each field the
+    registry gives a floor must reach it. `blocking` selects the identifier and entity-type
+    fields, else the others."""
+    if first_load is None:
+        first_load = loaded_snapshot(con, source_id) is None
+    if first_load:
+        now_staged, previous = coverage(con, "staging", source_id), FIRST_LOAD
+    else:
+        now_staged = coverage(con, "staging", source_id, among="core")
+        previous = coverage(con, "core", source_id, among="staging")
+    staged, published = now_staged.fields, previous.fields
     if previous.format != now_staged.format:  # a new format names its columns its own way
         published = {f: n for f, n in published.items() if not f.startswith(PARSER_FIELDS)}
 
-    def selected(field: str) -> bool:
-        return field.startswith(BLOCKING_FIELDS) == blocking
-
-    def share(count: int, of: int) -> float:
-        return count / of if of else 0.0
+    def selected(name: str) -> bool:
+        return name.startswith(BLOCKING_FIELDS) == blocking
 
     failures = []
-    if previous_total:
-        for field, count in sorted(published.items()):
-            was, now = share(count, previous_total), share(staged.get(field, 0), total)
-            if selected(field) and count >= MIN_FIELD_RECORDS and now < was * MIN_COVERAGE_RATIO:
-                failures.append(f"{field} on {now:.1%} of records, {was:.1%} published")
-        against = f"against the {previous_total:,} records published"
-    elif total < FLOOR_MIN_RECORDS:
+    if previous.records:
+        for name, (count, was) in sorted(published.items()):
+            now = staged.get(name, (0, 0.0))[1]
+            if selected(name) and count >= MIN_FIELD_RECORDS and now < was * MIN_COVERAGE_RATIO:
+                failures.append(f"{name} on {now:.1%} of records, {was:.1%} published")
+        against = f"against the published snapshot, over the {previous.records:,} records both hold"
+    elif now_staged.records < FLOOR_MIN_RECORDS:
+        total = now_staged.records
         return Outcome(True, f"first load of {total:,} records: too few to judge coverage", {})
     else:
-        for field, floor in sorted(floors.items()):
-            now = share(staged.get(field, 0), total)
-            if selected(field) and now < floor:
-                failures.append(f"{field} on {now:.1%} of records, floor {floor:.0%}")
+        for name, floor in sorted(floors.items()):
+            now = staged.get(name, (0, 0.0))[1]
+            if selected(name) and now < floor:
+                failures.append(f"{name} on {now:.1%} of records, floor {floor:.0%}")
         against = "first load, against the registry's floors"
     kind = "identifier and entity-type" if blocking else "field"
     return Outcome(
@@ -297,7 +309,7 @@ def coverage_kept(
         else f"{kind} coverage dropped ({against}; a renamed or removed column?): "
         + "; ".join(failures),
         {
-            "coverage": {field: round(share(count, total), 4) for field, count in staged.items()},
+            "coverage": {name: round(share, 4) for name, (_, share) in staged.items()},
             "dropped": failures,
         },
     )
@@ -311,7 +323,7 @@ class Context:
     bounds: tuple[int, int]
     previous_count: int | None = None  # None: the count core holds
     expected_snapshot: str | None = None  # None: the latest fetch
-    previous_coverage: Coverage | None = None  # of the snapshot before; None: what core holds
+    first_load: bool | None = None  # None: a first load when core holds nothing of the source
 
     @property
     def floors(self) -> dict[str, float]:
@@ -371,14 +383,14 @@ CHECKS = (
         "No identifier type or entity type fell to less than half its share of the published "
         "snapshot (on a first load: each reaches the registry's floor).",
         True,
-        lambda con, c: coverage_kept(con, c.source_id, True, c.floors, c.previous_coverage),
+        lambda con, c: coverage_kept(con, c.source_id, True, c.floors, c.first_load),
     ),
     Check(
         "field_coverage_kept",
         "No other field (birth dates, aliases, weak aliases, countries, listing dates, "
         "attributes, ...) fell to less than half its share (a warning).",
         False,
-        lambda con, c: coverage_kept(con, c.source_id, False, c.floors, c.previous_coverage),
+        lambda con, c: coverage_kept(con, c.source_id, False, c.floors, c.first_load),
     ),
     Check(
         "values_read",

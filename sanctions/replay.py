@@ -163,7 +163,6 @@ def _backfill(
     """Replay files older than the history into a scratch history, then splice it in."""
     scratch = history.create_scratch(con)
     previous_count = 0  # the oldest file has nothing before it to compare with
-    previous_coverage = quality.FIRST_LOAD  # the oldest file is judged by the floors
     try:
         for day, group in groups.items():
             try:
@@ -173,7 +172,7 @@ def _backfill(
                     record_bounds(source),
                     previous_count,
                     snapshot_id,
-                    previous_coverage=previous_coverage,
+                    first_load=True,  # older files are judged by the floors, one by one
                 )
                 results = quality.evaluate(con, context)
                 quality.record_results(con, source.id, snapshot_id, results)
@@ -198,7 +197,6 @@ def _backfill(
                 hist=scratch,
             )
             previous_count = quality.staged_count(con, source.id)
-            previous_coverage = quality.coverage(con, "staging", source.id)
             report.backfilled.append((day, events))
         con.execute("BEGIN TRANSACTION")
         try:
