@@ -168,7 +168,11 @@ def _backfill(
             try:
                 snapshot_id = _stage(con, source, group, day, archive)
                 context = quality.Context(
-                    source.id, record_bounds(source), previous_count, snapshot_id
+                    source.id,
+                    record_bounds(source),
+                    previous_count,
+                    snapshot_id,
+                    first_load=True,  # older files are judged by the floors, one by one
                 )
                 results = quality.evaluate(con, context)
                 quality.record_results(con, source.id, snapshot_id, results)

@@ -18,7 +18,7 @@ import duckdb
 
 from sanctions import allies, companions, history, matching, programmes
 from sanctions.fetch import FetchedFile
-from sanctions.model import TABLE_OF_ROW, Record, Row
+from sanctions.model import TABLE_OF_ROW, FieldCount, Record, Row
 from sanctions.runlock import lock_wait_seconds
 from schemas import SCHEMA_FILES
 
@@ -259,7 +259,11 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
         for table in (*RECORD_TABLES, "snapshots"):
             con.execute(f"DELETE FROM staging.{table} WHERE source_id = ?", [snapshot.source_id])
         batches: dict[type, list[Row]] = {row_type: [] for row_type in TABLE_OF_ROW}
+        field_counts: dict[str, int] = {}
         for row in rows:
+            if type(row) is FieldCount:
+                field_counts[row.field] = row.records
+                continue
             batch = batches[type(row)]
             batch.append(row)
             if len(batch) >= BATCH_ROWS:
@@ -276,7 +280,8 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
         files = " ".join(f"{name}={path.stem}" for name, path in sorted(snapshot.files.items()))
         con.execute(
             """INSERT INTO staging.snapshots (source_id, snapshot_id, format, published_on,
-                   fetched_at, parsed_at, record_count, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   fetched_at, parsed_at, record_count, files, field_counts)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::MAP(VARCHAR, INTEGER))""",
             [
                 snapshot.source_id,
                 snapshot.snapshot_id,
@@ -286,6 +291,7 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
                 datetime.now(UTC),
                 counts["records"],
                 files,
+                field_counts or None,
             ],
         )
         companions.carry_forward(con, snapshot.source_id, snapshot.format, list(snapshot.files))

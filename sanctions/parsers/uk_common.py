@@ -9,14 +9,24 @@ from sanctions.model import Name
 from sanctions.parsers.common import clean, script_of
 
 JURISDICTION = "UK"
-ENTITY_TYPES = {"individual": "person", "entity": "organization", "ship": "vessel"}
+# The values both formats publish; each format reads them under its own field name.
+ENTITY_TYPES = {"Individual": "person", "Entity": "organization", "Ship": "vessel"}
 NAME_KINDS = {
-    "primary name": "primary",
-    "primary name variation": "aka",
-    "alias": "aka",
-    "aka": "aka",
-    "fka": "fka",
+    "Primary name": "primary",
+    "Primary name variation": "aka",
+    "Alias": "aka",
+    "AKA": "aka",
+    "FKA": "fka",
 }
+# Alias quality (ConList) or strength (FCDO): a low-quality alias is weak; one of unread
+# strength too, so that it never decides a match alone.
+ALIAS_QUALITIES = {
+    "Good quality": False,
+    "Low quality": True,
+    "Good quality a.k.a": False,
+    "Low quality a.k.a": True,
+}
+GENDERS = {"Male": "male", "Female": "female"}
 _NUMBERED = re.compile(r"\(\d+\)\s*")
 
 
@@ -34,7 +44,7 @@ def numbered(text: str | None) -> list[str]:
 
 
 def person_or_entity_name(
-    record_id: str, is_person: bool, parts: list[str | None], kind_text: str | None, weak: bool
+    record_id: str, is_person: bool, parts: list[str | None], kind: str, weak: bool
 ) -> Name | None:
     """Name 1-5 are given names, Name 6 the surname or the whole name of an entity or ship."""
     given = " ".join(part for part in parts[:5] if part) or None
@@ -42,7 +52,6 @@ def person_or_entity_name(
     full = " ".join(part for part in (given, family) if part)
     if not full:
         return None
-    kind = NAME_KINDS.get((kind_text or "").strip().lower(), "aka")
     if not is_person:
         given = family = None
     return Name(record_id, full, kind, weak, script_of(full), given, family)

@@ -24,7 +24,9 @@ from sanctions.model import (
     Row,
 )
 from sanctions.parsers.common import (
+    UNKNOWN,
     ElementWatch,
+    Enumeration,
     clean,
     countries,
     local_name,
@@ -34,8 +36,11 @@ from sanctions.parsers.common import (
     stream_records,
 )
 from sanctions.parsers.uk_common import (
+    ALIAS_QUALITIES,
     ENTITY_TYPES,
+    GENDERS,
     JURISDICTION,
+    NAME_KINDS,
     non_latin_name,
     person_or_entity_name,
     record_key,
@@ -68,6 +73,10 @@ DESIGNATION_CHILDREN = frozenset(
         "ShipDetails",
     }
 )
+DESIGNATION_TYPES = Enumeration("IndividualEntityShip", ENTITY_TYPES)
+NAME_TYPES = Enumeration("NameType", NAME_KINDS)
+ALIAS_STRENGTHS = Enumeration("AliasStrength", ALIAS_QUALITIES, unknown=True)
+GENDER = Enumeration("Gender", GENDERS)
 # Leaf elements kept as attributes (their names are unique in the schema): element -> attribute.
 TEXT_ATTRIBUTES = {
     "PhoneNumber": "phone",
@@ -103,13 +112,14 @@ def publication_date(files: dict[str, Path]) -> date | None:
 def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
     file_name, path = next(iter(files.items()))
     emitted: set[str] = set()  # record ids; a group can hold several designations
+    watch = ElementWatch(DESIGNATION_CHILDREN)
     yield from stream_records(
         source_id,
         file_name,
         path,
         ("Designation",),
-        ElementWatch(DESIGNATION_CHILDREN),
-        lambda _, designation: _designation_rows(designation, emitted),
+        watch,
+        lambda _, designation: _designation_rows(designation, emitted, watch),
     )
 
 
@@ -123,13 +133,12 @@ def _text(element, path: str) -> str | None:
     return texts[0] if texts else None
 
 
-def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
+def _designation_rows(designation, emitted: set[str], watch: ElementWatch) -> Iterator[Row]:
     unique_id = _text(designation, "UniqueID")
     key = record_key(_text(designation, "OFSIGroupID"), unique_id)
     record_id = f"{JURISDICTION}:{key}"
-    entity_type = ENTITY_TYPES.get(
-        (_text(designation, "IndividualEntityShip") or "").lower(), "organization"
-    )
+    published_type = _text(designation, "IndividualEntityShip")
+    entity_type = watch.read(DESIGNATION_TYPES, published_type, record_id) or UNKNOWN
     if record_id not in emitted:
         emitted.add(record_id)
         gender = _text(designation, "IndividualDetails/Individual/Genders/Gender")
@@ -145,14 +154,15 @@ def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
             key,
             entity_type,
             _text(designation, "Titles/Title"),
-            gender.lower() if gender else None,
+            watch.read(GENDER, gender, record_id),
             remarks,
         )
     for name in designation.iterfind("{*}Names/{*}Name"):
         parts = [clean(name.findtext(f"{{*}}Name{n}")) for n in range(1, 7)]
-        weak = (name.findtext("{*}AliasStrength") or "").lower().startswith("low")
+        weak = watch.read(ALIAS_STRENGTHS, name.findtext("{*}AliasStrength"), record_id)
+        kind = watch.read(NAME_TYPES, name.findtext("{*}NameType"), record_id) or "aka"
         if row := person_or_entity_name(
-            record_id, entity_type == "person", parts, name.findtext("{*}NameType"), weak
+            record_id, entity_type == "person", parts, kind, weak or False
         ):
             yield row
     for text in _texts(designation, "NonLatinNames/NonLatinName/NameNonLatinScript"):
