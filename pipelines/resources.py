@@ -30,7 +30,9 @@ class SanctionsResource(dg.ConfigurableResource):
         one data directory."""
         try:
             self.settings().check_reference_files()  # before any fetch
-            self._held.enter_context(run_lock(self.settings().data_dir))
+            self._held.enter_context(
+                run_lock(self.settings().data_dir, on_wait=context.log.warning)
+            )
         except (RunLocked, ReferenceFileError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
 

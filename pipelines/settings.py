@@ -18,6 +18,7 @@ from sanctions.alerts import (
     Subscriber,
     WebhookSink,
 )
+from sanctions.allies import allies_path, read_allies
 from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
@@ -72,6 +73,16 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     return value in TRUE_WORDS
 
 
+def _check_allies(environ: Mapping[str, str]) -> None:
+    """The allies file in use (schemas/allies.csv or SANCTIONS_ALLIES) is checked before any
+    fetch: an unknown jurisdiction or country code names the file and the line."""
+    path = allies_path(environ)
+    try:
+        read_allies(path)
+    except ValueError as exc:
+        raise SettingsError("SANCTIONS_ALLIES", str(path), f"a valid allies file ({exc})") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -115,6 +126,7 @@ class Settings:
                 url_overrides[source.id] = override
             bounds[source.id] = record_bounds(source, env)
             freshness_hours(source, env)  # checked here, before any fetch
+        _check_allies(env)
         jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
         annotations = _value(env, "SANCTIONS_ANNOTATIONS")
         values = {
@@ -206,7 +218,9 @@ class Settings:
         reference CSV: inputs of every derived table, checked before any fetch."""
         from sanctions import programmes, reference
 
-        return reference.reference_files(programmes.taxonomy_path())
+        files = reference.reference_files(programmes.taxonomy_path())
+        files["allies.csv"] = allies_path(os.environ)  # SANCTIONS_ALLIES names another copy
+        return files
 
     def check_reference_files(self) -> None:
         """Raise ReferenceFileError naming the file, the line and the problem."""

@@ -24,9 +24,11 @@ from pathlib import Path
 
 import duckdb
 
+from sanctions import history
 from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import neutralised
 from sanctions.sources import SOURCES, freshness_hours
+from sanctions.warehouse import sql_string
 
 # autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
 SCOPES = ("all", "broad", "strict", "autonomous")
@@ -92,6 +94,18 @@ FROM a_registry g LEFT JOIN latest s USING (source_id) LEFT JOIN histories h USI
 LEFT JOIN dated d USING (source_id) LEFT JOIN good USING (source_id)
 ORDER BY g.position"""
 
+# Each programme of each record dated by the first version that carried it, where that version
+# came after the start of the history (a list that gives no listing date, e.g. the OFAC CSV).
+PROGRAMMES_FIRST_SEEN = """(
+    SELECT v.record_id, v.programme_key, min(v.valid_from) AS first_seen
+    FROM history.version_programmes v
+    JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
+      USING (source_id)
+    GROUP BY ALL HAVING min(v.valid_from) > any_value(h.started))"""
+# The record carries a UN reference (only core's current rows hold it).
+UN_REFERENCE = """EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = {record}
+                          AND a.attribute = 'un_reference')"""
+
 BASE_STATEMENTS = [
     JURISDICTIONS_SQL,
     # One row per (target, jurisdiction, programme) listing, with scope flags and dates.
@@ -106,20 +120,13 @@ BASE_STATEMENTS = [
                 WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
            -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
            (coalesce(t.category = 'un', false)
-            OR EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = c.record_id
-                       AND a.attribute = 'un_reference')
+            OR {UN_REFERENCE.format(record="c.record_id")}
             OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
                        AND u.jurisdiction IN {REFERENCE})) AS un_mandated
     FROM matching.clusters c
     JOIN core.records r USING (record_id)
     JOIN core.programmes p USING (record_id)
-    LEFT JOIN (  -- first seen in the history, for records that appeared after its start
-        SELECT v.record_id, min(v.valid_from) AS first_seen
-        FROM history.record_versions v
-        JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
-          USING (source_id)
-        GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
-    ) f USING (record_id)
+    LEFT JOIN {PROGRAMMES_FIRST_SEEN} f USING (record_id, programme_key)
     LEFT JOIN {PROGRAMME_KEYS} t
            ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
     QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
@@ -255,64 +262,68 @@ MART_STATEMENTS = [
 # Every listing with the span of dates it is evidence for, one set of rows per basis.
 EVIDENCE_SQL = f"""
 CREATE OR REPLACE TABLE alignment.listing_evidence AS
-WITH seen AS (
-    SELECT v.record_id, min(v.valid_from) AS first_seen, any_value(h.started) AS started
-    FROM history.record_versions v
-    JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
-      USING (source_id)
-    GROUP BY v.record_id
-), versions AS (  -- each version's programmes are those of the event that opened it
-    SELECT v.source_id, v.record_id, v.valid_from, v.valid_to,
-           unnest(e.programme_keys) AS programme_key
-    FROM history.record_versions v JOIN history.events e
-      ON e.source_id = v.source_id AND e.record_id = v.record_id
-     AND e.event_date = v.valid_from AND e.event <> 'delisted'
-)
 SELECT 'history' AS basis, v.source_id, j.jurisdiction, v.record_id, v.programme_key,
        {utc_date("v.valid_from")} AS listed_from, {utc_date("v.valid_to")} AS listed_to,
-       coalesce(l.listed_on, CASE WHEN s.first_seen > s.started
-                                  THEN {utc_date("s.first_seen")} END) AS listed_on,
-       coalesce(l.listed_on_origin, CASE WHEN s.first_seen > s.started THEN 'first_seen' END)
-           AS listed_on_origin, coalesce(l.un_mandated, false) AS un_mandated
-FROM versions v JOIN alignment.jurisdictions j USING (source_id) JOIN seen s USING (record_id)
-LEFT JOIN alignment.listings l  -- a programme the taxonomy does not know has no key
-       ON l.record_id = v.record_id AND l.programme_key IS NOT DISTINCT FROM v.programme_key
+       coalesce(l.listed_on, {utc_date("f.first_seen")}) AS listed_on,
+       coalesce(l.listed_on_origin, CASE WHEN f.first_seen IS NOT NULL THEN 'first_seen' END)
+           AS listed_on_origin,
+       -- a UN reference is known for the version core holds, not for older ones
+       v.valid_to IS NULL AND {UN_REFERENCE.format(record="v.record_id")} AS un_referenced
+FROM history.version_programmes v JOIN alignment.jurisdictions j USING (source_id)
+LEFT JOIN {PROGRAMMES_FIRST_SEEN} f USING (record_id, programme_key)
+LEFT JOIN alignment.listings l  -- the publisher's own date, where it gives one
+       ON l.record_id = v.record_id AND l.programme_key = v.programme_key
+      AND l.listed_on_origin = 'publisher'
 UNION ALL
 SELECT 'snapshot', l.source_id, l.jurisdiction, l.record_id, l.programme_key, j.snapshot_on,
-       NULL, l.listed_on, l.listed_on_origin, l.un_mandated
+       NULL, l.listed_on, l.listed_on_origin, {UN_REFERENCE.format(record="l.record_id")}
 FROM alignment.listings l JOIN alignment.jurisdictions j USING (source_id)
 UNION ALL
 SELECT 'listing_dates', source_id, jurisdiction, record_id, programme_key, listed_on, NULL,
-       listed_on, listed_on_origin, un_mandated
+       listed_on, listed_on_origin, {UN_REFERENCE.format(record="record_id")}
 FROM alignment.listings WHERE listed_on_origin = 'publisher'
 """
 
 
-def bases_sql(dates: str) -> str:
-    """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates)."""
+def bases_sql(dates: str, reference: bool = False) -> str:
+    """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates);
+    with `reference`, the reference lists' (the UN's) instead."""
     return f"""
     SELECT d.as_of, j.position, j.jurisdiction, j.source_id,
            CASE WHEN j.history_from <= d.as_of THEN 'history'
                 WHEN j.snapshot_on <= d.as_of THEN 'snapshot'
                 WHEN j.listing_dates_from <= d.as_of THEN 'listing_dates'
                 ELSE '{NOT_LOADED}' END AS basis
-    FROM ({dates}) d CROSS JOIN alignment.jurisdictions j WHERE NOT j.reference"""
+    FROM ({dates}) d CROSS JOIN alignment.jurisdictions j
+    WHERE {"" if reference else "NOT"} j.reference"""
 
 
 def listed_sql(bases: str) -> str:
     """The listings each basis shows on its date; `current` is false for a listing the history
-    shows delisted by then. A record delisted before any matching run is its own target."""
+    shows delisted by then. A record delisted before any matching run is its own target.
+    UN-mandated on a date: a UN regime, a UN reference on the version valid then, or a UN
+    listing of the same target on that date (from the UN's own evidence)."""
+    un_on = f"""(
+        SELECT u.as_of, t.target_id
+        FROM ({bases_sql(f"SELECT DISTINCT as_of FROM {bases}", reference=True)}) u
+        JOIN alignment.listing_evidence e
+          ON e.source_id = u.source_id AND e.basis = u.basis AND e.listed_from <= u.as_of
+         AND (e.listed_to IS NULL OR e.listed_to > u.as_of)
+        JOIN matching.record_targets t USING (record_id)
+        GROUP BY ALL)"""
     return f"""
     SELECT b.as_of, coalesce(t.target_id, e.record_id) AS target_id, e.record_id,
            b.jurisdiction, e.programme_key, coalesce(p.category, 'unclassified') AS category,
            coalesce(p.magnitsky_strict, false) AS strict,
            coalesce(p.magnitsky_broad, false) AS broad, e.listed_on, e.listed_on_origin,
-           e.un_mandated OR coalesce(p.category = 'un', false) AS un_mandated, b.basis,
+           e.un_referenced OR coalesce(p.category = 'un', false) OR un.target_id IS NOT NULL
+               AS un_mandated, b.basis,
            e.listed_to IS NULL OR e.listed_to > b.as_of AS current
     FROM {bases} b
     JOIN alignment.listing_evidence e
       ON e.source_id = b.source_id AND e.basis = b.basis AND e.listed_from <= b.as_of
     LEFT JOIN matching.record_targets t USING (record_id)
+    LEFT JOIN {un_on} un ON un.as_of = b.as_of AND un.target_id = t.target_id
     LEFT JOIN {PROGRAMME_KEYS} p
            ON p.jurisdiction = b.jurisdiction AND p.programme_key = e.programme_key"""
 
@@ -473,8 +484,13 @@ stated AS (  -- the regime says whether a listing is for human rights or corrupt
                                ON al.country_code = c.country
                               WHERE c.target_id = a.target_id
                                 AND al.jurisdiction = a.jurisdiction) AS allied
-          FROM {scoped} a)
+          FROM {scoped} a  -- over targets with a known country: the unknown are counted apart
+          WHERE a.target_id IN (SELECT target_id FROM lands))
     GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'targets_country_unknown', scope, jurisdiction, count(*), count(*), NULL,
+           [jurisdiction]
+    FROM {scoped} WHERE target_id NOT IN (SELECT target_id FROM lands) GROUP BY ALL
     UNION ALL
     SELECT as_of, 'median_lag_days', scope, follower, median(days)::DOUBLE, count(*), NULL,
            NULL
@@ -655,8 +671,10 @@ COLUMN_COMMENTS = {
     "listing_evidence": {
         "basis": "history, snapshot or listing_dates.",
         "listed_from": "First date the row is evidence of the listing.",
-        "listed_to": "Date the history shows it gone; NULL while listed.",
-        "un_mandated": "The listing implements a UN listing.",
+        "listed_to": "Date the history shows it gone (or replaced by a later version); NULL "
+        "while listed.",
+        "un_referenced": "The record carries a UN reference (known for the version core holds "
+        "only); as_of adds the UN regimes and the UN's own listings valid on the date.",
     },
     "report_figures": {
         "as_of": "The date the figure describes.",
@@ -745,7 +763,7 @@ def export_as_of(published: Path, folder: Path, file_format: str, as_of: date) -
             con.execute(f"CREATE OR REPLACE TEMP TABLE asof_export_{name} AS {sql}")
             target = Path(folder) / f"alignment.{name}.{as_of.isoformat()}.{file_format}"
             source = neutralised(con, "main", f"asof_export_{name}")
-            con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' {options}")
+            con.execute(f"COPY (SELECT * FROM {source}) TO {sql_string(target)} {options}")
             written.append(target)
     return written
 
@@ -776,6 +794,7 @@ def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
     con.execute("BEGIN TRANSACTION")
     try:
         _registry_table(con)
+        history.key_programmes(con)  # the taxonomy in use keys the history too
         for statement in BASE_STATEMENTS:
             con.execute(statement)
         stage(con, "now", NOW_BASES, NOW_LISTED)
