@@ -1,0 +1,15 @@
+-- The listings each basis of `bases` shows on its date; `current` is false for a listing
+-- the history shows delisted by then. A record delisted before any matching run is its own
+-- target.
+SELECT b.as_of, coalesce(t.target_id, e.record_id) AS target_id, e.record_id,
+       b.jurisdiction, e.programme_key, coalesce(p.category, 'unclassified') AS category,
+       coalesce(p.magnitsky_strict, false) AS strict,
+       coalesce(p.magnitsky_broad, false) AS broad, e.listed_on, e.listed_on_origin,
+       e.un_mandated OR coalesce(p.category = 'un', false) AS un_mandated, b.basis,
+       e.listed_to IS NULL OR e.listed_to > b.as_of AS current
+FROM {{ bases }} b
+JOIN alignment.listing_evidence e
+  ON e.source_id = b.source_id AND e.basis = b.basis AND e.listed_from <= b.as_of
+LEFT JOIN matching.record_targets t USING (record_id)
+LEFT JOIN {{ programme_keys }} p
+       ON p.jurisdiction = b.jurisdiction AND p.programme_key = e.programme_key

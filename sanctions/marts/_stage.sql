@@ -1,0 +1,7 @@
+-- {{ prefix }}_scoped (current listings) or {{ prefix }}_ever (also those delisted by the
+-- date): the (date, target, jurisdiction, scope) grid the figures count.
+CREATE OR REPLACE TEMP TABLE {{ prefix }}_{{ name }} AS
+SELECT as_of, target_id, jurisdiction, scope, min(listed_on) AS first_listed,
+       first(listed_on_origin ORDER BY listed_on NULLS LAST) AS listed_on_origin
+FROM {{ prefix }}_listed, {{ scope_grid }} s WHERE {{ "current AND" if only_current else "" }} {{ in_scope }}
+GROUP BY ALL
