@@ -14,6 +14,7 @@ from pathlib import Path
 from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
+from sanctions.scopes import Scope, load_scopes
 from sanctions.sources import SOURCES, Source, freshness_hours, record_bounds
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -76,6 +77,7 @@ class Settings:
     alert_webhook: str | None = None
     alert_webhook_format: str = "json"
     annotations_file: Path | None = None
+    scopes: tuple[Scope, ...] = ()  # checked on reading; empty: schemas/scopes.csv
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -104,6 +106,7 @@ class Settings:
             freshness_hours(source, env)  # checked here, before any fetch
         jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
         annotations = _value(env, "SANCTIONS_ANNOTATIONS")
+        scopes_file = _value(env, "SANCTIONS_SCOPES")
         values = {
             "data_dir": Path(_value(env, "SANCTIONS_DATA_DIR") or "data"),
             "mirror": _value(env, "SANCTIONS_MIRROR"),
@@ -117,6 +120,8 @@ class Settings:
                 env, "SANCTIONS_ALERT_WEBHOOK_FORMAT", WEBHOOK_FORMATS, "json"
             ),
             "annotations_file": Path(annotations) if annotations else None,
+            # validated here, before any fetch: a bad file stops the run naming its line
+            "scopes": load_scopes(Path(scopes_file) if scopes_file else None),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         values["data_dir"] = Path(values["data_dir"]).resolve()

@@ -27,7 +27,6 @@ import requests
 from sanctions.errors import SettingsError
 from sanctions.sources import SOURCES
 
-SCOPES = ("all", "broad", "strict")
 DEFAULT_MAX_WAIT_DAYS = 7
 
 PENDING_SQL = """
@@ -110,14 +109,14 @@ FROM stated WHERE listed
 
 CLASSIFY_SQL = """
 INSERT INTO alerts.alerts
-WITH scopes AS (SELECT unnest($scopes::VARCHAR[]) AS scope),
-in_scope AS (  -- (programme keys, scope) pairs that qualify
+WITH scopes AS (  -- the scopes the marts count by (sanctions.scopes), less the autonomous rule
+    SELECT DISTINCT scope FROM alignment.scopes WHERE NOT un_mandated_excluded
+), in_scope AS (  -- (programme keys, scope) pairs that qualify
     SELECT DISTINCT k.keys, s.scope
-    FROM (SELECT programme_keys AS keys FROM a_ready UNION SELECT keys FROM a_peers) k, scopes s
-    WHERE s.scope = 'all' OR EXISTS (
-        SELECT 1 FROM ref.programmes p WHERE list_contains(k.keys, p.programme_key)
-          AND ((s.scope = 'broad' AND p.magnitsky_broad)
-               OR (s.scope = 'strict' AND p.magnitsky_strict)))
+    FROM (SELECT programme_keys AS keys FROM a_ready UNION SELECT keys FROM a_peers) k
+    JOIN alignment.scopes s
+      ON s.programme_key = '*' OR list_contains(k.keys, s.programme_key)
+    WHERE NOT s.un_mandated_excluded
 ), events AS (
     SELECT r.*, s.scope FROM a_ready r, scopes s
     WHERE EXISTS (SELECT 1 FROM in_scope i
@@ -228,7 +227,7 @@ def build_alerts(con, baseline: bool = True, now: datetime | None = None) -> int
     con.execute(HORIZON_SQL, params)
     con.execute(READY_SQL, {"baseline": baseline, "wait_limit": now - max_wait()})
     con.execute(PEERS_SQL)
-    created = con.execute(CLASSIFY_SQL, {"scopes": list(SCOPES), "now": now}).fetchall()[0][0]
+    created = con.execute(CLASSIFY_SQL, {"now": now}).fetchall()[0][0]
     con.execute(LOG_SQL, {"baseline": baseline, "now": now})
     return created
 

@@ -3,10 +3,10 @@ only one, and how long the others take to follow. Pure SQL over matching and cor
 file per table in sanctions/marts/ (partials shared by several start with "_"), rendered with
 jinja2 from the source registry, so each figure's derivation reads top to bottom.
 
-Scopes are rows, not separate builds: `all` (any programme), `broad` and `strict`
-(Magnitsky-style, from ref.programmes) and `autonomous` (any programme, UN-mandated listings
-excluded). A jurisdiction lists a target "in scope" when one of its records in the target
-carries a programme of that scope.
+Scopes are rows, not separate builds: the scopes in use (sanctions.scopes: schemas/scopes.csv
+or SANCTIONS_SCOPES, `all`, `broad` and `strict` as shipped, then the `autonomous` rule) are
+written to alignment.scopes and every mart reads them from there. A jurisdiction lists a
+target "in scope" when one of its records in the target carries a programme of that scope.
 
 Every figure can also be computed as of a past date. Each jurisdiction's state on that date
 comes from the best evidence held (its basis): its history (versions valid on the date), else
@@ -29,10 +29,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import neutralised
+from sanctions.scopes import Scope, load_scopes, scope_rows
 from sanctions.sources import SOURCES, freshness_hours
 
-# autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
-SCOPES = ("all", "broad", "strict", "autonomous")
 NOT_LOADED = "not loaded for date"
 # The first Magnitsky law (US, 2012): over_time starts its year-ends there.
 OVER_TIME_FIRST_YEAR = 2012
@@ -47,15 +46,11 @@ JURISDICTIONS = tuple(
     dict.fromkeys(s.jurisdiction for s in SOURCES.values() if not is_reference(s))
 )
 
-SCOPE_GRID = f"(SELECT unnest({list(SCOPES)}) AS scope)"
-IN_SCOPE = """(scope = 'all' OR (scope = 'broad' AND broad) OR (scope = 'strict' AND strict)
-               OR (scope = 'autonomous' AND NOT un_mandated))"""
+SCOPE_GRID = "(SELECT DISTINCT scope FROM alignment.scopes)"
 REFERENCE = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE reference)"
 # One row per programme key: several published codes (e.g. Canada's 2020 and 2025 regime
 # names) map to the same key.
-PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS category,
-                            bool_or(magnitsky_strict) AS magnitsky_strict,
-                            bool_or(magnitsky_broad) AS magnitsky_broad
+PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS category
                      FROM ref.programmes GROUP BY ALL)"""
 # Jurisdictions the figures may name: loaded ones (any date: see the bases) that align.
 LOADED = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE loaded AND NOT reference)"
@@ -87,7 +82,6 @@ MARTS.globals.update(
     utc_date=utc_date,
     jurisdictions=JURISDICTIONS,
     scope_grid=SCOPE_GRID,
-    in_scope=IN_SCOPE,
     reference=REFERENCE,
     programme_keys=PROGRAMME_KEYS,
     loaded=LOADED,
@@ -129,7 +123,10 @@ def figures_sql(prefix: str) -> str:
 
 TABLE_COMMENTS = {
     "listings": "One row per target, jurisdiction and programme it is listed under, with "
-    "Magnitsky-style flags and listing date: the base of every other mart.",
+    "the scopes it counts in and its listing date: the base of every other mart.",
+    "scopes": "The scopes the marts count by: one row per programme of a scope, from "
+    "schemas/scopes.csv or the SANCTIONS_SCOPES file (* = every programme), then the "
+    "autonomous rule. Edit the file, not this table.",
     "jurisdictions": "One row per source of the registry: its jurisdiction, whether it is a "
     "reference list (the UN), whether loaded, its last good snapshot (published date as the "
     "publisher states it, else the day it was fetched), whether stale, and from which date "
@@ -138,8 +135,8 @@ TABLE_COMMENTS = {
     "jurisdiction lists the target in that scope, since when, under which programme keys.",
     "targets": "One row per target: name, type, countries, and for each jurisdiction of the "
     "registry whether it lists the target, under which programme keys, since when, and whether "
-    "under a Magnitsky-style programme (strict and broad); jurisdiction counts per scope "
-    "(all, strict, broad, autonomous); the record ids.",
+    "in each scope of alignment.scopes (<scope>_<jurisdiction>); jurisdiction counts per "
+    "scope; the record ids.",
     "gaps": "For every target listed in a scope by some but not all loaded jurisdictions: who "
     "lists it, who does not, in which scope, and since when. A jurisdiction that is not "
     "loaded never appears in not_listed_by.",
@@ -167,10 +164,14 @@ TABLE_COMMENTS = {
 
 
 ANNOTATION_COLUMNS = ("id", "field", "value", "source", "note")
+# Optional: the jurisdiction the fact is about (a civil-society recommendation to the US holds
+# for the US listing only); empty or absent, the fact holds for the target.
+ANNOTATION_JURISDICTION = "jurisdiction"
 
 
 def read_annotations(path: Path) -> list[tuple]:
-    """Rows of the analysts' annotations CSV (id, field, value, source, note), validated."""
+    """Rows of the analysts' annotations CSV (id, field, value, source, note and an optional
+    jurisdiction), validated."""
     with Path(path).open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in ANNOTATION_COLUMNS if c not in (reader.fieldnames or [])]
@@ -181,7 +182,14 @@ def read_annotations(path: Path) -> list[tuple]:
             empty = [c for c in ("id", "field", "value") if not (row[c] or "").strip()]
             if empty:
                 raise ValueError(f"annotations {path}: line {line}: empty {', '.join(empty)}")
-            rows.append(tuple((row[c] or "").strip() or None for c in ANNOTATION_COLUMNS))
+            jurisdiction = (row.get(ANNOTATION_JURISDICTION) or "").strip() or None
+            if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+                raise ValueError(
+                    f"annotations {path}: line {line}: unknown jurisdiction {jurisdiction!r} "
+                    f"(the registry has {', '.join(JURISDICTIONS)})"
+                )
+            values = tuple((row[c] or "").strip() or None for c in ANNOTATION_COLUMNS)
+            rows.append((*values, jurisdiction))
     return rows
 
 
@@ -204,18 +212,26 @@ def load_annotations(con, rows: list[tuple]) -> None:
     )
     con.executemany(
         """INSERT INTO alignment.annotations
+               (subject_id, target_id, field, value, source, note, problem, jurisdiction)
            SELECT ?, coalesce((SELECT target_id FROM matching.clusters WHERE record_id = $1),
                               (SELECT any_value(target_id) FROM matching.clusters
                                WHERE target_id = $1),
                               (SELECT any_value(c.target_id) FROM a_successor s
                                JOIN matching.clusters c ON c.target_id = s.new_id
                                WHERE s.old_id = $1)),
-                  ?, ?, ?, ?, NULL""",
+                  ?, ?, ?, ?, NULL, ?""",
         rows,
     )
     con.execute(
         """UPDATE alignment.annotations SET problem = 'unknown record or target id'
            WHERE target_id IS NULL"""
+    )
+    con.execute(
+        """UPDATE alignment.annotations a
+           SET problem = a.jurisdiction || ' does not list the target: the fact counts nowhere'
+           WHERE a.jurisdiction IS NOT NULL AND a.target_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM matching.clusters c
+                             WHERE c.target_id = a.target_id AND c.jurisdiction = a.jurisdiction)"""
     )
 
 
@@ -224,11 +240,39 @@ BASIS_COMMENT = (
     "listing_dates; EU: not loaded for date' (history, snapshot, listing_dates, not loaded "
     "for date)."
 )
+# Columns of the same name mean the same in every mart (a table's own entry wins).
+COMMON_COMMENTS = {
+    "target_id": "The target (matching.clusters.target_id): one real-world party.",
+    "record_id": "The record (core.records.record_id) the listing comes from.",
+    "source_id": "Source of the record (sanctions.sources.SOURCES).",
+    "jurisdiction": "US, CA, UK, EU, AU, ... (sanctions.sources.SOURCES).",
+    "scope": "A scope of alignment.scopes: all, broad, strict, autonomous as shipped, or "
+    "one of the SANCTIONS_SCOPES file.",
+    "programme_key": "Stable programme key (ref.programmes), e.g. US-GLOMAG; "
+    "<J>-UNCLASSIFIED-... for a regime the taxonomy lacks.",
+    "programme_raw": "The programme or regime as the publisher wrote it.",
+    "category": "The programme's category in ref.programmes; unclassified when unknown.",
+    "scopes": "The scopes of alignment.scopes this listing counts in.",
+    "theme": "human_rights or corruption where the publisher states it through the regime "
+    "(UK Global Human Rights / Global Anti-Corruption, Australia's thematic regimes, ...); "
+    "unstated otherwise (e.g. US Global Magnitsky covers both).",
+    "themes": "The themes of its listings of the target in the scope (see "
+    "alignment.listings.theme).",
+    "listed_on": "Listing date: the publisher's, else the first history snapshot that "
+    "showed it (see listed_on_origin); NULL when neither is known.",
+    "listed_on_origin": "Where listed_on comes from: publisher (the list itself, or the "
+    "parser's named field) or first_seen (the first snapshot in the history that showed it).",
+    "un_mandated": "The listing implements a UN listing.",
+    "as_of": "The date the row describes.",
+    "basis": BASIS_COMMENT,
+    "metric": "What is measured (see alignment.report_figures.metric).",
+    "value": "The figure: numerator / denominator for shares.",
+    "numerator": "Count behind the figure.",
+    "denominator": "Count it is a share of; NULL for counts.",
+}
 COLUMN_COMMENTS = {
     "jurisdictions": {
         "position": "Order of the source in the registry.",
-        "jurisdiction": "US, CA, UK, EU, ... (sanctions.sources.SOURCES).",
-        "source_id": "Source id.",
         "title": "The list's title.",
         "record_count": "Records in the last good snapshot.",
         "reference": "True for a reference list (the UN): it is not counted as a jurisdiction.",
@@ -246,42 +290,102 @@ COLUMN_COMMENTS = {
         "(sanctions.freshness).",
         "snapshot": "The snapshot as the report states it: 'published ...' or 'fetched on ...'.",
     },
+    "scopes": {
+        "position": "Order of the scope: the file's order, autonomous last.",
+        "programme_key": "A programme key the scope counts; * for every programme, "
+        "unclassified ones included.",
+        "description": "What the scope counts, as its file describes it.",
+        "un_mandated_excluded": "Listings that implement a UN listing are left out (the "
+        "autonomous rule).",
+    },
     "target_jurisdictions": {
         "listed": "Whether the jurisdiction lists the target in the scope.",
         "first_listed": "Its earliest listing date for the target in the scope.",
         "listed_on_origin": "publisher or first_seen (see alignment.lags.date_origin).",
         "programme_keys": "Programme keys of its listings of the target in the scope.",
     },
+    "targets": {
+        "name": "A primary name in Latin script, preferring the US, UK, then EU record.",
+        "entity_type": "The most common entity type of its records (individual, entity, "
+        "vessel, aircraft).",
+        "countries": "ISO codes of the countries its records name (nationality, citizenship, "
+        "address, registration, flag); empty when none is known.",
+        "jurisdictions": "Number of loaded jurisdictions listing it (any programme).",
+        "record_ids": "Its records in core.records.",
+    },
+    "gaps": {
+        "listed_by": "A jurisdiction listing the target in the scope.",
+        "not_listed_by": "A loaded jurisdiction not listing it in the scope.",
+        "since": "The date listed_by first listed it in the scope.",
+    },
+    "pairwise": {
+        "first": "The first jurisdiction of the pair.",
+        "second": "The second jurisdiction of the pair.",
+        "both_list": "Targets both list in the scope.",
+        "first_only": "Targets only the first lists (of the two).",
+        "second_only": "Targets only the second lists (of the two).",
+    },
+    "lags": {
+        "leader": "The jurisdiction that listed the target first (ties: the first by code).",
+        "follower": "A jurisdiction that listed it later or on the same day.",
+        "led_on": "The leader's listing date.",
+        "followed_on": "The follower's listing date.",
+        "days": "followed_on - led_on, in days.",
+        "date_origin": "Where followed_on comes from: publisher (the list itself) or "
+        "first_seen (the first history snapshot that showed it, for lists without dates).",
+    },
     "listing_evidence": {
         "basis": "history, snapshot or listing_dates.",
         "listed_from": "First date the row is evidence of the listing.",
         "listed_to": "Date the history shows it gone; NULL while listed.",
-        "un_mandated": "The listing implements a UN listing.",
+    },
+    "summary": {
+        "metric": "What is measured (see alignment.report_figures.metric), plus "
+        "source_snapshot: one row per source naming the snapshot the figures rest on.",
+        "jurisdiction": "The jurisdiction, ALL, or the breakdown (country, region, "
+        "jurisdiction:theme, A>B); for source_snapshot the snapshot as the report states it.",
     },
     "report_figures": {
         "as_of": "The date the figure describes.",
         "metric": "What is measured, e.g. targets_listed, share_multilateral, pairwise_share "
         "(jurisdiction A>B: share of A's targets B lists too), share_theme, "
         "share_un_mandated.",
-        "scope": "strict, broad, all or autonomous.",
         "jurisdiction": "The jurisdiction, ALL, or the breakdown (country, region, "
         "jurisdiction:theme, A>B).",
-        "value": "The figure: numerator / denominator for shares.",
-        "numerator": "Count behind the figure.",
-        "denominator": "Count it is a share of; NULL for counts.",
-        "basis": BASIS_COMMENT,
     },
     "over_time": {
+        "jurisdiction": "The jurisdiction, or ALL for every loaded one.",
         "multilateral": "Targets listed by two or more jurisdictions (of the jurisdiction's).",
         "targets": "Targets listed in the scope (by the jurisdiction, or by any for ALL).",
         "share_multilateral": "multilateral / targets.",
-        "basis": BASIS_COMMENT,
     },
     "listings": {
         "un_mandated": "The listing implements a UN listing: the record carries a UN "
         "reference, its regime is a UN one, or the UN list holds the target.",
     },
 }
+
+
+def column_comment(table: str, column: str, scope_names: list[str]) -> str | None:
+    """The comment of a mart column: the table's own, then the per-jurisdiction columns of
+    alignment.targets, then the common vocabulary."""
+    if text := COLUMN_COMMENTS.get(table, {}).get(column):
+        return text
+    if table == "targets" and column.removeprefix("jurisdictions_") in scope_names:
+        return f"Number of loaded jurisdictions listing it in scope {column[14:]}."
+    if table == "targets":
+        prefix, _, code = column.rpartition("_")
+        j = code.upper()
+        wide = {
+            "listed": f"Whether {j} lists the target (any programme).",
+            "programmes": f"Programme keys of {j}'s listings of the target.",
+            "first_listed": f"{j}'s earliest listing date of the target.",
+            "themes": f"Themes {j}'s listings of the target state (see alignment.listings.theme).",
+        }
+        wide.update({s: f"Whether {j} lists the target in scope {s}." for s in scope_names})
+        if j in JURISDICTIONS:
+            return wide.get(prefix)
+    return COMMON_COMMENTS.get(column)
 
 
 def _comment(con, kind: str, name: str, text: str) -> None:
@@ -371,16 +475,29 @@ def _registry_table(con) -> None:
     )
 
 
-def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
-    """Rebuild every alignment mart in one transaction; return row counts."""
+def _scopes_table(con, scopes: tuple[Scope, ...]) -> None:
+    con.execute(
+        """CREATE OR REPLACE TABLE alignment.scopes (position INTEGER, scope VARCHAR,
+           programme_key VARCHAR, description VARCHAR, un_mandated_excluded BOOLEAN)"""
+    )
+    con.executemany("INSERT INTO alignment.scopes VALUES (?, ?, ?, ?, ?)", scope_rows(scopes))
+
+
+def build(
+    con, annotations: list[tuple] | None = None, scopes: tuple[Scope, ...] | None = None
+) -> dict[str, int]:
+    """Rebuild every alignment mart in one transaction, counting by `scopes` (default: the
+    shipped schemas/scopes.csv); return row counts."""
+    scopes = scopes or load_scopes()
     con.execute("BEGIN TRANSACTION")
     try:
         _registry_table(con)
+        _scopes_table(con, scopes)
         con.execute(render("jurisdictions.sql"))
         con.execute(render("listings.sql"))
         stage(con, "now", render("_now_bases.sql"), render("_now_listed.sql"))
         for mart in ("target_jurisdictions", "targets", "gaps", "pairwise", "lags"):
-            con.execute(render(f"{mart}.sql"))
+            con.execute(render(f"{mart}.sql", scope_names=[scope.name for scope in scopes]))
         load_annotations(con, annotations or [])
         for mart in ("summary", "listing_evidence", "bases", "as_of"):
             con.execute(render(f"{mart}.sql"))
@@ -389,8 +506,13 @@ def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
             con.execute(render(f"{mart}.sql"))
         for table, comment in TABLE_COMMENTS.items():
             _comment(con, "TABLE", table, comment)
-        for table, columns in COLUMN_COMMENTS.items():
-            for column, comment in columns.items():
+        names = [scope.name for scope in scopes]
+        for table, column in con.execute(
+            """SELECT table_name, column_name FROM duckdb_columns()
+               WHERE schema_name = 'alignment' AND table_name IN $tables""",
+            {"tables": list(TABLE_COMMENTS)},
+        ).fetchall():
+            if comment := column_comment(table, column, names):
                 _comment(con, "COLUMN", f"{table}.{column}", comment)
         con.execute("COMMIT")
     except BaseException:

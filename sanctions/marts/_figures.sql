@@ -11,17 +11,19 @@ sizes AS (SELECT as_of, scope, jurisdiction, count(*) AS n FROM {{ scoped }} GRO
 lands AS (SELECT target_id, unnest(countries) AS country FROM alignment.targets),
 lags AS ({{ render("_lags.sql", scoped=scoped) }}),
 stated AS (  -- the regime says whether a listing is for human rights or corruption
-    SELECT DISTINCT as_of, target_id, jurisdiction, scope, category AS theme
-    FROM {{ listed }}, {{ scope_grid }} s
-    WHERE current AND {{ in_scope }} AND category IN ('human_rights', 'corruption')
-), annotated AS (  -- else the analysts' annotation (field theme), e.g. for US GLOMAG
-    SELECT DISTINCT target_id, value AS theme FROM alignment.annotations
+    SELECT DISTINCT as_of, target_id, jurisdiction, scope, theme
+    FROM (SELECT *, unnest(scopes) AS scope FROM {{ listed }} WHERE current)
+    WHERE theme <> 'unstated'
+), annotated AS (  -- else the analysts' annotation (field theme), e.g. for US GLOMAG; one
+                   -- naming a jurisdiction holds for that jurisdiction's listing only
+    SELECT DISTINCT target_id, jurisdiction, value AS theme FROM alignment.annotations
     WHERE field = 'theme' AND target_id IS NOT NULL
 ), themes AS (
     SELECT s.as_of, s.target_id, s.jurisdiction, s.scope,
            coalesce(st.theme, an.theme, 'unstated') AS theme
     FROM {{ scoped }} s LEFT JOIN stated st USING (as_of, target_id, jurisdiction, scope)
     LEFT JOIN annotated an ON st.theme IS NULL AND an.target_id = s.target_id
+     AND (an.jurisdiction IS NULL OR an.jurisdiction = s.jurisdiction)
 ), figures AS (
     SELECT b.as_of, 'records_in_evidence' AS metric, 'all' AS scope, b.jurisdiction,
            count(DISTINCT l.record_id)::DOUBLE AS value, count(DISTINCT l.record_id) AS numerator,
@@ -122,11 +124,15 @@ stated AS (  -- the regime says whether a listing is for human rights or corrupt
            NULL
     FROM lags GROUP BY ALL
     UNION ALL
-    SELECT g.as_of, 'share_multilateral_by_annotation', g.scope, a.field || ': ' || a.value,
-           avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2), count(*), NULL
-    FROM (SELECT DISTINCT target_id, field, value FROM alignment.annotations
-          WHERE target_id IS NOT NULL) a
-    JOIN grid g USING (target_id) GROUP BY ALL
+    SELECT as_of, 'share_multilateral_by_annotation', scope, field || ': ' || value,
+           avg((n >= 2)::INTEGER), count(*) FILTER (WHERE n >= 2), count(*), NULL
+    FROM (  -- an annotation naming a jurisdiction counts where that jurisdiction lists it
+        SELECT DISTINCT g.as_of, g.scope, g.target_id, g.n, a.field, a.value
+        FROM alignment.annotations a JOIN grid g USING (target_id)
+        WHERE a.jurisdiction IS NULL OR EXISTS (
+            SELECT 1 FROM {{ scoped }} s WHERE s.as_of = g.as_of AND s.target_id = g.target_id
+               AND s.scope = g.scope AND s.jurisdiction = a.jurisdiction))
+    GROUP BY ALL
 )
 SELECT f.as_of, f.metric, f.scope, f.jurisdiction, f.value, f.numerator, f.denominator,
        (SELECT string_agg(b.jurisdiction || ': ' || b.basis, '; ' ORDER BY b.position)

@@ -1,31 +1,37 @@
+{% from "_macros.sql" import scopes_of, theme_of -%}
 -- alignment.listings: one row per (target, jurisdiction, programme) listing of what core holds
--- now, with its scope flags, its listing date and where that date comes from.
+-- now, with the scopes it counts in, its listing date and where that date comes from.
 CREATE OR REPLACE TABLE alignment.listings AS
-SELECT c.target_id, c.record_id, c.source_id, c.jurisdiction, p.programme_key,
-       p.programme_raw, coalesce(t.category, 'unclassified') AS category,
-       coalesce(t.magnitsky_strict, false) AS strict,
-       coalesce(t.magnitsky_broad, false) AS broad,
-       coalesce(p.listed_on, r.listed_on, {{ utc_date("f.first_seen") }}) AS listed_on,
-       CASE WHEN coalesce(p.listed_on, r.listed_on) IS NOT NULL
-            THEN coalesce(r.listed_on_origin, 'publisher')
-            WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
-       -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
-       (coalesce(t.category = 'un', false)
-        OR EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = c.record_id
-                   AND a.attribute = 'un_reference')
-        OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
-                   AND u.jurisdiction IN {{ reference }})) AS un_mandated
-FROM matching.clusters c
-JOIN core.records r USING (record_id)
-JOIN core.programmes p USING (record_id)
-LEFT JOIN (  -- first seen in the history, for records that appeared after its start
-    SELECT v.record_id, min(v.valid_from) AS first_seen
-    FROM history.record_versions v
-    JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
-      USING (source_id)
-    GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
-) f USING (record_id)
-LEFT JOIN {{ programme_keys }} t
-       ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
-QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
-                           ORDER BY coalesce(p.listed_on, r.listed_on, f.first_seen)) = 1
+WITH listed AS (
+    SELECT c.target_id, c.record_id, c.source_id, c.jurisdiction, p.programme_key,
+           p.programme_raw, coalesce(t.category, 'unclassified') AS category,
+           coalesce(p.listed_on, r.listed_on, {{ utc_date("f.first_seen") }}) AS listed_on,
+           CASE WHEN coalesce(p.listed_on, r.listed_on) IS NOT NULL
+                THEN coalesce(r.listed_on_origin, 'publisher')
+                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
+           -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
+           (coalesce(t.category = 'un', false)
+            OR EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = c.record_id
+                       AND a.attribute = 'un_reference')
+            OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
+                       AND u.jurisdiction IN {{ reference }})) AS un_mandated
+    FROM matching.clusters c
+    JOIN core.records r USING (record_id)
+    JOIN core.programmes p USING (record_id)
+    LEFT JOIN (  -- first seen in the history, for records that appeared after its start
+        SELECT v.record_id, min(v.valid_from) AS first_seen
+        FROM history.record_versions v
+        JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
+          USING (source_id)
+        GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
+    ) f USING (record_id)
+    LEFT JOIN {{ programme_keys }} t
+           ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
+    QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
+                               ORDER BY coalesce(p.listed_on, r.listed_on, f.first_seen)) = 1
+)
+SELECT target_id, record_id, source_id, jurisdiction, programme_key, programme_raw, category,
+       {{ theme_of("category") }} AS theme,
+       {{ scopes_of("l.programme_key", "l.un_mandated") }} AS scopes,
+       listed_on, listed_on_origin, un_mandated
+FROM listed l

@@ -26,31 +26,33 @@ WITH names AS (
                AS programmes_{{ x }},
            any_value(first_listed) FILTER (WHERE jurisdiction = '{{ j }}' AND scope = 'all')
                AS first_listed_{{ x }},
-           bool_or(listed AND jurisdiction = '{{ j }}' AND scope = 'strict')
-               AS magnitsky_strict_{{ x }},
-           bool_or(listed AND jurisdiction = '{{ j }}' AND scope = 'broad')
-               AS magnitsky_broad_{{ x }},
+           any_value(themes) FILTER (WHERE jurisdiction = '{{ j }}' AND scope = 'all')
+               AS themes_{{ x }},
+{%- for scope in scope_names if scope != "all" %}
+           bool_or(listed AND jurisdiction = '{{ j }}' AND scope = '{{ scope }}')
+               AS {{ scope }}_{{ x }},
 {%- endfor %}
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'all') AS jurisdictions,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'strict')
-               AS jurisdictions_strict,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'broad')
-               AS jurisdictions_broad,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'autonomous')
-               AS jurisdictions_autonomous
+{%- endfor %}
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'all') AS jurisdictions
+{%- for scope in scope_names if scope != "all" %},
+           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = '{{ scope }}')
+               AS jurisdictions_{{ scope }}
+{%- endfor %}
     FROM alignment.target_jurisdictions GROUP BY target_id
 )
 SELECT k.target_id, coalesce(n.name, k.record_ids[1]) AS name, k.entity_type,
        coalesce(l.countries, []) AS countries,
 {%- for j in jurisdictions %}{% set x = j.lower() %}
        coalesce(w.listed_{{ x }}, false) AS listed_{{ x }}, w.programmes_{{ x }},
-       w.first_listed_{{ x }},
-       coalesce(w.magnitsky_strict_{{ x }}, false) AS magnitsky_strict_{{ x }},
-       coalesce(w.magnitsky_broad_{{ x }}, false) AS magnitsky_broad_{{ x }},
+       w.first_listed_{{ x }}, w.themes_{{ x }},
+{%- for scope in scope_names if scope != "all" %}
+       coalesce(w.{{ scope }}_{{ x }}, false) AS {{ scope }}_{{ x }},
+{%- endfor %}
 {%- endfor %}
        coalesce(w.jurisdictions, 0) AS jurisdictions,
-       coalesce(w.jurisdictions_strict, 0) AS jurisdictions_strict,
-       coalesce(w.jurisdictions_broad, 0) AS jurisdictions_broad,
-       coalesce(w.jurisdictions_autonomous, 0) AS jurisdictions_autonomous, k.record_ids
+{%- for scope in scope_names if scope != "all" %}
+       coalesce(w.jurisdictions_{{ scope }}, 0) AS jurisdictions_{{ scope }},
+{%- endfor %}
+       k.record_ids
 FROM kinds k LEFT JOIN names n USING (target_id) LEFT JOIN lands l USING (target_id)
 LEFT JOIN wide w USING (target_id)
