@@ -118,11 +118,17 @@ def scope_rows(scopes: tuple[Scope, ...]) -> list[tuple]:
 
 
 def load_scopes(path: Path | None = None, taxonomy: Path | None = None) -> tuple[Scope, ...]:
-    """The scopes in `path` (default schemas/scopes.csv), checked against the taxonomy in use
-    (SANCTIONS_PROGRAMMES or schemas/programmes.csv)."""
+    """The scopes in `path` (default schemas/scopes.csv), their keys checked against the
+    taxonomy in use (SANCTIONS_PROGRAMMES) and the shipped one: a team taxonomy that lacks a
+    row runs (its listings stay unclassified until the row is added, as without scopes), a key
+    neither knows (a typo) stops the run."""
     from sanctions import programmes
 
-    keys = {info.key for info in programmes.taxonomy(taxonomy).by_code.values()}
+    keys = {
+        info.key
+        for source in (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV)))
+        for info in programmes.taxonomy(source).by_code.values()
+    }
     return read_scopes(path or SCOPES_CSV, keys)
 
 

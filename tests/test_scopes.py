@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.cli import main
 from sanctions import alignment, scopes, warehouse
+from sanctions.programmes import PROGRAMMES_CSV
 from sanctions.scopes import SCOPES_CSV, ScopesError, load_scopes
 from tests.test_alignment import real_warehouse  # noqa: F401 (module fixture)
 from tests.test_cli import clean_env, only_error_line  # noqa: F401 (fixture)
@@ -151,3 +152,17 @@ def test_every_alignment_and_matching_table_and_column_has_a_comment(real_wareho
     assert tables == []
     assert columns == []
     assert counted > 30  # the wide table is there, every one of its columns commented
+
+
+def test_a_taxonomy_lacking_a_row_still_runs_but_a_typo_does_not(tmp_path):
+    """A team taxonomy without the GLOMAG row is a state the pipeline tolerates (its listings
+    are published unclassified until the row is added): the shipped scopes still load."""
+    taxonomy = tmp_path / "programmes.csv"
+    rows = PROGRAMMES_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    taxonomy.write_text("".join(r for r in rows if ",US-GLOMAG," not in r), encoding="utf-8")
+    strict = next(s for s in load_scopes(taxonomy=taxonomy) if s.name == "strict")
+    assert "US-GLOMAG" in strict.keys
+    path = tmp_path / "scopes.csv"
+    path.write_text(SHIPPED + "strict,US-GLOMAGG,\n", encoding="utf-8")
+    with pytest.raises(ScopesError, match="unknown programme key 'US-GLOMAGG'"):
+        load_scopes(path, taxonomy=taxonomy)
