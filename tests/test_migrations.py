@@ -44,13 +44,25 @@ INSERT INTO matching.judgements VALUES ('UK:9', 'US:1', 'different', 'ana',
 @pytest.fixture
 def previous_release_warehouse(tmp_path):
     """A DuckDB file built by the previous release's DDL (and today's reference CSVs, which
-    only gained rows since), holding a few rows of every kind an analyst must not lose."""
+    only gained rows since; the taxonomy with the two scope flags it had then), holding a few
+    rows of every kind an analyst must not lose."""
     path = tmp_path / "warehouse.duckdb"
+    lines = (SCHEMA_FILES / "programmes.csv").read_text(encoding="utf-8").splitlines()
+    then = {name: str(SCHEMA_FILES / f"{name}.csv") for name in ("countries", "regions", "allies")}
+    then["programmes"] = str(tmp_path / "programmes.csv")
+    (tmp_path / "programmes.csv").write_text(
+        "\n".join(
+            [lines[0] + ",magnitsky_strict,magnitsky_broad"]
+            + [line + ",false,false" for line in lines[1:] if line]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     with duckdb.connect(str(path)) as con:
         for sql_file in sorted(PREVIOUS_RELEASE.glob("*.sql")):
             sql = sql_file.read_text(encoding="utf-8")
-            for name in ("programmes", "countries", "regions", "allies"):
-                sql = sql.replace("{" + name + "_csv}", str(SCHEMA_FILES / f"{name}.csv"))
+            for name, csv_path in then.items():
+                sql = sql.replace("{" + name + "_csv}", csv_path)
             con.execute(sql)
         con.execute(OLD_ROWS)
     return path
