@@ -17,16 +17,22 @@ DELIVERIES = dg.AssetKey(["alerts", "deliveries"])
     deps=[MARTS],
     group_name="alerts",
     kinds={"duckdb"},
-    description="alerts.alerts: unilateral listings, follow-ons and divergences.",
+    description="alerts.alerts: one per target event (scope entry or exit), classified.",
     automation_condition=AFTER_UPSTREAM,
 )
 def alert_events(sanctions: SanctionsResource):
     settings = sanctions.settings()
     with sanctions.connect() as con:
-        new = alerts.build_alerts(con, baseline=settings.alert_baseline)
+        new = alerts.build_alerts(
+            con,
+            baseline=settings.alert_baseline,
+            max_wait_days=settings.alert_max_wait_days,
+            max_age_days=settings.alert_max_age_days,
+        )
         kinds = dict(
             con.execute(
-                "SELECT kind || '/' || scope, count(*) FROM alerts.alerts GROUP BY 1"
+                "SELECT kind || CASE WHEN historical THEN ' (historical)' ELSE '' END, count(*) "
+                "FROM alerts.alerts GROUP BY 1"
             ).fetchall()
         )
         alerts_table = table_metadata(con, "alerts", "alerts")
@@ -45,19 +51,19 @@ def alert_events(sanctions: SanctionsResource):
     deps=[ALERTS],
     group_name="alerts",
     kinds={"python"},
-    description="Sends every undelivered alert to each sink (JSON-lines file, webhook).",
+    description="Sends each subscriber the alerts it asked for and has not received.",
     automation_condition=AFTER_UPSTREAM,
 )
 def alert_deliveries(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
-    sinks = sanctions.settings().alert_sinks()
+    subscribers = sanctions.settings().subscribers()
     with sanctions.connect() as con:
-        outcome = alerts.deliver(con, sinks)
+        outcome = alerts.deliver(con, subscribers)
     if outcome["failed"]:
         context.log.warning(f"{outcome['failed']} alert deliveries failed; retried next tick")
     return dg.MaterializeResult(
         metadata={
             "status": f"{outcome['delivered']} delivered",
-            "sinks": ", ".join(sink.name for sink in sinks),
+            "subscribers": ", ".join(subscriber.name for subscriber in subscribers),
             **outcome,
         }
     )

@@ -5,6 +5,7 @@ sanctions judge   record an analyst's decision on two records; export / import t
 sanctions replay  load a folder of dated historical files of one source, in date order
 sanctions report  write the self-contained HTML report from the published copy
 sanctions export  write the alignment marts as CSV or Parquet
+sanctions alerts  list stored alerts (--since DATE, --subscriber NAME, --format table|json|md)
 sanctions sql     query the published copy read-only (one query, or interactively)
 sanctions dev     start the Dagster UI and daemon (dg dev) with DAGSTER_HOME prepared
 
@@ -14,10 +15,12 @@ line each; tracebacks only with --debug.
 """
 
 import argparse
+import json
 import logging
 import os
 import shutil
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +35,7 @@ from sanctions.sources import SOURCES
 EXIT_BAD_INPUT = 2
 SOURCE_LAYERS = ("raw", "staging", "core")
 WRITING_COMMANDS = {"run", "judge", "replay", "dev"}  # need a writable data directory
+ALERT_FORMATS = ("table", "json", "md")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,9 +43,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     failure notice to the alert sinks (sensors never see in-process runs)."""
     import dagster as dg
 
+    from assets.alerts import ALERTS, DELIVERIES
     from pipelines.definitions import defs
     from pipelines.jobs import match_all, refresh_all
 
+    alert_assets = [ALERTS, DELIVERIES]
     home = prepare_dagster_home(settings)
     print(f"data directory: {settings.data_dir}  (DAGSTER_HOME={home})", flush=True)
     print(f"feed: {'mirror ' + settings.mirror if settings.mirror else 'official URLs'}")
@@ -51,7 +57,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for layer in SOURCE_LAYERS
     ]
     problems: list[str] = []
-    run_id = ""
+    run_id = uuid.uuid4().hex  # this invocation's id until a Dagster run gives one
     try:
         with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
             result = _execute(defs, refresh_all, args.debug, instance, selection)
@@ -64,6 +70,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             reasons = _why_match(instance, settings)
             if not reasons:
                 print("match_all: skipped, no new snapshot since the last matching run")
+                # events waiting for a list this refresh confirmed are classified now
+                result = _execute(defs, match_all, args.debug, instance, alert_assets)
+                run_id = result.run_id
+                problems += _problems(result)
+                _print_summary(result)
                 return 0 if not problems else 1
             print(f"match_all: {'; '.join(reasons)}", flush=True)
             result = _execute(defs, match_all, args.debug, instance, None)
@@ -295,6 +306,58 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if not report.skipped else 3
 
 
+def _alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """List stored alerts (historical ones marked), all or those a subscriber asked for."""
+    from sanctions import warehouse
+    from sanctions.alerts import matching_alerts
+
+    subscriber = None
+    if args.subscriber:
+        named = {s.name: s for s in settings.subscribers()}
+        if args.subscriber not in named:
+            raise SystemExit(
+                f"sanctions alerts: no subscriber {args.subscriber!r} "
+                f"(subscribers: {', '.join(named)})"
+            )
+        subscriber = named[args.subscriber]
+    try:  # a reader never waits for a run: the published copy if the file is busy
+        with warehouse.connect(settings.warehouse_path, read_only=True, wait=0) as con:
+            found = matching_alerts(con, subscriber, args.since)
+    except warehouse.WarehouseLocked:
+        with warehouse.connect(_published_copy(settings), read_only=True, wait=0) as con:
+            found = matching_alerts(con, subscriber, args.since)
+    print(_format_alerts(found, args.format))
+    return 0
+
+
+def _format_alerts(found: list[dict], form: str) -> str:
+    if form == "json":
+        return json.dumps(found, default=str, ensure_ascii=False, indent=2)
+    rows = [
+        (
+            str(a["event_date"]),
+            a["jurisdiction"],
+            a["kind"] + (" (historical)" if a["historical"] else ""),
+            ", ".join(a["scopes"]),
+            a["message"],
+        )
+        for a in found
+    ]
+    header = ("event date", "by", "kind", "scopes", "message")
+    if form == "md":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    return (
+        "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[-1]
+            for row in [header, *rows]
+        )
+        + f"\n{len(rows)} alerts"
+    )
+
+
 def _published_copy(settings: Settings) -> Path:
     published = settings.published_path
     if not published.is_file():
@@ -443,6 +506,11 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--out", default="report.html")
     report.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     report.set_defaults(func=_report)
+    listing = commands.add_parser("alerts", help="list stored alerts (historical ones marked)")
+    listing.add_argument("--since", type=_as_of_date, help="events on or after YYYY-MM-DD")
+    listing.add_argument("--subscriber", help="only what this subscriber asked for")
+    listing.add_argument("--format", choices=ALERT_FORMATS, default="table")
+    listing.set_defaults(func=_alerts)
     sql = commands.add_parser("sql", help="query the published copy read-only")
     sql.add_argument("query", nargs="?", help="SQL to run; without it, an interactive prompt")
     sql.add_argument("--database", help="another DuckDB file (default: the published copy)")

@@ -11,11 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sanctions.alerts import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_MAX_WAIT_DAYS,
+    JsonLinesSink,
+    Subscriber,
+    WebhookSink,
+)
 from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
 from sanctions.scopes import Scope, load_scopes
 from sanctions.sources import SOURCES, Source, freshness_hours, record_bounds
+from sanctions.subscriptions import load_subscriptions
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -78,6 +86,11 @@ class Settings:
     alert_webhook_format: str = "json"
     annotations_file: Path | None = None
     scopes: tuple[Scope, ...] = ()  # checked on reading; empty: schemas/scopes.csv
+    # alerts: how long an event waits for the other lists, the age past which it is history,
+    # and who receives what (SANCTIONS_SUBSCRIPTIONS; None: every alert to the default sinks)
+    alert_max_wait_days: int = DEFAULT_MAX_WAIT_DAYS
+    alert_max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    subscriptions: tuple[Subscriber, ...] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -122,7 +135,15 @@ class Settings:
             "annotations_file": Path(annotations) if annotations else None,
             # validated here, before any fetch: a bad file stops the run naming its line
             "scopes": load_scopes(Path(scopes_file) if scopes_file else None),
+            "alert_max_wait_days": _whole(
+                env, "SANCTIONS_ALERT_MAX_WAIT_DAYS", DEFAULT_MAX_WAIT_DAYS, "a number of days"
+            ),
+            "alert_max_age_days": _whole(
+                env, "SANCTIONS_ALERT_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS, "a number of days"
+            ),
         }
+        if subscriptions := _value(env, "SANCTIONS_SUBSCRIPTIONS"):
+            values["subscriptions"] = load_subscriptions(Path(subscriptions).resolve())
         values.update({key: value for key, value in overrides.items() if value is not None})
         values["data_dir"] = Path(values["data_dir"]).resolve()
         return cls(**values)
@@ -151,16 +172,21 @@ class Settings:
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 
-    def alert_sinks(self) -> list:
-        """The JSON-lines file (always) and the webhook (when SANCTIONS_ALERT_WEBHOOK is set)."""
-        from sanctions.alerts import JsonLinesSink, WebhookSink
-
-        sinks: list = [JsonLinesSink(self.alert_jsonl or self.data_dir / "alerts.jsonl")]
+    def subscribers(self) -> list[Subscriber]:
+        """The subscriptions file's subscribers; without one, every alert to the JSON-lines
+        file (always) and to the webhook (when SANCTIONS_ALERT_WEBHOOK is set)."""
+        if self.subscriptions is not None:
+            return list(self.subscriptions)
+        jsonl = JsonLinesSink(self.alert_jsonl or self.data_dir / "alerts.jsonl")
+        chosen = [Subscriber(jsonl.name, jsonl)]
         if self.alert_webhook:
-            sinks.append(
-                WebhookSink(self.alert_webhook, slack=self.alert_webhook_format == "slack")
-            )
-        return sinks
+            webhook = WebhookSink(self.alert_webhook, slack=self.alert_webhook_format == "slack")
+            chosen.append(Subscriber(webhook.name, webhook))
+        return chosen
+
+    def alert_sinks(self) -> list:
+        """Every sink in use, once each (run-failure notices go to all of them)."""
+        return list(dict.fromkeys(subscriber.sink for subscriber in self.subscribers()))
 
     @property
     def annotations_path(self) -> Path:

@@ -132,7 +132,7 @@ def test_a_follow_on_is_alerted_once_and_never_reversed(tmp_path):
     with warehouse.connect(path) as con:
         found = con.execute(
             """SELECT kind, jurisdiction, record_id, event_date::VARCHAR, lag_days
-               FROM alerts.alerts WHERE scope = 'all' ORDER BY event_date"""
+               FROM alerts.alerts WHERE list_contains(scopes, 'all') ORDER BY event_date"""
         ).fetchall()
         assert alerts.build_alerts(con, baseline=True) == 0  # a re-run adds nothing
     assert found == [
@@ -154,7 +154,7 @@ def test_same_day_listings_are_one_coordinated_listing_and_unloaded_lists_are_no
     with warehouse.connect(path) as con:
         found = con.execute(
             """SELECT kind, jurisdiction, listed_by, not_listed_by, lag_days FROM alerts.alerts
-               WHERE scope = 'all' ORDER BY jurisdiction"""
+               WHERE list_contains(scopes, 'all') ORDER BY jurisdiction"""
         ).fetchall()
     assert found == [
         ("coordinated_listing", "UK", ["UK", "US"], [], None),

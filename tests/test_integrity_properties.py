@@ -206,11 +206,12 @@ def alert_set(db: Path) -> set[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
-            """SELECT kind, scope, jurisdiction, record_id, event_date, lag_days,
-                      list_sort(listed_by), list_sort(not_listed_by) FROM alerts.alerts"""
+            """SELECT kind, scopes, jurisdiction, record_id, event_date, lag_days,
+                      list_sort(listed_by), list_sort(not_listed_by), unknown_on_date
+               FROM alerts.alerts"""
         ).fetchall()
-        per_event = con.execute(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM alerts.alerts "
+        per_event = con.execute(  # one snapshot a day per list here: one event a day per record
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM alerts.alerts, unnest(scopes) s(scope) "
             "GROUP BY scope, jurisdiction, record_id, event_date)"
         ).fetchall()[0][0]
         unclassified = con.execute(

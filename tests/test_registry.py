@@ -81,7 +81,7 @@ with warehouse.connect(path) as con:
     ).fetchall()[0][0]
     toy_alerts = con.execute(
         """SELECT kind, record_id, not_listed_by FROM alerts.alerts
-           WHERE jurisdiction = 'ZZ' AND scope = 'strict'"""
+           WHERE jurisdiction = 'ZZ' AND list_contains(scopes, 'strict')"""
     ).fetchall()
 report = build_report(str(path))
 print(json.dumps({"keys": keys, "jurisdictions": jurisdictions, "petrov": petrov,

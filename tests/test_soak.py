@@ -44,6 +44,7 @@ def test_fifty_refreshes_with_random_faults_lose_nothing(http_server, tmp_path):
     archive = Archive(tmp_path / "raw")
     http = HttpOptions(retries=2, backoff_seconds=0.01, read_timeout=5)
     sink = alerts.JsonLinesSink(tmp_path / "alerts.jsonl")
+    subscriber = alerts.Subscriber("jsonl", sink)
     source = SOURCES["us_ofac"]
     injected, loaded, failed = Counter(), set(), 0
     last_good = None
@@ -61,7 +62,7 @@ def test_fifty_refreshes_with_random_faults_lose_nothing(http_server, tmp_path):
                 clusters.write_clusters(con)
                 alignment.build(con)
                 alerts.build_alerts(con, baseline=True)
-                alerts.deliver(con, [sink])
+                alerts.deliver(con, [subscriber])
             loaded.add(fetched.snapshot.snapshot_id)
             last_good = body
         except SourceError:
