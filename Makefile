@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: install run test test-docs dev sql report export lint bench bench-match soak properties clean
+.PHONY: install run test test-docs dev sql report site export lint bench bench-match soak properties clean
 
 $(BIN)/sanctions: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ sql: install
 
 report: install
 	$(BIN)/sanctions report --out report.html
+
+site: install
+	$(BIN)/sanctions site --out site
 
 export: install
 	$(BIN)/sanctions export --format csv --out exports

@@ -13,11 +13,12 @@ explicit negative, or a record put with anything but its labelled partner in tha
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from sanctions import clusters, matching, warehouse
 from sanctions.archive import Archive
-from sanctions.evaluation import evaluate, label_errors
+from sanctions.evaluation import evaluate, label_errors, split_parties
 from sanctions.refresh import refresh_from_mirror
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,6 +30,17 @@ SNAPSHOTS = {
     "us_ofac": {n: DATA / "us_ofac/csv_2021-07-07" / n for n in ("SDN.CSV", "ALT.CSV", "ADD.CSV")},
     "uk_fcdo": {"ConList.csv": DATA / "uk/ConList_2025-04-10.csv"},
     "ca_sema": {"sema-lmes.xml": DATA / "ca/sema-lmes_2020-04-15.xml"},
+}
+# The six real lists of issue 20: where identical names and shared identifiers are counted.
+SIX_LISTS = {
+    "us_ofac": {"SDN.CSV": DATA / "us_ofac/sdn_history/SDN_2024-05-03.CSV"},
+    "uk_fcdo": {"ConList.csv": DATA / "uk/ConList_2025-04-10.csv"},
+    "ca_sema": {"sema-lmes.xml": DATA / "ca/sema-lmes_2025-05-25.xml"},
+    "au_dfat": {
+        "regulation8_consolidated.xlsx": DATA / "au/regulation8_consolidated_2026-07-23.xlsx"
+    },
+    "un_sc": {"consolidated.xml": DATA / "un/un_consolidated_2025-04-19.xml"},
+    "eu_fsf": {"fsf.xml": DATA / "eu/fsf_2026-08-05_excerpt.xml"},
 }
 
 
@@ -80,6 +92,27 @@ def main() -> None:
             f"  {error.kind:<7}{error.left[:24]:<25}{error.right[:24]:<25}{error.cause:<26}"
             f"{error.left_name} | {error.right_name}"
         )
+    print_split_parties()
+
+
+def print_split_parties() -> None:
+    """On the six real lists: pairs of records in different targets that share an identical
+    organisation primary name, a UN reference number or a vessel's IMO number, with the rule
+    that kept each pair apart."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = load(Path(tmp), SIX_LISTS)
+        with warehouse.connect(path) as con:
+            matching.match(con)
+            clusters.write_clusters(con)
+            split = split_parties(con)
+    print("\nsix lists: cross-list pairs in different targets (kind, pairs, by reason):")
+    for kind, pairs in split.items():
+        reasons = Counter(pair.reason for pair in pairs).most_common()
+        print(f"  {kind:<18}{len(pairs):>5}  " + ", ".join(f"{r} {n}" for r, n in reasons))
+    for kind, pairs in split.items():
+        for pair in pairs:
+            names = f"{pair.left[:30]:<31}{pair.right[:30]:<31}{pair.shared:<30.30}"
+            print(f"  {kind:<18}{names} {pair.reason}")
 
 
 if __name__ == "__main__":

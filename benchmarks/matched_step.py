@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from benchmarks.common import real_data  # noqa: E402
-from benchmarks.match_quality import load  # noqa: E402
+from benchmarks.match_quality import SIX_LISTS, load  # noqa: E402
 from benchmarks.match_speed import SNAPSHOTS as FOUR_LISTS  # noqa: E402
 
 DATA = real_data()
@@ -76,6 +76,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, snapshots in (
             ("four lists (match_speed.py)", FOUR_LISTS),
+            ("six lists (match_quality.py)", SIX_LISTS),
             ("US CSV 2021-07-07 (README)", US_2021),
         ):
             loaded = load(Path(tmp) / "load", snapshots)

@@ -4,6 +4,7 @@ sanctions run     materialise every asset (fetch, stage, check, publish, match),
 sanctions judge   record an analyst's decision on two records; export / import them as CSV
 sanctions replay  load a folder of dated historical files of one source, in date order
 sanctions report  write the self-contained HTML report from the published copy
+sanctions site    write the static site (report, a page per target and per figure)
 sanctions export  write the alignment marts as CSV or Parquet
 sanctions alerts  list stored alerts (--since DATE, --subscriber NAME, --format table|json|md)
 sanctions sql     query the published copy read-only (one query, or interactively)
@@ -46,6 +47,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from assets.alerts import ALERTS, DELIVERIES
     from pipelines.definitions import defs
     from pipelines.jobs import match_all, refresh_all
+    from pipelines.orphans import fail_orphaned_runs
 
     alert_assets = [ALERTS, DELIVERIES]
     home = prepare_dagster_home(settings)
@@ -59,7 +61,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     problems: list[str] = []
     run_id = uuid.uuid4().hex  # this invocation's id until a Dagster run gives one
     try:
-        with run_lock(settings.data_dir), dg.DagsterInstance.get() as instance:
+        with (
+            run_lock(settings.data_dir, on_wait=lambda line: print(line, flush=True)),
+            dg.DagsterInstance.get() as instance,
+        ):
+            for line in fail_orphaned_runs(instance):  # a killed run would block the daemon
+                print(line, flush=True)
             result = _execute(defs, refresh_all, args.debug, instance, selection)
             run_id = result.run_id
             problems += _problems(result)
@@ -94,12 +101,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _execute(defs, job, debug: bool, instance, selection):
     import dagster as dg
 
+    from pipelines.orphans import process_tags
+
     job_def, run_config = defs.resolve_job_def(job.name), {}
     if not debug:
         job_def = job_def.with_logger_defs({"progress": dg.LoggerDefinition(_progress)})
         run_config = {"loggers": {"progress": {}}}
     return job_def.execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False, asset_selection=selection
+        run_config=run_config,
+        instance=instance,
+        raise_on_error=False,
+        asset_selection=selection,
+        tags=process_tags(),  # so a later run can tell when this process was killed
     )
 
 
@@ -231,8 +244,16 @@ def _failures(result) -> list[str]:
         data = event.step_failure_data if event.is_step_failure else None
         if data and data.error.cls_name != "DagsterAssetCheckFailedError":  # named above
             reason = data.user_failure_data.description if data.user_failure_data else None
-            lines.append(f"FAILED {event.step_key}: {_first_line(reason or data.error.message)}")
+            lines.append(f"FAILED {event.step_key}: {_first_line(reason or _cause(data.error))}")
     return lines
+
+
+def _cause(error) -> str:
+    """The underlying exception's message, not Dagster's wrapper ("Error occurred while
+    executing op ...")."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return error.message
 
 
 def _first_line(text: str) -> str:
@@ -286,7 +307,10 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from sanctions.archive import Archive
     from sanctions.replay import replay
 
-    with run_lock(settings.data_dir), warehouse.connect(settings.warehouse_path) as con:
+    with (
+        run_lock(settings.data_dir, on_wait=lambda line: print(line, flush=True)),
+        warehouse.connect(settings.warehouse_path) as con,
+    ):
         report = replay(
             con,
             SOURCES[args.source],
@@ -405,6 +429,22 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _site(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the static site from the published copy."""
+    from sanctions.alignment import AsOfError
+    from sanctions.site import build_site
+
+    try:
+        pages = build_site(_published_copy(settings), Path(args.out), args.as_of)
+    except AsOfError as exc:
+        raise SystemExit(f"sanctions site: {exc}; nothing written") from exc
+    print(
+        f"site written to {args.out}: index.html, {pages['figures']:,} figure pages, "
+        f"{pages['targets']:,} target pages"
+    )
+    return 0
+
+
 def _sql(args: argparse.Namespace, settings: Settings) -> int:
     """Query the published copy read-only: needs nothing but this project installed."""
     import duckdb
@@ -506,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--out", default="report.html")
     report.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
     report.set_defaults(func=_report)
+    site = commands.add_parser("site", help="write the static site (works offline)")
+    site.add_argument("--out", default="site")
+    site.add_argument("--as-of", type=_as_of_date, help="figures as of YYYY-MM-DD")
+    site.set_defaults(func=_site)
     listing = commands.add_parser("alerts", help="list stored alerts (historical ones marked)")
     listing.add_argument("--since", type=_as_of_date, help="events on or after YYYY-MM-DD")
     listing.add_argument("--subscriber", help="only what this subscriber asked for")

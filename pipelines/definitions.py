@@ -10,6 +10,7 @@ from assets.checks import source_checks
 from assets.matching import matched
 from assets.sources import source_assets
 from pipelines.jobs import JOBS
+from pipelines.orphans import orphaned_runs_sensor
 from pipelines.resources import SanctionsResource
 from pipelines.schedules import daily_refresh
 from pipelines.sensors import alert_on_run_failure, retry_alert_deliveries
@@ -19,7 +20,7 @@ defs = dg.Definitions(
     asset_checks=source_checks,
     jobs=list(JOBS),
     schedules=[daily_refresh],
-    sensors=[automation_sensor, retry_alert_deliveries, alert_on_run_failure],
+    sensors=[automation_sensor, retry_alert_deliveries, alert_on_run_failure, orphaned_runs_sensor],
     resources={"sanctions": SanctionsResource()},
     executor=dg.in_process_executor,
 )

@@ -27,7 +27,9 @@ class SanctionsResource(dg.ConfigurableResource):
         """Hold the run lock for the whole run, launched from the UI, the daemon or the CLI:
         two runs never interleave their steps on one data directory."""
         try:
-            self._held.enter_context(run_lock(self.settings().data_dir))
+            self._held.enter_context(
+                run_lock(self.settings().data_dir, on_wait=context.log.warning)
+            )
         except RunLocked as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
 

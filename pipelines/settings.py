@@ -18,6 +18,7 @@ from sanctions.alerts import (
     Subscriber,
     WebhookSink,
 )
+from sanctions.allies import allies_path, read_allies
 from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
@@ -73,6 +74,16 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     return value in TRUE_WORDS
 
 
+def _check_allies(environ: Mapping[str, str]) -> None:
+    """The allies file in use (schemas/allies.csv or SANCTIONS_ALLIES) is checked before any
+    fetch: an unknown jurisdiction or country code names the file and the line."""
+    path = allies_path(environ)
+    try:
+        read_allies(path)
+    except ValueError as exc:
+        raise SettingsError("SANCTIONS_ALLIES", str(path), f"a valid allies file ({exc})") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -117,6 +128,7 @@ class Settings:
                 url_overrides[source.id] = override
             bounds[source.id] = record_bounds(source, env)
             freshness_hours(source, env)  # checked here, before any fetch
+        _check_allies(env)
         jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
         annotations = _value(env, "SANCTIONS_ANNOTATIONS")
         scopes_file = _value(env, "SANCTIONS_SCOPES")

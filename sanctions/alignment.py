@@ -27,10 +27,12 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from sanctions import history
 from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import neutralised
 from sanctions.scopes import Scope, load_scopes, scope_rows
 from sanctions.sources import SOURCES, freshness_hours
+from sanctions.warehouse import sql_string
 
 NOT_LOADED = "not loaded for date"
 # The first Magnitsky law (US, 2012): over_time starts its year-ends there.
@@ -55,6 +57,14 @@ PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS 
 # Jurisdictions the figures may name: loaded ones (any date: see the bases) that align.
 LOADED = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE loaded AND NOT reference)"
 ONE_DATE = "SELECT CAST(d AS DATE) AS as_of"
+# Each programme of each record dated by the first version that carried it, where that version
+# came after the start of the history (a list that gives no listing date, e.g. the OFAC CSV).
+PROGRAMMES_FIRST_SEEN = """(
+    SELECT v.record_id, v.programme_key, min(v.valid_from) AS first_seen
+    FROM history.version_programmes v
+    JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
+      USING (source_id)
+    GROUP BY ALL HAVING min(v.valid_from) > any_value(h.started))"""
 
 
 def utc_date(column: str) -> str:
@@ -87,6 +97,7 @@ MARTS.globals.update(
     loaded=LOADED,
     not_loaded=NOT_LOADED,
     one_date=ONE_DATE,
+    programmes_first_seen=PROGRAMMES_FIRST_SEEN,
     last_good_sql=LAST_GOOD_SQL,
     over_time_first_year=OVER_TIME_FIRST_YEAR,
 )
@@ -97,9 +108,10 @@ def lags_sql(scoped: str) -> str:
     return render("_lags.sql", scoped=scoped)
 
 
-def bases_sql(dates: str) -> str:
-    """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates)."""
-    return render("_bases.sql", dates=dates)
+def bases_sql(dates: str, reference: bool = False) -> str:
+    """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates);
+    with `reference`, the reference lists' (the UN's) instead."""
+    return render("_bases.sql", dates=dates, reference=reference)
 
 
 def stage(con, prefix: str, bases: str, listed: str) -> None:
@@ -337,7 +349,10 @@ COLUMN_COMMENTS = {
     "listing_evidence": {
         "basis": "history, snapshot or listing_dates.",
         "listed_from": "First date the row is evidence of the listing.",
-        "listed_to": "Date the history shows it gone; NULL while listed.",
+        "listed_to": "Date the history shows it gone (or replaced by a later version); NULL "
+        "while listed.",
+        "un_referenced": "The record carries a UN reference (known for the version core holds "
+        "only); as_of adds the UN regimes and the UN's own listings valid on the date.",
     },
     "summary": {
         "metric": "What is measured (see alignment.report_figures.metric), plus "
@@ -449,7 +464,7 @@ def export_as_of(published: Path, folder: Path, file_format: str, as_of: date) -
             con.execute(f"CREATE OR REPLACE TEMP TABLE asof_export_{name} AS {sql}")
             target = Path(folder) / f"alignment.{name}.{as_of.isoformat()}.{file_format}"
             source = neutralised(con, "main", f"asof_export_{name}")
-            con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' {options}")
+            con.execute(f"COPY (SELECT * FROM {source}) TO {sql_string(target)} {options}")
             written.append(target)
     return written
 
@@ -492,6 +507,7 @@ def build(
     con.execute("BEGIN TRANSACTION")
     try:
         _registry_table(con)
+        history.key_programmes(con)  # the taxonomy in use keys the history too
         _scopes_table(con, scopes)
         con.execute(render("jurisdictions.sql"))
         con.execute(render("listings.sql"))

@@ -5,6 +5,7 @@ is refused when an analyst judged two of its records different, when it would pu
 of the same list together that are not directly linked (one generic name chaining distinct
 people through another list), or when the cluster would grow past MAX_CLUSTER. Edges of equal
 score are taken in record-id order, so the clusters never depend on the order of the input.
+An accepted link a refused merge leaves across two targets goes to review.
 
 Target ids follow the records: each new cluster keeps the previous id it shares most records
 with (see assign_target_ids), and matching.record_targets remembers every record's latest id,
@@ -241,7 +242,25 @@ def write_clusters(con, matched_at: datetime | None = None) -> ClusterStats:
         )
     _log_id_changes(con, "matching.target_merges", merges, matched_at)
     _log_id_changes(con, "matching.target_splits", stats.split_ids, matched_at)
+    _review_refused_links(con, links, assignment)
     return stats
+
+
+def _review_refused_links(con, links, assignment: dict[str, str]) -> None:
+    """An accepted link whose two records stay in different targets (the merge was refused:
+    two records of one list not linked directly, an analyst's "different", the size bound)
+    goes to review, its rule saying so: `review:merge-refused+<rule>`."""
+    refused = [(left, right) for left, right, _ in links if assignment[left] != assignment[right]]
+    if refused:
+        con.execute(
+            """UPDATE matching.links l
+               SET decision = 'review',
+                   rule = 'review:merge-refused+' || split_part(l.rule, ':', 2)
+               FROM (SELECT unnest(?::VARCHAR[]) AS l, unnest(?::VARCHAR[]) AS r) p
+               WHERE l.left_record_id = p.l AND l.right_record_id = p.r
+                 AND l.rule LIKE 'accept:%'""",
+            [[left for left, _ in refused], [right for _, right in refused]],
+        )
 
 
 def _log_id_changes(con, table: str, changes: list[tuple[str, str]], at: datetime) -> None:

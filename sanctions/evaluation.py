@@ -216,3 +216,65 @@ def _combined(rows: list[PairQuality]) -> PairQuality:
         both([r.with_review for r in rows]),
         sum(r.merged_negatives for r in rows),
     )
+
+
+@dataclass(frozen=True)
+class SplitPair:
+    """Two records of different lists that look like one party but sit in different targets."""
+
+    left: str
+    right: str
+    shared: str  # the identical primary name or the shared identifier
+    reason: str  # the link's rule, or why no link was made
+
+
+def split_parties(con) -> dict[str, list[SplitPair]]:
+    """After a matching run: the cross-list pairs in different targets that share an identical
+    normalised primary name (organisations), a UN reference number, or an IMO number (vessels),
+    each with the rule that kept them apart ("no link" when the pair was not even scored)."""
+    from sanctions.normalise import normalise_identifier, normalise_name
+
+    facts = []
+    for record_id, source_id, entity_type, name in con.execute(
+        """SELECT r.record_id, r.source_id, r.entity_type, n.name
+           FROM matching_input.records r JOIN matching_input.names n USING (record_id)
+           WHERE n.kind = 'primary' AND r.entity_type = 'organization'"""
+    ).fetchall():
+        facts.append(
+            ("organisation name", record_id, source_id, normalise_name(name, entity_type).text)
+        )
+    for record_id, source_id, entity_type, id_type, value in con.execute(
+        """SELECT r.record_id, r.source_id, r.entity_type, i.id_type, i.value
+           FROM matching_input.records r JOIN matching_input.identifiers i USING (record_id)"""
+    ).fetchall():
+        normal = normalise_identifier(id_type or "", value or "")
+        if normal and normal.id_class == "un_reference":
+            facts.append(("UN reference", record_id, source_id, normal.value))
+        elif normal and normal.id_class == "imo" and entity_type == "vessel":
+            facts.append(("vessel IMO", record_id, source_id, normal.value))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE e_facts
+           (kind VARCHAR, record_id VARCHAR, source_id VARCHAR, value VARCHAR)"""
+    )
+    con.executemany("INSERT INTO e_facts VALUES (?, ?, ?, ?)", facts)
+    rows = con.execute(
+        """SELECT DISTINCT a.kind, a.record_id, b.record_id, a.value,
+                  coalesce(l.rule, 'no link') AS reason
+           FROM e_facts a JOIN e_facts b ON a.kind = b.kind AND a.value = b.value
+                AND a.record_id < b.record_id AND a.source_id <> b.source_id
+           JOIN matching.clusters ca ON ca.record_id = a.record_id
+           JOIN matching.clusters cb ON cb.record_id = b.record_id
+           LEFT JOIN matching.links l
+                  ON l.left_record_id = a.record_id AND l.right_record_id = b.record_id
+           WHERE ca.target_id <> cb.target_id
+           ORDER BY ALL"""
+    ).fetchall()
+    con.execute("DROP TABLE e_facts")
+    split: dict[str, list[SplitPair]] = {
+        "organisation name": [],
+        "UN reference": [],
+        "vessel IMO": [],
+    }
+    for kind, left, right, value, reason in rows:
+        split[kind].append(SplitPair(left, right, value, reason))
+    return split

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 import requests
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
+from urllib3.exceptions import NameResolutionError
 
 from sanctions.archive import Archive
 from sanctions.errors import FetchError
@@ -64,9 +66,20 @@ class FetchedFile:
 
 
 class _Retryable(Exception):
-    def __init__(self, problem: str, wait: float | None = None):
+    def __init__(self, problem: str, wait: float | None = None, unreachable: bool = False):
         super().__init__(problem)
         self.wait = wait
+        # a host name that does not resolve, or a refused connection on this machine: one
+        # retry (a resolver or a local mirror restarting), not minutes of back-off
+        self.unreachable = unreachable
+
+
+UNREACHABLE_RETRIES = 1
+MIRROR_HINT = (
+    "offline, or the mirror down? SANCTIONS_MIRROR can name a folder holding the files "
+    "(README: Offline, from a mirror)"
+)
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 def fetch_to_archive(
@@ -161,7 +174,8 @@ def _fetch_http(
             except _Retryable as retryable:
                 problems.append(str(retryable))
                 seconds += time.monotonic() - attempt_started
-                if attempt == options.retries:
+                unreachable = retryable.unreachable
+                if attempt == options.retries or (unreachable and attempt >= UNREACHABLE_RETRIES):
                     break
                 wait = min(
                     options.max_backoff_seconds,
@@ -179,10 +193,11 @@ def _fetch_http(
                 )
                 sleep(wait)
                 seconds += wait
+    hint = f"; {MIRROR_HINT}" if unreachable else ""
     raise FetchError(
         source_id,
         file_name,
-        f"gave up on {url}: {retry_summary(problems, seconds)}",
+        f"gave up on {url}: {retry_summary(problems, seconds)}{hint}",
     )
 
 
@@ -205,6 +220,22 @@ def _reason(exc: requests.RequestException) -> str:
     return f"{type(cause).__name__}: {text}"
 
 
+def _unreachable(exc: requests.RequestException, url: str) -> bool:
+    """A name the resolver does not know, or nothing listening on this machine: no amount of
+    waiting helps (a timeout or a reset may pass, and keeps the full retries)."""
+    if isinstance(exc, requests.Timeout):
+        return False
+    causes, cause = [], exc
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None)
+        cause = cause if isinstance(cause, BaseException) else None
+    if any(isinstance(c, (socket.gaierror, NameResolutionError)) for c in causes):
+        return True
+    refused = any(isinstance(c, ConnectionRefusedError) for c in causes)
+    return refused and (urlparse(url).hostname or "") in _LOCAL_HOSTS
+
+
 def _attempt(
     session, source_id, url, file_name, ext, archive, options, headers, previous, optional
 ) -> FetchedFile | None:
@@ -219,7 +250,9 @@ def _attempt(
     except requests.TooManyRedirects as exc:
         raise FetchError(source_id, file_name, f"redirect loop at {url}") from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise _Retryable(f"connection failed: {_reason(exc)}") from exc
+        raise _Retryable(
+            f"connection failed: {_reason(exc)}", unreachable=_unreachable(exc, url)
+        ) from exc
     except requests.RequestException as exc:
         raise FetchError(source_id, file_name, f"request failed: {type(exc).__name__}") from exc
     with response:

@@ -18,14 +18,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sanctions import programmes as taxonomy
+from sanctions.companions import COMPANION_PARTS
+
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
                   AS h FROM {content}.records WHERE source_id = $source""",
     "names": """SELECT record_id, md5(string_agg(concat_ws(':', name, kind, is_weak, script), ';'
                 ORDER BY name, kind, script)) AS h FROM {content}.names WHERE source_id = $source
                 GROUP BY record_id""",
-    "programmes": """SELECT record_id, md5(string_agg(concat_ws(':', programme_raw, list_name),
-                     ';' ORDER BY programme_raw, list_name)) AS h FROM {content}.programmes
+    # the key, not the string: the UK writes "Russia" in ConList and its statutory title in the
+    # UK Sanctions List, and a change of feed is no change of the records
+    "programmes": """SELECT record_id, md5(string_agg(concat_ws(':', programme_key, list_name),
+                     ';' ORDER BY programme_key, list_name)) AS h FROM {content}.programmes
                      WHERE source_id = $source GROUP BY record_id""",
     "identifiers": """SELECT record_id, md5(string_agg(concat_ws(':', id_type, value, country_name),
                       ';' ORDER BY id_type, value)) AS h FROM {content}.identifiers
@@ -40,7 +45,7 @@ PARTS = {
 }
 
 
-HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes")
+HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes", "programme_keys")
 
 
 class HistoryOrderError(ValueError):
@@ -99,7 +104,10 @@ def apply_snapshot(
                    AS content_hash,
                (SELECT list(DISTINCT p.programme_key ORDER BY p.programme_key)
                 FROM {content}.programmes p WHERE p.source_id = $source
-                  AND p.record_id = details.record_id) AS programme_keys
+                  AND p.record_id = details.record_id) AS programme_keys,
+               coalesce((SELECT list(DISTINCT p.programme_raw ORDER BY p.programme_raw)
+                         FROM {content}.programmes p WHERE p.source_id = $source
+                           AND p.record_id = details.record_id), []) AS programmes
         FROM details {
             " ".join(f"LEFT JOIN {name} USING (record_id)" for name in PARTS if name != "details")
         }""",
@@ -107,7 +115,7 @@ def apply_snapshot(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_open AS
-           SELECT v.*, e.programme_keys AS last_programmes
+           SELECT v.*, e.programme_keys AS last_keys
            FROM {hist}.record_versions v
            LEFT JOIN (SELECT record_id, arg_max(programme_keys, seq) AS programme_keys
                       FROM {hist}.events WHERE source_id = ? GROUP BY record_id) e
@@ -120,31 +128,35 @@ def apply_snapshot(
            SELECT record_id, parts FROM {hist}.part_hashes WHERE source_id = ?""",
         [source_id],
     )
+    absent, never_known = _absent_files(con, source_id, snapshot_id, content, hist)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
+    params["unknown"] = [part for name in never_known for part in COMPANION_PARTS.get(name, ())]
+    differing = ", ".join(
+        f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
+    )
+    changed = (
+        f"list_filter([{differing}], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x))"
+    )
     events = con.execute(
         f"""INSERT INTO {hist}.events
         SELECT $source, record_id, event, $as_of, changed_fields, programme_keys, $snapshot,
-               nextval('history.event_seq'), $origin
+               nextval('history.event_seq'), $origin, programmes
         FROM (
             SELECT n.record_id,
                    CASE WHEN EXISTS (SELECT 1 FROM {hist}.record_versions v
                                      WHERE v.source_id = $source AND v.record_id = n.record_id)
                         THEN 'relisted' ELSE 'listed' END AS event,
-                   NULL::VARCHAR[] AS changed_fields, n.programme_keys
+                   NULL::VARCHAR[] AS changed_fields, n.programme_keys, n.programmes
             FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
             UNION ALL
-            SELECT n.record_id, 'changed',
-                   list_filter([{
-            ", ".join(
-                f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
-            )
-        }], lambda x: x IS NOT NULL),
-                   n.programme_keys
+            SELECT n.record_id, 'changed', {changed}, n.programme_keys, n.programmes
             FROM h_now n JOIN h_open o USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
+              -- a part no earlier file carried becoming known is not a change
+              AND (len($unknown) = 0 OR len({changed}) > 0)
             UNION ALL
-            SELECT o.record_id, 'delisted', NULL, o.last_programmes
+            SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
             ORDER BY record_id
         )""",
@@ -159,7 +171,9 @@ def apply_snapshot(
     )
     con.execute(
         f"""INSERT INTO {hist}.record_versions
-           SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot FROM h_now n
+           SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot, n.programmes,
+                  MAP {{{", ".join(f"'{name}': n.h_{name}" for name in PARTS)}}}
+           FROM h_now n
            WHERE NOT EXISTS (SELECT 1 FROM {hist}.record_versions v
                              WHERE v.source_id = $source AND v.record_id = n.record_id
                                AND v.valid_to IS NULL)""",
@@ -172,14 +186,76 @@ def apply_snapshot(
             FROM h_now""",
         [source_id],
     )
+    key_programmes(con, hist, rekey_events=False)
     records = con.execute("SELECT count(*) FROM h_now").fetchall()[0][0]
     first = newest is None
     con.execute(
         f"""INSERT INTO {hist}.snapshots
-            VALUES (?, ?, ?, ?, ?, ?, nextval('history.snapshot_seq'), ?, ?)""",
-        [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first],
+            VALUES (?, ?, ?, ?, ?, ?, nextval('history.snapshot_seq'), ?, ?, ?)""",
+        [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first, absent],
     )
     return events
+
+
+def _absent_files(
+    con, source_id: str, snapshot_id: str, content: str, hist: str
+) -> tuple[list[str], set[str]]:
+    """The companion files the snapshot lacks (sanctions.companions), and those it is the first
+    to carry (every earlier snapshot of the history lacked them): what they hold was unknown,
+    so its first values are no change."""
+    row = con.execute(
+        f"""SELECT any_value(absent_files) FROM {content}.snapshots
+            WHERE source_id = ? AND snapshot_id = ?""",
+        [source_id, snapshot_id],
+    ).fetchall()
+    absent = (row[0][0] if row else None) or []
+    earlier = con.execute(
+        f"SELECT coalesce(absent_files, []) FROM {hist}.snapshots WHERE source_id = ?",
+        [source_id],
+    ).fetchall()
+    if not earlier:
+        return absent, set()
+    never = set(earlier[0][0]).intersection(*(set(files) for (files,) in earlier))
+    return absent, never - set(absent)
+
+
+def key_programmes(con, hist: str = "history", rekey_events: bool = True) -> int:
+    """Key every programme string the history holds, as published, through the taxonomy in use
+    (`{hist}.programme_keys`), and re-key the events from their strings: past dates read the
+    same keys as core, and a taxonomy fix reaches them. Returns how many events changed keys.
+    A history write keys only (its new events carry core's keys, from the same taxonomy); the
+    marts build re-keys the events too."""
+    strings = con.execute(
+        f"""SELECT DISTINCT split_part(record_id, ':', 1) AS jurisdiction, programme_raw
+            FROM (SELECT record_id, unnest(programmes) AS programme_raw
+                  FROM {hist}.record_versions
+                  UNION ALL
+                  SELECT record_id, unnest(programmes) FROM {hist}.events)"""
+    ).fetchall()
+    keys = []
+    for jurisdiction, raw in strings:
+        info = taxonomy.classify(jurisdiction, raw)
+        keys.append(info.key if info else taxonomy.unclassified_key(jurisdiction, raw))
+    con.execute(f"DELETE FROM {hist}.programme_keys")
+    con.execute(
+        f"""INSERT INTO {hist}.programme_keys
+            SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])""",
+        [[s[0] for s in strings], [s[1] for s in strings], keys],
+    )
+    if not rekey_events:
+        return 0
+    return con.execute(
+        f"""UPDATE {hist}.events e SET programme_keys = k.programme_keys
+            FROM (SELECT e.seq, list(DISTINCT k.programme_key ORDER BY k.programme_key)
+                             AS programme_keys
+                  FROM (SELECT seq, record_id, unnest(programmes) AS programme_raw
+                        FROM {hist}.events) e
+                  JOIN {hist}.programme_keys k
+                    ON k.jurisdiction = split_part(e.record_id, ':', 1)
+                   AND k.programme_raw = e.programme_raw
+                  GROUP BY e.seq) k
+            WHERE e.seq = k.seq AND e.programme_keys IS DISTINCT FROM k.programme_keys"""
+    ).fetchall()[0][0]
 
 
 def create_scratch(con, scratch: str = "history_backfill") -> str:
@@ -214,19 +290,31 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
             f"first snapshot ({started:%Y-%m-%d})"
         )
     params = {"source": source_id, "started": started, "first": first_snapshot}
+    absent_at_first = con.execute(
+        """SELECT coalesce(any_value(absent_files), []) FROM history.snapshots
+           WHERE source_id = ? AND snapshot_id = ? AND as_of = ?""",
+        [source_id, first_snapshot, started],
+    ).fetchall()[0][0]
+    # what F lacked was unknown when it was loaded (nothing came before it): no change there
+    unknown = [part for name in absent_at_first for part in COMPANION_PARTS.get(name, ())]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_splice AS
         SELECT coalesce(o.record_id, f.record_id) AS record_id, o.content_hash AS old_hash,
                f.content_hash AS first_hash, f.valid_to AS first_valid_to,
                (SELECT arg_max(programme_keys, seq) FROM {scratch}.events e
-                WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_programmes,
+                WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_keys,
+               o.programmes AS old_programmes,
+               -- the parts F shows that differ, leaving out those F did not carry
+               list_filter(map_keys(f.parts), lambda k: f.parts[k] IS DISTINCT FROM o.parts[k]
+                                                         AND NOT list_contains($unknown, k))
+                   AS changed_parts,
                EXISTS (SELECT 1 FROM {scratch}.record_versions v
                        WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
         FROM (SELECT * FROM {scratch}.record_versions
               WHERE source_id = $source AND valid_to IS NULL) o
         FULL JOIN (SELECT * FROM history.record_versions
                    WHERE source_id = $source AND valid_from = $started) f USING (record_id)""",
-        {"source": source_id, "started": started},
+        {"source": source_id, "started": started, "unknown": unknown},
     )
     # The older version continues through F when F showed the same content.
     con.execute(
@@ -246,12 +334,14 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
     rewritten = con.execute(
         """DELETE FROM history.events e USING h_splice s
            WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
-             AND e.record_id = s.record_id AND s.old_hash = s.first_hash""",
+             AND e.record_id = s.record_id
+             AND (s.old_hash = s.first_hash OR len(s.changed_parts) = 0)""",
         {"source": source_id, "first": first_snapshot},
     ).fetchall()[0][0]
     rewritten += con.execute(
         """UPDATE history.events e
            SET event = CASE WHEN s.old_hash IS NOT NULL THEN 'changed' ELSE 'relisted' END,
+               changed_fields = CASE WHEN s.old_hash IS NOT NULL THEN s.changed_parts END,
                origin = 'backfill'
            FROM h_splice s
            WHERE e.source_id = $source AND e.snapshot_id = $first AND e.event = 'listed'
@@ -261,8 +351,8 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
     ).fetchall()[0][0]
     rewritten += con.execute(
         """INSERT INTO history.events
-           SELECT $source, record_id, 'delisted', $started, NULL, old_programmes, $first,
-                  nextval('history.event_seq'), 'backfill'
+           SELECT $source, record_id, 'delisted', $started, NULL, old_keys, $first,
+                  nextval('history.event_seq'), 'backfill', old_programmes
            FROM h_splice WHERE first_hash IS NULL ORDER BY record_id""",
         params,
     ).fetchall()[0][0]
@@ -278,6 +368,7 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
         {"source": source_id},
     )
     con.execute(f"DROP SCHEMA {scratch} CASCADE")
+    key_programmes(con)
     return added + rewritten
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-ENTITY_TYPES = ("person", "organization", "vessel", "aircraft")
+# "unknown": the publisher's type is a value the parser's table lacks (named by the checks).
+ENTITY_TYPES = ("person", "organization", "vessel", "aircraft", "unknown")
 
 
 class Record(NamedTuple):
@@ -25,7 +26,7 @@ class Record(NamedTuple):
 class Name(NamedTuple):
     record_id: str
     name: str
-    kind: str  # primary, aka, fka, nka
+    kind: str  # primary, aka, fka, nka; unknown when the published kind is not in the table
     is_weak: bool = False  # OFAC "weak" / LowQuality aliases
     script: str | None = None
     given_name: str | None = None
@@ -91,6 +92,19 @@ class Relationship(NamedTuple):
     is_former: bool = False
 
 
+class FieldCount(NamedTuple):
+    """How many records of the file carry a published column or record element with content
+    (yielded once per field at the end of a parse; kept on the snapshot, not per record)."""
+
+    field: str  # "column 'IMO Number'", "element <INDIVIDUAL_DATE_OF_BIRTH>"
+    records: int
+
+    @property
+    def record_id(self) -> None:
+        """It belongs to the file, not to a record (so `row.record_id` works on every row)."""
+        return None
+
+
 Row = (
     Record
     | Name
@@ -101,6 +115,7 @@ Row = (
     | Address
     | Attribute
     | Relationship
+    | FieldCount
 )
 
 TABLE_OF_ROW: dict[type, str] = {

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 
 from anyascii import anyascii
-from rigour.ids import IMO
+from rigour.ids import BIC, IMO, LEI
 from rigour.names import extract_org_types, remove_obj_prefixes, remove_person_prefixes
 
 # rigour's person prefixes are Western titles; these Arabic and South Asian religious titles
@@ -43,14 +43,21 @@ _REPEATS = re.compile(r"(.)\1+")
 
 
 class NormalName(NamedTuple):
-    strong: tuple[str, ...]  # sorted distinct tokens that identify the party
+    strong: tuple[str, ...]  # sorted tokens that identify the party (a repeated one twice)
     weak: tuple[str, ...]  # legal forms, honorifics, prefixes
     legal_form: str = ""  # the generic legal form ("llc", "jsc", ...) when there is one
+    initials: str = ""  # first letters of the name's words in published order ("irgc")
+    spelt_out: bool = False  # written letter by letter ("H.U.J.I.", "K H N")
 
     @property
     def text(self) -> str:
         """The comparable form: strong tokens in sorted order."""
         return " ".join(self.strong)
+
+    @property
+    def folded(self) -> str:
+        """The comparable form without spacing: "AL-QAIDA" = "ALQAIDA" = "AL QAIDA"."""
+        return "".join(self.strong)
 
 
 def ascii_text(name: str) -> str:
@@ -64,25 +71,48 @@ def ascii_tokens(text: str) -> list[str]:
 @lru_cache(maxsize=1 << 18)
 def normalise_name(name: str, entity_type: str) -> NormalName:
     """Strong and weak tokens of a name of a party of `entity_type` (person, organization,
-    vessel, aircraft)."""
+    vessel, aircraft). A repeated word stays repeated ("SA'ID, Sa'id" is two tokens, not one);
+    in an organisation's name a run of single letters is one word ("H.U.J.I." = "HUJI")."""
     text = ascii_text(name)
     tokens = ascii_tokens(text)
-    legal_form = ""
+    legal_form, spelt_out = "", False
     if entity_type == "organization":
+        tokens, spelt_out = _join_letter_runs(tokens)
         forms = extract_org_types(" ".join(tokens), generic=True)
         weak = {token for matched, _ in forms for token in matched.split()}
         weak |= ORGANISATION_FILLERS.intersection(tokens)
-        strong = set(tokens) - weak
+        strong = [token for token in tokens if token not in weak]
         classes = {generic for _, generic in forms if generic}
         legal_form = classes.pop() if len(classes) == 1 else ""
     else:
-        strong = set()
+        strong = []
         for part in text.split(","):
-            strong.update(_without_prefixes(" ".join(ascii_tokens(part)), entity_type).split())
-        weak = set(tokens) - strong
+            strong += _without_prefixes(" ".join(ascii_tokens(part)), entity_type).split()
+        weak = set(tokens) - set(strong)
     if not strong:  # a name made only of weak words ("The Company") still needs a form
-        strong, weak = weak, set()
-    return NormalName(tuple(sorted(strong)), tuple(sorted(weak)), legal_form)
+        strong, weak = tokens, set()
+    initials = "".join(token[0] for token in tokens)
+    return NormalName(tuple(sorted(strong)), tuple(sorted(weak)), legal_form, initials, spelt_out)
+
+
+def _join_letter_runs(tokens: list[str]) -> tuple[list[str], bool]:
+    """Join runs of two or more one-letter tokens: "h u j i" -> "huji"."""
+    joined: list[str] = []
+    run: list[str] = []
+    spelt_out = False
+    for token in [*tokens, ""]:
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        if len(run) >= 2:
+            joined.append("".join(run))
+            spelt_out = True
+        else:
+            joined += run
+        run = []
+        if token:
+            joined.append(token)
+    return joined, spelt_out
 
 
 @lru_cache(maxsize=1 << 16)
@@ -96,10 +126,12 @@ def _without_prefixes(part: str, entity_type: str) -> str:
 
 @lru_cache(maxsize=1 << 18)
 def blocking_keys(text: str) -> tuple[str, ...]:
-    """The keys a normalised name is blocked on: each token of two letters or more, and its
-    spelling-tolerant skeleton (marked with ~)."""
+    """The keys a normalised name is blocked on: each token of two letters or more, its
+    spelling-tolerant skeleton (marked with ~), and the whole name without spacing (marked with
+    =), so that a name of common words ("SA'ID, Sa'id") still meets its equal and "AL-QAIDA"
+    meets "ALQAIDA"."""
     tokens = [token for token in text.split() if len(token) >= 2]
-    return (*tokens, *(f"~{skeleton(token)}" for token in tokens))
+    return (*tokens, *(f"~{skeleton(token)}" for token in tokens), f"={text.replace(' ', '')}")
 
 
 @cache
@@ -129,13 +161,22 @@ ID_CLASSES = (
     ("ssn", "national_id"),
     ("un reference", "un_reference"),
     ("registration", "registration"),
+    ("company number", "registration"),
+    ("commercial registry", "registration"),
+    ("unified social credit", "registration"),
     ("tax id", "tax_id"),
+    ("v.a.t.", "tax_id"),
     ("swift", "swift"),
     ("mmsi", "mmsi"),
     ("legal entity number", "lei"),
 )
 _ID_CHARS = re.compile(r"[^0-9A-Z]+")
 MIN_ID_LENGTH = 5
+# A UN sanctions reference: committee letters, i (individual) or e (entity), three digits
+# ("QDi.001", "KPe.067"); compared without the dot and in upper case.
+UN_REFERENCE = re.compile(r"[A-Z]{2}[IE]\d{3}")
+# Classes whose numbers carry a check digit: a number that fails it is a typo or a placeholder.
+CHECKED = {"lei": LEI, "swift": BIC}
 
 
 class NormalIdentifier(NamedTuple):
@@ -144,7 +185,8 @@ class NormalIdentifier(NamedTuple):
 
 
 def normalise_identifier(id_type: str, value: str) -> NormalIdentifier | None:
-    """Comparable form of an identifier, or None when it is too short or of no shared class."""
+    """Comparable form of an identifier, or None when it is too short, of no shared class, or
+    fails its class's check digit or shape (kept as published text, never used as evidence)."""
     lowered = id_type.lower()
     id_class = next((cls for key, cls in ID_CLASSES if key in lowered), None)
     if id_class is None:
@@ -153,4 +195,8 @@ def normalise_identifier(id_type: str, value: str) -> NormalIdentifier | None:
         number = IMO.normalize(value)
         return NormalIdentifier("imo", number.removeprefix("IMO")) if number else None
     compact = _ID_CHARS.sub("", anyascii(value).upper())
+    if id_class == "un_reference" and not UN_REFERENCE.fullmatch(compact):
+        return None
+    if id_class in CHECKED and not CHECKED[id_class].is_valid(compact):
+        return None
     return NormalIdentifier(id_class, compact) if len(compact) >= MIN_ID_LENGTH else None

@@ -1,10 +1,13 @@
 """The programme taxonomy: classify the regime strings publishers write into stable keys.
 
 Publishers rename regimes cosmetically (case, dashes, no-break spaces, a French half) and add
-new ones every few months. Matching is done on a normalised form of the string, a string that
-only names a country falls back to the jurisdiction's regime for that country (resolved with
-`countrynames`), and schemas/programmes.csv is re-read when an analyst edits it, so a
-long-running process picks up a new row without a restart.
+new ones every few months. Matching is done on a normalised form of the string, then on the
+jurisdiction's own short form of it (the UK publishes each regime under a short name, under its
+statutory title with or without "The", "(EU Exit)" and the year, and as the letter prefix of its
+references); a string that only names a country falls back to the jurisdiction's regime for that
+country (resolved with `countrynames`). This is the one classification path: parsers and
+staging both call `classify`, so they cannot disagree. schemas/programmes.csv is re-read when an
+analyst edits it, so a long-running process picks up a new row without a restart.
 """
 
 from __future__ import annotations
@@ -76,6 +79,39 @@ def unclassified_key(jurisdiction: str, raw: str) -> str:
     return f"{jurisdiction.upper()}-UNCLASSIFIED-{slug}"
 
 
+# ---------------------------------------------------------------- jurisdictions' published forms
+
+_UK_TITLE_WRAPPING = (
+    re.compile(r"^the "),
+    re.compile(r" \((?:united nations )?sanctions\)| \(eu exit\)"),
+    re.compile(r" \d{4}$"),
+    re.compile(r" regulations$"),
+    re.compile(r" sanctions$"),
+)
+_UK_PREFIX = r"[a-z]{3}"  # the regime letters of a UK Sanctions List reference: GHR0190
+_UK_REFERENCE = re.compile(rf"^({_UK_PREFIX})\d+$")
+
+
+def uk_short_name(normal: str) -> str:
+    """The OFSI short name inside a normalised UK statutory title: "the russia (sanctions) (eu
+    exit) regulations 2019" -> "russia", "the global human rights sanctions regulations 2020" ->
+    "global human rights", "the iran (sanctions) (nuclear) (eu exit) regulations 2019" -> "iran
+    (nuclear)"; a UK Sanctions List reference ("ghr0190") -> its regime prefix ("ghr")."""
+    if match := _UK_REFERENCE.match(normal):
+        return match[1]
+    for wrapping in _UK_TITLE_WRAPPING:
+        normal = wrapping.sub("", normal)
+    return normal
+
+
+# jurisdiction -> the short form its publishers' longer strings reduce to
+SHORT_FORMS = {"UK": uk_short_name}
+
+
+def _is_reference_prefix(jurisdiction: str, normal: str) -> bool:
+    return jurisdiction == "UK" and re.fullmatch(_UK_PREFIX, normal) is not None
+
+
 # ------------------------------------------------------------------------------------ countries
 
 _QUALIFIED = re.compile(r"^(?P<name>[^()]+) \((?P<qualifier>[^()]+)\)$")
@@ -115,9 +151,20 @@ class Taxonomy:
     def classify(self, jurisdiction: str, raw: str) -> ProgrammeInfo | None:
         if (jurisdiction, raw) not in self._answers:
             normal = normalise_programme(raw)
-            info = self.by_code.get((jurisdiction, normal))
-            if info is None and (country := named_country(normal)):
-                info = self.by_country.get((jurisdiction, country))
+            forms = [normal]
+            if short_form := SHORT_FORMS.get(jurisdiction):
+                forms.append(short_form(normal))
+            info = next(
+                (
+                    found
+                    for form in forms
+                    if (found := self.by_code.get((jurisdiction, form))) is not None
+                ),
+                None,
+            )
+            for form in forms:
+                if info is None and (country := named_country(form)):
+                    info = self.by_country.get((jurisdiction, country))
             self._answers[(jurisdiction, raw)] = info
         return self._answers[(jurisdiction, raw)]
 
@@ -140,7 +187,11 @@ class Taxonomy:
                         f"{jurisdiction} {row['programme_code']!r} is {info.key} but an earlier "
                         f"row with the same normalised code is {earlier.key}"
                     )
-                country = named_country(normal) if info.category == "country" else None
+                # a reference prefix ("BEL" for Belarus) is no country name (BEL is Belgium)
+                names_country = info.category == "country" and not _is_reference_prefix(
+                    jurisdiction, normal
+                )
+                country = named_country(normal) if names_country else None
                 if country:
                     known = by_country.setdefault((jurisdiction, country), info)
                     if known is not None and known.key != info.key:
@@ -154,6 +205,14 @@ class Taxonomy:
                             info.key,
                         )
                         by_country[(jurisdiction, country)] = None
+        for (jurisdiction, normal), info in by_code.items():
+            short_form = SHORT_FORMS.get(jurisdiction)
+            other = by_code.get((jurisdiction, short_form(normal))) if short_form else None
+            if other is not None and other.key != info.key:
+                raise ValueError(
+                    f"programme taxonomy {path}: {jurisdiction} {normal!r} is {info.key} but "
+                    f"its short form {short_form(normal)!r} is {other.key}"
+                )
         resolved = {where: info for where, info in by_country.items() if info is not None}
         return cls(path, by_code, resolved)
 

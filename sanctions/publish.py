@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from sanctions.warehouse import sql_name, sql_string
+
 EXPORTED_SCHEMAS = ("alignment",)
 UNPUBLISHED_SCHEMA = "staging"
 # What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): = + - @ tab CR.
@@ -32,13 +34,13 @@ def publish_copy(con, published: Path) -> Path:
            WHERE database_name = ? AND schema_name <> ? ORDER BY ALL""",
         [source, UNPUBLISHED_SCHEMA],
     ).fetchall()
-    con.execute(f"ATTACH '{incoming}' AS published_copy")
+    con.execute(f"ATTACH {sql_string(incoming)} AS published_copy")
     try:
-        con.execute(f'COPY FROM DATABASE "{source}" TO published_copy (SCHEMA)')
+        con.execute(f"COPY FROM DATABASE {sql_name(source)} TO published_copy (SCHEMA)")
         for schema, table in tables:
             con.execute(
-                f'INSERT INTO published_copy."{schema}"."{table}" '
-                f'SELECT * FROM "{source}"."{schema}"."{table}"'
+                f"INSERT INTO published_copy.{sql_name(schema)}.{sql_name(table)} "
+                f"SELECT * FROM {sql_name(source)}.{sql_name(schema)}.{sql_name(table)}"
             )
         con.execute(f"DROP SCHEMA IF EXISTS published_copy.{UNPUBLISHED_SCHEMA} CASCADE")
     finally:
@@ -62,13 +64,12 @@ def export_marts(published: Path, folder: Path, file_format: str = "csv") -> lis
         ).fetchall()
         for schema, table in tables:
             target = folder / f"{schema}.{table}.{file_format}"
-            quoted = str(target).replace("'", "''")
             if file_format == "parquet":
-                con.execute(f"COPY {schema}.{table} TO '{quoted}' (FORMAT parquet)")
+                con.execute(f"COPY {schema}.{table} TO {sql_string(target)} (FORMAT parquet)")
             else:
                 con.execute(
                     f"COPY (SELECT * FROM {neutralised(con, schema, table)}) "
-                    f"TO '{quoted}' (HEADER, FORMAT csv)"
+                    f"TO {sql_string(target)} (HEADER, FORMAT csv)"
                 )
             written.append(target)
     return written

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sanctions import history, quality, warehouse
+from sanctions import history, matching, quality, warehouse
 from sanctions.archive import Archive
 from sanctions.errors import CheckFailed, SourceError
 from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
@@ -168,7 +168,11 @@ def _backfill(
             try:
                 snapshot_id = _stage(con, source, group, day, archive)
                 context = quality.Context(
-                    source.id, record_bounds(source), previous_count, snapshot_id
+                    source.id,
+                    record_bounds(source),
+                    previous_count,
+                    snapshot_id,
+                    first_load=True,  # older files are judged by the floors, one by one
                 )
                 results = quality.evaluate(con, context)
                 quality.record_results(con, source.id, snapshot_id, results)
@@ -192,6 +196,7 @@ def _backfill(
                 content="staging",
                 hist=scratch,
             )
+            matching.remember_names(con, source.id, "staging")
             previous_count = quality.staged_count(con, source.id)
             report.backfilled.append((day, events))
         con.execute("BEGIN TRANSACTION")

@@ -12,9 +12,10 @@ Commands that only record or read a little (`sanctions judge`, `report`, `export
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from filelock import FileLock, Timeout
 
 from sanctions.errors import SettingsError
 
+log = logging.getLogger(__name__)
 DEFAULT_WAIT_SECONDS = 60.0
 _LOCKS: dict[Path, FileLock] = {}
 
@@ -39,18 +41,37 @@ def lock_wait_seconds() -> float:
         raise SettingsError("SANCTIONS_LOCK_WAIT", value, "a number of seconds, e.g. 60") from exc
 
 
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip() or "unknown"
+    except FileNotFoundError:
+        return "unknown"
+
+
 @contextmanager
-def run_lock(data_dir: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold the run lock of `data_dir` for the duration of the block."""
+def run_lock(
+    data_dir: Path, wait: float | None = None, on_wait: Callable[[str], object] = log.warning
+) -> Iterator[None]:
+    """Hold the run lock of `data_dir` for the duration of the block. A run that has to wait
+    says so at once through `on_wait`, naming the holder, instead of hanging silently."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "run.lock"
     lock = _LOCKS.setdefault(path, FileLock(str(path) + ".flock", thread_local=False))
     wait = lock_wait_seconds() if wait is None else wait
     try:
-        lock.acquire(timeout=wait)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if wait <= 0:
+                raise
+            on_wait(
+                f"waiting up to {wait:.0f} s (SANCTIONS_LOCK_WAIT) for the run lock of "
+                f"{data_dir}, held by {_holder(path)}"
+            )
+            lock.acquire(timeout=wait)
     except Timeout:
-        holder = path.read_text(encoding="utf-8").strip() if path.exists() else "unknown"
+        holder = _holder(path)
         raise RunLocked(
             f"another run holds {data_dir} ({holder}); waited {wait:.0f} s "
             "(SANCTIONS_LOCK_WAIT). Try again when it has finished."

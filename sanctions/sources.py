@@ -45,6 +45,10 @@ class Source:
     # How old the last good snapshot may grow before the source shows as stale: daily
     # publishers a day, the others a week (SANCTIONS_FRESHNESS_HOURS_<SOURCE> overrides it).
     freshness_hours: float = 24
+    # First-load floors of the coverage checks (sanctions.quality.coverage): the least share of
+    # records a field must reach when no published snapshot exists to compare with. About half
+    # the share measured on real files, for the fields every layout of the source carries.
+    coverage_floors: tuple[tuple[str, float], ...] = ()
 
     @property
     def default_format(self) -> FileFormat:
@@ -85,6 +89,12 @@ US_OFAC = Source(
     needs_browser_user_agent=True,
     freshness_hours=DAY_HOURS,
     publisher_notes="Updated irregularly, often several times a week, usually US business hours.",
+    coverage_floors=(
+        ("entity type person", 0.09),
+        ("entity type organization", 0.2),
+        ("birth dates", 0.08),
+        ("addresses", 0.3),
+    ),
 )
 
 CA_SEMA = Source(
@@ -100,6 +110,12 @@ CA_SEMA = Source(
     max_records=20_000,
     freshness_hours=WEEK_HOURS,
     publisher_notes="Updated when regulations change, without notice of format changes.",
+    coverage_floors=(
+        ("entity type person", 0.35),
+        ("entity type organization", 0.1),
+        ("birth dates", 0.07),
+        ("aliases", 0.03),
+    ),
 )
 
 UK_FCDO = Source(
@@ -115,6 +131,16 @@ UK_FCDO = Source(
     max_records=30_000,
     freshness_hours=DAY_HOURS,
     publisher_notes="Updated on each designation, usually UK working days.",
+    coverage_floors=(
+        ("entity type person", 0.35),
+        ("entity type organization", 0.1),
+        ("identifier Passport", 0.05),
+        ("birth dates", 0.3),
+        ("aliases", 0.4),
+        ("weak aliases", 0.02),
+        ("countries (nationality)", 0.25),
+        ("listing dates", 0.5),
+    ),
 )
 
 EU_FSF = Source(
@@ -135,6 +161,14 @@ EU_FSF = Source(
     min_retries=8,
     freshness_hours=WEEK_HOURS,
     publisher_notes="Updated on each Council act; the server answers with bursts of 500 errors.",
+    coverage_floors=(
+        ("entity type person", 0.35),
+        ("entity type organization", 0.1),
+        ("birth dates", 0.3),
+        ("aliases", 0.4),
+        ("countries (citizenship)", 0.2),
+        ("listing dates", 0.5),
+    ),
 )
 
 AU_DFAT = Source(
@@ -148,6 +182,14 @@ AU_DFAT = Source(
     freshness_hours=WEEK_HOURS,
     publisher_notes="Updated on each designation; the spreadsheet is DFAT's only machine-readable "
     "format and carries no publication date.",
+    coverage_floors=(
+        ("entity type person", 0.3),
+        ("entity type organization", 0.1),
+        ("birth dates", 0.3),
+        ("aliases", 0.3),
+        ("countries (citizenship)", 0.25),
+        ("listing dates", 0.5),
+    ),
 )
 
 UN_SC = Source(
@@ -161,6 +203,16 @@ UN_SC = Source(
     reference=True,
     freshness_hours=WEEK_HOURS,
     publisher_notes="Updated on each Committee decision; national lists implement its listings.",
+    coverage_floors=(
+        ("entity type person", 0.4),
+        ("entity type organization", 0.1),
+        ("identifier Passport", 0.1),
+        ("birth dates", 0.35),
+        ("aliases", 0.4),
+        ("weak aliases", 0.1),
+        ("countries (nationality)", 0.3),
+        ("listing dates", 0.5),
+    ),
 )
 
 SOURCES: dict[str, Source] = {
@@ -168,12 +220,17 @@ SOURCES: dict[str, Source] = {
 }
 
 
+def bound_setting(source_id: str, side: str) -> str:
+    """The setting that moves one bound ("MIN" or "MAX") of a source's record-count check."""
+    return f"SANCTIONS_{side}_RECORDS_{source_id.upper()}"
+
+
 def record_bounds(source: Source, environ: Mapping[str, str] = os.environ) -> tuple[int, int]:
     """Bounds of the record-count check: the source's, unless SANCTIONS_MIN_RECORDS_<SOURCE> or
     SANCTIONS_MAX_RECORDS_<SOURCE> say otherwise."""
     bounds = []
     for side, default in (("MIN", source.min_records), ("MAX", source.max_records)):
-        name = f"SANCTIONS_{side}_RECORDS_{source.id.upper()}"
+        name = bound_setting(source.id, side)
         value = (environ.get(name) or "").strip()
         if value and not value.replace("_", "").isdigit():
             raise SettingsError(name, value, f"records (a whole number, 0 or more), e.g. {default}")

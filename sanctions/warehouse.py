@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from sanctions import history, programmes
+from sanctions import allies, companions, history, matching, programmes
 from sanctions.fetch import FetchedFile
-from sanctions.model import TABLE_OF_ROW, Record, Row
+from sanctions.model import TABLE_OF_ROW, FieldCount, Record, Row
 from sanctions.runlock import lock_wait_seconds
 from schemas import SCHEMA_FILES
 
@@ -28,6 +28,17 @@ BATCH_ROWS = 50_000
 
 class WarehouseLocked(RuntimeError):
     """Another process holds the DuckDB file (a run, or an analyst who opened it read-write)."""
+
+
+def sql_string(text: object) -> str:
+    """`text` as a SQL string literal: ATTACH and COPY take no parameters for their paths, and a
+    data directory may be named "o'brien test"."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql_name(text: str) -> str:
+    """`text` as a quoted SQL identifier (a database named after its file)."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 @contextmanager
@@ -94,6 +105,7 @@ def schema_version() -> str:
     for entry in _sql_files():
         digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     digest.update(programmes.taxonomy_path().read_bytes())
+    digest.update(allies.allies_path().read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -115,7 +127,8 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         "programmes_csv": str(programmes.taxonomy_path()),
         "countries_csv": str(SCHEMA_FILES / "countries.csv"),
         "regions_csv": str(SCHEMA_FILES / "regions.csv"),
-        "allies_csv": str(SCHEMA_FILES / "allies.csv"),
+        "allies_csv": str(allies.allies_path()),
+        "programme_dates_csv": str(SCHEMA_FILES / "programme_dates.csv"),
     }
     for sql_file in (entry for entry in _sql_files() if entry.name.endswith(".sql")):
         sql = sql_file.read_text(encoding="utf-8")
@@ -242,10 +255,15 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
     counts = dict.fromkeys(RECORD_TABLES, 0)
     con.execute("BEGIN TRANSACTION")
     try:
+        companions.keep_previous(con, snapshot.source_id)
         for table in (*RECORD_TABLES, "snapshots"):
             con.execute(f"DELETE FROM staging.{table} WHERE source_id = ?", [snapshot.source_id])
         batches: dict[type, list[Row]] = {row_type: [] for row_type in TABLE_OF_ROW}
+        field_counts: dict[str, int] = {}
         for row in rows:
+            if type(row) is FieldCount:
+                field_counts[row.field] = row.records
+                continue
             batch = batches[type(row)]
             batch.append(row)
             if len(batch) >= BATCH_ROWS:
@@ -262,7 +280,8 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
         files = " ".join(f"{name}={path.stem}" for name, path in sorted(snapshot.files.items()))
         con.execute(
             """INSERT INTO staging.snapshots (source_id, snapshot_id, format, published_on,
-                   fetched_at, parsed_at, record_count, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   fetched_at, parsed_at, record_count, files, field_counts)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::MAP(VARCHAR, INTEGER))""",
             [
                 snapshot.source_id,
                 snapshot.snapshot_id,
@@ -272,8 +291,10 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
                 datetime.now(UTC),
                 counts["records"],
                 files,
+                field_counts or None,
             ],
         )
+        companions.carry_forward(con, snapshot.source_id, snapshot.format, list(snapshot.files))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -419,6 +440,7 @@ def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
         counts["history_events"] = history.apply_snapshot(
             con, source_id, snapshot_id, as_of, origin
         )
+        matching.remember_names(con, source_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -20,7 +20,7 @@ COMMENT ON COLUMN core.records.record_id IS 'Stable id <jurisdiction>:<source ke
 COMMENT ON COLUMN core.records.source_id IS 'Source the record comes from (us_ofac, ca_sema, uk_fcdo, eu_fsf).';
 COMMENT ON COLUMN core.records.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 COMMENT ON COLUMN core.records.source_key IS 'The publisher''s own id for the entry.';
-COMMENT ON COLUMN core.records.entity_type IS 'person, organization, vessel or aircraft.';
+COMMENT ON COLUMN core.records.entity_type IS 'person, organization, vessel or aircraft; unknown when the published type is not in the parser''s table (the unread_value attribute names it).';
 COMMENT ON COLUMN core.records.name IS 'Primary name as published (Latin script where the publisher gives one).';
 COMMENT ON COLUMN core.records.listed_on IS 'Earliest listing date the publisher gives for the record (NULL where it gives none).';
 COMMENT ON COLUMN core.records.listed_on_origin IS 'Where listed_on comes from: publisher (the list itself) or NULL.';
@@ -43,7 +43,7 @@ COMMENT ON TABLE core.names IS 'Every name of every record: the primary name and
 COMMENT ON COLUMN core.names.source_id IS 'Source of the record.';
 COMMENT ON COLUMN core.names.record_id IS 'The record (core.records.record_id).';
 COMMENT ON COLUMN core.names.name IS 'The name as published; persons as "LAST, Given" where the publisher writes them so.';
-COMMENT ON COLUMN core.names.kind IS 'primary, aka (also known as), fka (formerly known as) or nka (now known as).';
+COMMENT ON COLUMN core.names.kind IS 'primary, aka (also known as), fka (formerly known as) or nka (now known as); unknown when the published kind is not in the parser''s table.';
 COMMENT ON COLUMN core.names.is_weak IS 'True for weak / low-quality aliases, which must never decide a match alone.';
 COMMENT ON COLUMN core.names.script IS 'Writing system of the name (Latin, Cyrillic, Arabic, ...), where known.';
 COMMENT ON COLUMN core.names.given_name IS 'Given name part, where the publisher separates it.';
@@ -150,7 +150,7 @@ CREATE TABLE IF NOT EXISTS core.attributes (
 COMMENT ON TABLE core.attributes IS 'Other published facts as (attribute, value): place_of_birth, vessel details, aircraft details, website, email, linked_to, ...';
 COMMENT ON COLUMN core.attributes.source_id IS 'Source of the record.';
 COMMENT ON COLUMN core.attributes.record_id IS 'The record (core.records.record_id).';
-COMMENT ON COLUMN core.attributes.attribute IS 'snake_case attribute name, e.g. place_of_birth, vessel_flag, call_sign.';
+COMMENT ON COLUMN core.attributes.attribute IS 'snake_case attribute name, e.g. place_of_birth, vessel_flag, call_sign; unread_value names a published value, column or element the parser''s tables lack (e.g. Type ''Person'').';
 COMMENT ON COLUMN core.attributes.value IS 'Value as published.';
 
 CREATE TABLE IF NOT EXISTS core.relationships (
@@ -188,6 +188,8 @@ COMMENT ON COLUMN core.snapshots.parsed_at IS 'When it was parsed.';
 COMMENT ON COLUMN core.snapshots.loaded_at IS 'When it was published to core.';
 COMMENT ON COLUMN core.snapshots.record_count IS 'Number of records in the snapshot.';
 COMMENT ON COLUMN core.snapshots.files IS 'Member files as "FILE.NAME=sha256" joined by spaces.';
+ALTER TABLE core.snapshots ADD COLUMN IF NOT EXISTS field_counts MAP(VARCHAR, INTEGER);
+COMMENT ON COLUMN core.snapshots.field_counts IS 'Records carrying each published column or record element with content, e.g. {"column ''IMO Number''": 261}: the coverage checks compare them with the snapshot before, so a renamed or removed column is named. NULL for formats without named columns (OFAC CSV, advanced XML).';
 
 CREATE TABLE IF NOT EXISTS core.check_results (
     source_id VARCHAR NOT NULL,
@@ -206,3 +208,7 @@ COMMENT ON COLUMN core.check_results.blocking IS 'Whether a failure keeps the sn
 COMMENT ON COLUMN core.check_results.passed IS 'Outcome.';
 COMMENT ON COLUMN core.check_results.summary IS 'What the check found, in words.';
 COMMENT ON COLUMN core.check_results.checked_at IS 'When it ran (UTC).';
+
+-- Absent companion files (sanctions.companions): what a snapshot lacked is carried forward.
+ALTER TABLE core.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
+COMMENT ON COLUMN core.snapshots.absent_files IS 'Optional companion files the snapshot lacked (OFAC CSV: ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV): their facts (aliases, addresses and address countries, the end of long remarks) are the records'' last known values, carried forward, not deletions.';

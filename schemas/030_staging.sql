@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS staging.addresses AS FROM core.addresses LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.attributes AS FROM core.attributes LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.relationships AS FROM core.relationships LIMIT 0;
 CREATE TABLE IF NOT EXISTS staging.snapshots AS FROM core.snapshots LIMIT 0;
+ALTER TABLE staging.snapshots ADD COLUMN IF NOT EXISTS field_counts MAP(VARCHAR, INTEGER);
 
 -- CREATE TABLE ... AS drops NOT NULL: staging keeps core's, so a parser that leaves a required
 -- field empty fails while staging, naming the source and file, not at publish.
@@ -83,3 +84,4 @@ CREATE OR REPLACE VIEW matching_input.birth_dates AS
     SELECT * FROM core.birth_dates UNION ALL SELECT * FROM retired.birth_dates;
 CREATE OR REPLACE VIEW matching_input.countries AS
     SELECT * FROM core.countries UNION ALL SELECT * FROM retired.countries;
+ALTER TABLE staging.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];

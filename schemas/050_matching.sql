@@ -20,7 +20,7 @@ COMMENT ON COLUMN matching.links.left_record_id IS 'The record that sorts first 
 COMMENT ON COLUMN matching.links.right_record_id IS 'The other record.';
 COMMENT ON COLUMN matching.links.score IS 'Final score: the best name score adjusted by the evidence (0-100, may exceed 100 with strong evidence).';
 COMMENT ON COLUMN matching.links.name_score IS 'Best similarity over the two records'' name variants (0-100, rapidfuzz on normalised names).';
-COMMENT ON COLUMN matching.links.decision IS 'accept (same target), review (an analyst should look) or reject; an analyst judgement overrides it.';
+COMMENT ON COLUMN matching.links.decision IS 'accept (same target), review (an analyst should look: also an accepted link whose merge the clusterer refused, rule review:merge-refused+<rule>) or reject; an analyst judgement overrides it.';
 COMMENT ON COLUMN matching.links.rule IS 'The rule or band that decided, e.g. accept:name+evidence, review:weak-alias, judgement:same.';
 COMMENT ON COLUMN matching.links.left_name IS 'The left name of the best-scoring name pair, as published.';
 COMMENT ON COLUMN matching.links.right_name IS 'The right name of the best-scoring name pair, as published.';
@@ -114,3 +114,19 @@ COMMENT ON COLUMN matching.review.matched_at IS 'When the matching run ran.';
 CREATE TABLE IF NOT EXISTS matching.record_targets (record_id VARCHAR PRIMARY KEY, target_id
 VARCHAR NOT NULL, source_id VARCHAR NOT NULL, jurisdiction VARCHAR NOT NULL, updated_at
 TIMESTAMPTZ NOT NULL);
+
+-- Every name a record ever carried: matching reads the names a list has since dropped too
+-- (an alias that only an old ALT.CSV held still links the record).
+CREATE TABLE IF NOT EXISTS matching.names_seen (
+    source_id VARCHAR NOT NULL,
+    record_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    is_weak BOOLEAN NOT NULL
+);
+COMMENT ON TABLE matching.names_seen IS 'Every distinct name of every record in every snapshot published to core or replayed into the history (a set: the order of loads does not change it). Matching uses the names a record no longer carries as former names.';
+COMMENT ON COLUMN matching.names_seen.source_id IS 'Source of the record.';
+COMMENT ON COLUMN matching.names_seen.record_id IS 'The record.';
+COMMENT ON COLUMN matching.names_seen.name IS 'The name as published.';
+COMMENT ON COLUMN matching.names_seen.kind IS 'primary, aka, fka, ... as published in that snapshot.';
+COMMENT ON COLUMN matching.names_seen.is_weak IS 'Whether the publisher flagged it weak in that snapshot.';

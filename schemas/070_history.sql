@@ -85,3 +85,42 @@ COMMENT ON COLUMN history.snapshots.origin IS 'live (fetched), replay (a dated f
 COMMENT ON COLUMN history.snapshots.is_first IS 'The first snapshot of the source''s history: its events only record what was already listed.';
 COMMENT ON COLUMN history.events.seq IS 'Increasing event number: alerts read the events past their cursor.';
 COMMENT ON COLUMN history.events.origin IS 'live, replay or backfill (events of a backfill never alert).';
+
+-- Programmes as published, keyed at read time (so a taxonomy fix reaches past dates).
+ALTER TABLE history.record_versions ADD COLUMN IF NOT EXISTS programmes VARCHAR[];
+ALTER TABLE history.events ADD COLUMN IF NOT EXISTS programmes VARCHAR[];
+CREATE TABLE IF NOT EXISTS history.programme_keys (
+    jurisdiction VARCHAR NOT NULL,
+    programme_raw VARCHAR NOT NULL,
+    programme_key VARCHAR NOT NULL
+);
+-- A warehouse written before the strings were kept: recover them from the keys (a key's
+-- first published code in the taxonomy; an unclassified key stands for itself).
+UPDATE history.events e SET programmes = coalesce((
+    SELECT list(DISTINCT coalesce(
+        (SELECT min(p.programme_code) FROM ref.programmes p
+         WHERE p.jurisdiction = split_part(e.record_id, ':', 1) AND p.programme_key = k),
+        k)) FROM unnest(e.programme_keys) AS u(k)), [])
+WHERE e.programmes IS NULL;
+UPDATE history.record_versions v SET programmes = e.programmes
+FROM history.events e
+WHERE v.programmes IS NULL AND e.source_id = v.source_id AND e.record_id = v.record_id
+  AND e.snapshot_id = v.snapshot_id AND e.event_date = v.valid_from AND e.event <> 'delisted';
+UPDATE history.record_versions SET programmes = [] WHERE programmes IS NULL;
+COMMENT ON COLUMN history.record_versions.programmes IS 'The version''s programme strings exactly as published (core.programmes.programme_raw); keyed at read time through history.programme_keys.';
+COMMENT ON COLUMN history.events.programmes IS 'The record''s programme strings as published in the snapshot that showed the event (for delisted: in the last version); programme_keys are derived from them.';
+COMMENT ON TABLE history.programme_keys IS 'Every programme string the history holds, keyed through the taxonomy in use; rebuilt at every history write and marts build, so past dates read the keys core reads.';
+COMMENT ON COLUMN history.programme_keys.jurisdiction IS 'Jurisdiction of the records that carry the string.';
+COMMENT ON COLUMN history.programme_keys.programme_raw IS 'The string as published.';
+COMMENT ON COLUMN history.programme_keys.programme_key IS 'Its key in ref.programmes, or <J>-UNCLASSIFIED-<SLUG> while the taxonomy lacks it.';
+CREATE OR REPLACE VIEW history.version_programmes AS
+SELECT DISTINCT v.source_id, v.record_id, v.valid_from, v.valid_to, k.programme_key
+FROM (SELECT source_id, record_id, valid_from, valid_to, unnest(programmes) AS programme_raw
+      FROM history.record_versions) v
+JOIN history.programme_keys k
+  ON k.jurisdiction = split_part(v.record_id, ':', 1) AND k.programme_raw = v.programme_raw;
+COMMENT ON VIEW history.version_programmes IS 'Each version''s programme keys: the list as of t under programme k is the rows with valid_from <= t < valid_to (or open). Versions of one day follow the publish sequence: a version replaced the same day has valid_from = valid_to and is never current.';
+ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
+COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). A part that no snapshot so far carried is unknown: its first known value is no change event.';
+ALTER TABLE history.record_versions ADD COLUMN IF NOT EXISTS parts MAP(VARCHAR, VARCHAR);
+COMMENT ON COLUMN history.record_versions.parts IS 'The version''s part hashes (details, names, programmes, ...): which parts differ between two versions; NULL for versions written before it was kept.';

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -35,8 +37,9 @@ class Browser:
     executable: str
     profile: Path
 
-    def _run(self, *args: str) -> str:
-        flags = (
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -46,16 +49,53 @@ class Browser:
             "--disable-sync",
             f"--user-data-dir={self.profile}",
         )
+
+    def _run(self, *args: str) -> str:
         return subprocess.run(
-            [self.executable, *flags, *args],
+            [self.executable, *self.flags, *args],
             capture_output=True,
             text=True,
             timeout=120,
             check=True,
         ).stdout
 
-    def dom(self, page: Path) -> str:
-        return self._run("--dump-dom", page.as_uri())
+    def dom(self, page: Path, scripts_ms: int = 0) -> str:
+        """The page's DOM once loaded (and its scripts given `scripts_ms` of virtual time)."""
+        budget = (f"--virtual-time-budget={scripts_ms}",) if scripts_ms else ()
+        return self._run(*budget, "--dump-dom", page.as_uri())
+
+    def console(self, pages: list[Path], harness: Path) -> tuple[int, list[str]]:
+        """Load every page in turn (each in a frame of one `harness` page, so one browser
+        serves them all) and return how many loaded and the console messages they logged."""
+        uris = json.dumps([page.as_uri() for page in pages])
+        harness.write_text(
+            "<!DOCTYPE html><html><body><script>"
+            f"var pages = {uris}, i = 0;"
+            "function next() { if (i >= pages.length) { document.title = 'loaded ' + i; return; }"
+            " var frame = document.createElement('iframe');"
+            " frame.onload = function () { frame.remove(); next(); };"
+            " frame.src = pages[i++]; document.body.appendChild(frame); }"
+            "next();</script></body></html>",
+            encoding="utf-8",
+        )
+        result = subprocess.run(
+            [
+                self.executable,
+                *self.flags,
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=3600000",
+                "--dump-dom",
+                harness.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=True,
+        )
+        loaded = re.search(r"<title>loaded (\d+)</title>", result.stdout)
+        messages = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+        return int(loaded.group(1)) if loaded else 0, messages
 
     def screenshot(self, page: Path, name: str, height: int) -> Path:
         """A PNG of the page kept under test-artifacts/."""
@@ -204,3 +244,40 @@ def http_server():
     yield served
     server.shutdown()
     server.server_close()
+
+
+# ---------------------------------------------------------------- h18b: the oracle's warehouse
+
+
+@pytest.fixture(scope="session")
+def oracle_warehouse(tmp_path_factory) -> Path:
+    """Every dated real file of the US (OFAC SDN.CSV history), the UK (ConList 2025-04-10 and
+    -14) and Canada (2025-05-25) replayed into one warehouse, matched, marts built: what
+    tests/test_oracle.py compares with its own reading of the same files."""
+    from sanctions import alignment, clusters, matching, warehouse
+    from sanctions.archive import Archive
+    from sanctions.replay import replay
+    from sanctions.sources import SOURCES
+
+    data = real_data_dir()
+    if not (data / "us_ofac/sdn_history").is_dir():
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    root = tmp_path_factory.mktemp("oracle")
+    folders = {"uk_fcdo": root / "uk", "ca_sema": root / "ca"}
+    for folder in folders.values():
+        folder.mkdir()
+    for day in ("2025-04-10", "2025-04-14"):
+        (folders["uk_fcdo"] / f"ConList_{day}.csv").symlink_to(data / f"uk/ConList_{day}.csv")
+    (folders["ca_sema"] / "sema-lmes_2025-05-25.xml").symlink_to(
+        data / "ca/sema-lmes_2025-05-25.xml"
+    )
+    folders["us_ofac"] = data / "us_ofac/sdn_history"
+    path = root / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        for source_id, folder in folders.items():
+            report = replay(con, SOURCES[source_id], folder, Archive(root / "raw"))
+            assert report.applied and not report.skipped, (source_id, report.skipped)
+        matching.match(con)
+        clusters.write_clusters(con)
+        alignment.build(con)
+    return path

@@ -1,11 +1,15 @@
 """The DFAT Consolidated List parser: hand-written sheets in both layouts (zipped with the
 hand-written package parts into an xlsx), bad workbooks, the real 2026 file and a mirror run."""
 
+import re
 import zipfile
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from sanctions.errors import ParseError
 from sanctions.model import (
@@ -19,7 +23,7 @@ from sanctions.model import (
     Record,
 )
 from sanctions.parsers import au_dfat_xlsx
-from sanctions.parsers.common import programme_key
+from sanctions.parsers.common import EXCEL_EPOCH, UNREAD, programme_key
 from tests.conftest import FIXTURES
 from tests.pipeline_helpers import failed_checks, failure_messages, metadata, run
 
@@ -41,6 +45,60 @@ def workbook(folder: Path, sheet="sheet_2026.xml", edit=lambda xml: xml, name="C
         sheet_xml = edit((FIXTURE / sheet).read_text(encoding="utf-8"))
         archive.writestr("xl/worksheets/sheet1.xml", sheet_xml)
     return path
+
+
+def workbook_of_rows(path: Path, rows: list[list]) -> Path:
+    """An xlsx holding `rows` (the header first) as one sheet of values: text as inline
+    strings, numbers, booleans, dates as Excel day numbers."""
+
+    def cell(reference: str, value) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, bool):
+            return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, datetime | date):
+            value = (date(value.year, value.month, value.day) - EXCEL_EPOCH).days
+        if isinstance(value, int | float):
+            return f'<c r="{reference}"><v>{value}</v></c>'
+        text = escape(str(value))
+        return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+    lines = [
+        f'<row r="{number}">'
+        + "".join(cell(f"{_column(at)}{number}", value) for at, value in enumerate(row))
+        + "</row>"
+        for number, row in enumerate(rows, start=1)
+    ]
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://'
+        'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + "".join(lines)
+        + "</sheetData></worksheet>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    package = FIXTURE / "package"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in sorted(package.rglob("*")):
+            if part.is_file():
+                archive.writestr(part.relative_to(package).as_posix(), part.read_bytes())
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+def _column(index: int) -> str:
+    """A, B, ..., Z, AA, ... of a 0-based column index."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def sheet_rows(path: Path) -> list[list]:
+    """The rows of the first sheet of a workbook, header first, as calamine reads them."""
+    workbook = CalamineWorkbook.from_path(path)
+    return workbook.get_sheet_by_name(workbook.sheet_names[0]).to_python()
 
 
 def parsed(path: Path) -> list:
@@ -201,12 +259,10 @@ def test_a_renamed_column_fails_naming_it(tmp_path):
         parsed(path)
 
 
-def test_a_renamed_optional_column_is_reported(tmp_path, caplog):
+def test_a_renamed_column_of_the_2025_layout_fails_naming_it(tmp_path):
     path = workbook(tmp_path, edit=lambda xml: xml.replace("<t>IMO Number</t>", "<t>IMO No.</t>"))
-    rows = parsed(path)
-    assert len(of(Record, rows)) == 4
-    assert not [i for i in of(Identifier, rows) if i.id_type == "IMO"]
-    assert "au_dfat: regulation8_consolidated.xlsx: unknown columns: IMO No." in caplog.text
+    with pytest.raises(ParseError, match=r"but no column IMO Number: renamed or removed\?"):
+        parsed(path)
 
 
 def test_a_sheet_that_is_not_the_list_fails_naming_it(tmp_path):
@@ -290,6 +346,81 @@ def test_the_real_2026_list(real_file):
     assert "BASTRYKIN" in of(Name, rows, "AU:6854")[0].name
     un_mandated = {a.record_id for a in of(Attribute, rows) if a.attribute == "un_reference"}
     assert len(un_mandated) == 1_011  # UN committees, without the 101 records under 1373 (2001)
+
+
+def _twelve_column_layout(real_file: Path) -> tuple[list[list], set[str]]:
+    """The real rows in the 12-column layout of 2024: without the columns added in 2025, the
+    last alias of each record with two or more renumbered as an alias added later (34c -> 34b1,
+    which sorts between 34b and 34c), and Type in the lower case older files used."""
+    rows = sheet_rows(real_file)
+    header = rows[0]
+    keep = [at for at, name in enumerate(header) if name in au_dfat_xlsx.REQUIRED_COLUMNS]
+    last_alias: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=1):
+        reference = str(row[0])
+        if reference[-1].isalpha() and reference[-1] > "a":
+            last_alias[reference.rstrip("abcdefghijklmnopqrstuvwxyz")] = number
+    renumbered = set()
+    for number in last_alias.values():
+        reference = str(rows[number][0])
+        rows[number][0] = f"{reference[:-1]}{chr(ord(reference[-1]) - 1)}1"
+        renumbered.add(rows[number][0])
+    typed = header.index("Type")
+    for row in rows[1:]:
+        row[typed] = str(row[typed]).lower()
+    return [[row[at] for at in keep] for row in rows], renumbered
+
+
+@pytest.mark.integration
+def test_the_twelve_column_layout_with_letter_and_digit_references_loads_in_full(
+    real_file, tmp_path
+):
+    rows, renumbered = _twelve_column_layout(real_file)
+    assert len(rows[0]) == 12 and len(renumbered) > 1_000
+    assert all(re.fullmatch(r"\d+[a-z]+1", reference) for reference in renumbered)
+    old = parsed(workbook_of_rows(tmp_path / FILE_NAME, rows))
+    new = parsed(real_file)
+    assert Counter(r.entity_type for r in of(Record, old)) == Counter(
+        r.entity_type for r in of(Record, new)
+    )
+    names = {(n.record_id, n.name, n.kind) for n in of(Name, new)}
+    assert {(n.record_id, n.name, n.kind) for n in of(Name, old)} == names
+    assert not [a for a in of(Attribute, old) if a.attribute == UNREAD]
+
+
+def test_two_primary_names_under_one_number_are_two_records(tmp_path):
+    rows = sheet_rows(workbook(tmp_path / "fixture"))
+    header = rows[0]
+    at = {name: header.index(name) for name in ("Reference", "Name Type")}
+    alias = next(row for row in rows if str(row[at["Reference"]]).endswith("a"))
+    alias[at["Name Type"]] = "Primary Name"
+    alias[1] = "RABITA TRUST"
+    rows_of = parsed(workbook_of_rows(tmp_path / FILE_NAME, rows))
+    base = alias[0][:-1]
+    primaries = {(n.record_id, n.name) for n in of(Name, rows_of) if n.kind == "primary"}
+    assert (f"AU:{alias[0]}", "RABITA TRUST") in primaries
+    assert len([p for p in primaries if p[0] == f"AU:{base}"]) == 1
+    assert f"AU:{alias[0]}" in {r.record_id for r in of(Record, rows_of)}
+
+
+def test_two_primary_names_under_one_reference_fail_the_uniqueness_check(tmp_path):
+    rows = sheet_rows(workbook(tmp_path / "fixture"))
+    alias = next(row for row in rows if str(row[0]).endswith("a"))
+    alias[0], alias[1], alias[3] = alias[0][:-1], "RABITA TRUST", "Primary Name"
+    records = of(Record, parsed(workbook_of_rows(tmp_path / FILE_NAME, rows)))
+    twice = [r.record_id for r in records if r.record_id == f"AU:{alias[0]}"]
+    assert len(twice) == 2  # two records, never one merged: record_ids_unique refuses them
+
+
+def test_a_type_the_table_lacks_is_named_and_refused_when_it_dominates(tmp_path):
+    one = workbook(tmp_path / "one", edit=lambda xml: xml.replace(">Vessel<", ">Ship<", 1))
+    rows = parsed(one)
+    unread = {(a.record_id, a.value) for a in of(Attribute, rows) if a.attribute == UNREAD}
+    assert ("AU:103", "Type 'Ship'") in unread
+    assert {r.record_id: r.entity_type for r in of(Record, rows)}["AU:103"] == "unknown"
+    person = workbook(tmp_path / "all", edit=lambda xml: xml.replace(">Individual<", ">Person<"))
+    with pytest.raises(ParseError, match=r"of \d+ Type values are unknown: 'Person' \(\d+\)"):
+        parsed(person)
 
 
 # --------------------------------------------------------------------------------- a mirror run

@@ -44,11 +44,14 @@ INSERT INTO matching.judgements VALUES ('UK:9', 'US:1', 'different', 'ana',
 @pytest.fixture
 def previous_release_warehouse(tmp_path):
     """A DuckDB file built by the previous release's DDL (and today's reference CSVs, which
-    only gained rows since; the taxonomy with the two scope flags it had then), holding a few
-    rows of every kind an analyst must not lose."""
+    only gained rows since, but for allies.csv, kept as it was, and the taxonomy, with the two
+    scope flags it had then), holding a few rows of every kind an analyst must not lose."""
     path = tmp_path / "warehouse.duckdb"
     lines = (SCHEMA_FILES / "programmes.csv").read_text(encoding="utf-8").splitlines()
-    then = {name: str(SCHEMA_FILES / f"{name}.csv") for name in ("countries", "regions", "allies")}
+    then = {}
+    for name in ("countries", "regions", "allies"):
+        kept = PREVIOUS_RELEASE / f"{name}.csv"  # a file whose columns changed since
+        then[name] = str(kept if kept.is_file() else SCHEMA_FILES / f"{name}.csv")
     then["programmes"] = str(tmp_path / "programmes.csv")
     (tmp_path / "programmes.csv").write_text(
         "\n".join(

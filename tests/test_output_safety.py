@@ -4,6 +4,7 @@ report escapes markup, and secrets stay out of what the pipeline writes."""
 import csv
 
 import duckdb
+import vl_convert
 
 from sanctions import alerts
 from sanctions.publish import export_marts
@@ -78,11 +79,25 @@ def test_parquet_exports_are_the_data_exactly(tmp_path):
     assert rows == [(name, i) for i, name in enumerate(HOSTILE_NAMES)]
 
 
-def test_the_report_escapes_names():
-    hostile = bar_chart("<script>alert(1)</script>", [("<img src=x onerror=alert(1)>", 1)], [], [])
-    chart = str(TEMPLATES.get_template("report.html.j2").module.chart_svg(hostile))
-    assert "<script>" not in chart and "<img" not in chart
-    assert "&lt;script&gt;" in chart
+def test_the_report_and_the_site_escape_names():
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    chart = bar_chart("bars", "title", [{"label": hostile, "value": 1}], ["label", "n"], [])
+    svg = vl_convert.vegalite_to_svg(chart.spec)  # the stand-alone report's static chart
+    assert "<script>" not in svg and "<img" not in svg and "&lt;script&gt;" in svg
+    spec = TEMPLATES.from_string("{{ spec | tojson }}").render(spec=chart.spec)  # the site's
+    assert "</script>" not in spec and "<img" not in spec
+    page = TEMPLATES.get_template("figure.html.j2").render(
+        site=True,
+        root="../",
+        title=hostile,
+        definition=hostile,
+        value="1",
+        numerator=1,
+        denominator=None,
+        basis="",
+        rows=[("targets/T-1.html", hostile, True, hostile)],
+    )
+    assert "<script>alert" not in page and "<img" not in page and "&lt;img" in page
 
 
 def test_webhook_address_never_appears_in_delivery_errors():

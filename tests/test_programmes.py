@@ -1,7 +1,9 @@
 """The programme taxonomy: normalisation, classification, unclassified keys, reloading, and
 every regime string of every real snapshot classified."""
 
+import csv
 import os
+import re
 import shutil
 from collections import defaultdict
 
@@ -187,6 +189,72 @@ def test_programme_key_delegates_to_classify():
     assert programme_key("US", "NOT-A-PROGRAM") is None
 
 
+# ------------------------------------------------------------------- the UK's published forms
+
+
+def _uk_title_forms(title: str) -> set[str]:
+    """A statutory title as the UK Sanctions List writes it, and without "The", "(EU Exit)" or
+    the year, alone and together."""
+    forms = {title}
+    for drop in (r"^The ", r" \(EU Exit\)", r" \d{4}$"):
+        forms |= {re.sub(drop, "", form) for form in forms}
+    return forms
+
+
+def _uk_regimes() -> dict[str, list[tuple[str, str]]]:
+    """{UK key: [(form, how it is published)]} from every UK row of the taxonomy."""
+    regimes = defaultdict(list)
+    with PROGRAMMES_CSV.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["jurisdiction"] != "UK":
+                continue
+            code, found = row["programme_code"], regimes[row["programme_key"]]
+            if re.fullmatch(r"[A-Z]{3}", code):
+                found += [(code, "reference prefix"), (f"{code}0190", "reference")]
+            else:
+                found.append((code, "published name"))
+            found += [(form, "statutory title") for form in _uk_title_forms(row["title"])]
+    return regimes
+
+
+@pytest.mark.parametrize("uk_key", sorted(_uk_regimes()))
+def test_every_uk_regime_classifies_to_one_key_in_every_published_form(uk_key):
+    forms = _uk_regimes()[uk_key]
+    assert any(how == "statutory title" for _, how in forms)
+    assert {(form, how): key("UK", form) for form, how in forms} == {
+        (form, how): uk_key for form, how in forms
+    }
+
+
+def test_the_statutory_title_of_a_country_regime_resolves_like_the_country():
+    """No row spells "Union of Myanmar", "Russian Federation" or Burma as a statutory title:
+    the country library resolves the country inside the title."""
+    assert key("UK", "The Russian Federation (Sanctions) (EU Exit) Regulations 2019") == (
+        "UK-RUSSIA"
+    )
+    assert key("UK", "The Burma (Sanctions) Regulations 2021") == "UK-MYANMAR"
+    assert key("UK", "The Syrian Arab Republic (Sanctions) Regulations") == "UK-SYRIA"
+    # a thematic regime about a country is not the country's regime
+    assert key("UK", "The Iran (Sanctions) (Nuclear) (EU Exit) Regulations 2019") == (
+        "UK-IRAN-NUCLEAR"
+    )
+    assert key("UK", "The Atlantis (Sanctions) Regulations 2026") is None
+
+
+def test_reference_prefixes_are_not_read_as_country_codes():
+    """BEL is Belarus's prefix and Belgium's ISO code: Belgium stays unclassified."""
+    assert key("UK", "BEL0045") == "UK-BELARUS"
+    assert key("UK", "The Belgium (Sanctions) Regulations 2026") is None
+    assert key("UK", "Belarus") == "UK-BELARUS"
+
+
+def test_a_short_form_keyed_apart_from_its_long_form_is_refused(taxonomy_copy):
+    with taxonomy_copy.open("a", encoding="utf-8") as handle:
+        handle.write("UK,The Russia (Sanctions) Regulations,UK-OTHER,Other,country,false,false\n")
+    with pytest.raises(ValueError, match="short form 'russia' is UK-RUSSIA"):
+        taxonomy(taxonomy_copy)
+
+
 # ---------------------------------------------------------------------------- unclassified key
 
 
@@ -364,7 +432,7 @@ def test_every_programme_string_of_every_real_file_classifies(real_strings):
     per_jurisdiction = defaultdict(int)
     for jurisdiction, _ in real_strings:
         per_jurisdiction[jurisdiction] += 1
-    assert per_jurisdiction == {"US": 90, "CA": 20, "UK": 35, "EU": 5, "AU": 29, "UN": 13}
+    assert per_jurisdiction == {"US": 90, "CA": 20, "UK": 35, "EU": 33, "AU": 29, "UN": 13}
 
 
 @pytest.mark.integration

@@ -6,7 +6,6 @@ from sanctions.errors import ParseError
 from sanctions.model import Attribute, BirthDate, Country, Identifier, Name, Programme, Record
 from sanctions.parsers import uk_fcdo_xml, uk_ofsi_csv
 from sanctions.parsers.common import csv_rows, decode_text
-from sanctions.parsers.uk_common import regime_code
 from sanctions.parsers.un_references import un_reference
 from tests.conftest import FIXTURES
 
@@ -75,10 +74,10 @@ def test_conlist_numbered_lists_and_other_information(conlist):
 
 def test_uksl_merges_designations_of_one_group(uksl):
     assert [r.record_id for r in of(Record, uksl)] == ["UK:90001", "UK:90002"]
-    assert {(p.programme_key, p.list_name) for p in of(Programme, uksl, "UK:90001")} == {
-        ("UK-GHR", "UK"),
-        ("UK-GAC", "UK"),
-    }
+    assert {p.programme_key for p in of(Programme, uksl, "UK:90001")} == {"UK-GHR", "UK-GAC"}
+    assert {
+        a.value for a in of(Attribute, uksl, "UK:90001") if a.attribute == "designation_source"
+    } == {"UK"}
     unique_ids = {
         i.value for i in of(Identifier, uksl, "UK:90001") if i.id_type == "UK Sanctions List Ref"
     }
@@ -93,31 +92,20 @@ def test_both_uk_formats_give_the_same_party(conlist, uksl):
             "records": {(r.record_id, r.entity_type, r.gender) for r in of(Record, rows)},
             "primary": {(n.record_id, n.name) for n in of(Name, rows) if n.kind == "primary"},
             "programmes": {
-                (p.record_id, p.programme_key, p.listed_on) for p in of(Programme, rows)
+                (p.record_id, p.programme_key, p.list_name, p.listed_on)
+                for p in of(Programme, rows)
             },
             "births": {(b.record_id, b.earliest) for b in of(BirthDate, rows)},
             "countries": {(c.record_id, c.relation, c.country_code) for c in of(Country, rows)},
             "imo": {i.value for i in of(Identifier, rows) if i.id_type == "IMO"},
-            "vessel_type": {a.value for a in of(Attribute, rows) if a.attribute == "vessel_type"},
+            "ship": {
+                (a.attribute, a.value)
+                for a in of(Attribute, rows)
+                if a.attribute in ("vessel_type", "tonnage", "length", "year_built")
+            },
         }
 
     assert facts(conlist) == facts(uksl)
-
-
-@pytest.mark.parametrize(
-    ("regime", "code"),
-    [
-        ("The Global Human Rights Sanctions Regulations 2020", "Global Human Rights"),
-        ("The Iran (Sanctions) (Nuclear) (EU Exit) Regulations 2019", "Iran (Nuclear)"),
-        (
-            "Isil (Da'esh) and Al-Qaeda (United Nations Sanctions) (EU Exit) Regulations 2019",
-            "Isil (Da'esh) and Al-Qaeda",
-        ),
-        ("Global Anti-Corruption", "Global Anti-Corruption"),
-    ],
-)
-def test_regime_titles_reduce_to_conlist_names(regime, code):
-    assert regime_code(regime) == code
 
 
 def test_conlist_with_a_changed_header_fails_naming_the_columns(tmp_path):
@@ -190,3 +178,29 @@ def test_every_real_conlist_group_citing_the_un_carries_the_reference(real_data)
     assert len(cited_groups) == 866
     assert set(references) == cited_groups
     assert all(len(values) == 1 and un_reference(values[0]) for values in references.values())
+
+
+def test_uksl_without_a_regime_name_takes_the_regime_of_its_reference(tmp_path):
+    text = UKSL["UK-Sanctions-List.xml"].read_text()
+    title = "<RegimeName>The Global Human Rights Sanctions Regulations 2020</RegimeName>"
+    assert title in text
+    changed = tmp_path / "UK-Sanctions-List.xml"
+    changed.write_text(text.replace(title, ""))
+    programmes = of(Programme, list(uk_fcdo_xml.parse({"UK-Sanctions-List.xml": changed})))
+    assert {
+        (p.programme_raw, p.programme_key) for p in programmes if p.record_id == "UK:90001"
+    } == {
+        ("GHR0901", "UK-GHR"),
+        ("The Global Anti-Corruption Sanctions Regulations 2021", "UK-GAC"),
+    }
+
+
+def test_uksl_ship_details_are_read_in_their_published_form(uksl):
+    ship = {(a.attribute, a.value) for a in of(Attribute, uksl, "UK:90002")}
+    assert {
+        ("vessel_type", "Crude Oil Tanker"),
+        ("tonnage", "81000"),
+        ("length", "250"),
+        ("year_built", "2003"),
+        ("designation_source", "UK"),
+    } <= ship

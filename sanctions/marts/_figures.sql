@@ -117,8 +117,13 @@ stated AS (  -- the regime says whether a listing is for human rights or corrupt
                                ON al.country_code = c.country
                               WHERE c.target_id = a.target_id
                                 AND al.jurisdiction = a.jurisdiction) AS allied
-          FROM {{ scoped }} a)
+          FROM {{ scoped }} a  -- over targets with a known country: the unknown are counted apart
+          WHERE a.target_id IN (SELECT target_id FROM lands))
     GROUP BY ALL
+    UNION ALL
+    SELECT as_of, 'targets_country_unknown', scope, jurisdiction, count(*), count(*), NULL,
+           [jurisdiction]
+    FROM {{ scoped }} WHERE target_id NOT IN (SELECT target_id FROM lands) GROUP BY ALL
     UNION ALL
     SELECT as_of, 'median_lag_days', scope, follower, median(days)::DOUBLE, count(*), NULL,
            NULL

@@ -6,6 +6,11 @@
 {% macro theme_of(category) -%}
 CASE WHEN {{ category }} IN ('human_rights', 'corruption') THEN {{ category }} ELSE 'unstated' END
 {%- endmacro %}
+{#- The record carries a UN reference (only core's current rows hold it). -#}
+{% macro un_reference(record) -%}
+EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = {{ record }}
+        AND a.attribute = 'un_reference')
+{%- endmacro %}
 {% macro scopes_of(key, un_mandated) -%}
 coalesce((SELECT list(s.scope ORDER BY s.position) FROM alignment.scopes s
           WHERE (s.programme_key = '*' OR s.programme_key = {{ key }})

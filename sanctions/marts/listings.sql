@@ -1,4 +1,4 @@
-{% from "_macros.sql" import scopes_of, theme_of -%}
+{% from "_macros.sql" import scopes_of, theme_of, un_reference -%}
 -- alignment.listings: one row per (target, jurisdiction, programme) listing of what core holds
 -- now, with the scopes it counts in, its listing date and where that date comes from.
 CREATE OR REPLACE TABLE alignment.listings AS
@@ -11,20 +11,13 @@ WITH listed AS (
                 WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
            -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
            (coalesce(t.category = 'un', false)
-            OR EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = c.record_id
-                       AND a.attribute = 'un_reference')
+            OR {{ un_reference("c.record_id") }}
             OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
                        AND u.jurisdiction IN {{ reference }})) AS un_mandated
     FROM matching.clusters c
     JOIN core.records r USING (record_id)
     JOIN core.programmes p USING (record_id)
-    LEFT JOIN (  -- first seen in the history, for records that appeared after its start
-        SELECT v.record_id, min(v.valid_from) AS first_seen
-        FROM history.record_versions v
-        JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
-          USING (source_id)
-        GROUP BY v.record_id HAVING min(v.valid_from) > any_value(h.started)
-    ) f USING (record_id)
+    LEFT JOIN {{ programmes_first_seen }} f USING (record_id, programme_key)
     LEFT JOIN {{ programme_keys }} t
            ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
     QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key

@@ -40,6 +40,8 @@ from sanctions.model import (
 from sanctions.parsers.common import (
     EXCEL_EPOCH,
     DateRange,
+    Enumeration,
+    Reading,
     clean,
     countries,
     day_range,
@@ -67,13 +69,22 @@ REQUIRED_COLUMNS = (
 MEASURES = ("Targeted Financial Sanction", "Travel Ban", "Arms Embargo", "Maritime Restriction")
 COLUMNS_SINCE_2025 = ("Alias Strength", "IMO Number", "Instrument of Designation", *MEASURES)
 ALL_COLUMNS = (*REQUIRED_COLUMNS, *COLUMNS_SINCE_2025)
-ENTITY_TYPES = {"individual": "person", "entity": "organization", "vessel": "vessel"}
-NAME_KINDS = {"primary name": "primary", "alias": "aka", "original script": "aka"}
+ENTITY_TYPES = Enumeration(
+    "Type", {"Individual": "person", "Entity": "organization", "Vessel": "vessel"}
+)
+NAME_TYPES = Enumeration(
+    "Name Type", {"Primary Name": "primary", "Alias": "aka", "Original Script": "aka"}
+)
+# An alias of unread strength is weak: it must never decide a match alone.
+ALIAS_STRENGTHS = Enumeration("Alias Strength", {"Strong": False, "Weak": True}, unknown=True)
 # Resolution 1373 has no UN list: Australia designates under it on its own decision.
 NATIONAL_RESOLUTIONS = ("1373",)
+UNKNOWN_COLUMN = "?"  # row keys of columns the parser does not know: "?<published header>"
 MAX_PART_BYTES = 200_000_000  # the 2026 sheet unpacks to 8 MB; calamine reads parts whole
 
-_REFERENCE = re.compile(r"^(\d+)\s*([A-Za-z]*)$")
+# A number, then letters for a record's further names, then digits for names added later:
+# 2, 2a, 2b, 34c1, 1276c1 (the 2024 layout); whole numbers may come as 2.0 from the sheet.
+_REFERENCE = re.compile(r"^(\d+)\s*([A-Za-z]*)(\d*)$")
 _UN_COMMITTEE = re.compile(r"^(\d{3,4}) \(")
 # One birth date of a cell holding several: 12/02/1961, 03/1965, 1962, 5 May 1957, April 1957,
 # Approximately 1963, Approximately: Between 1959 and 1965; separators vary (",", ";", new
@@ -103,20 +114,46 @@ def parse(files: dict[str, Path], source_id: str = "au_dfat") -> Iterator[Row]:
         raise ParseError(source_id, ", ".join(files), "expected exactly one xlsx workbook")
     file_name, path = next(iter(files.items()))
     _refuse_formulas_and_errors(path, source_id, file_name)
-    groups: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    groups: dict[str, list[tuple[tuple, dict]]] = defaultdict(list)
     for number, row in _rows(path, source_id, file_name):
         reference = _text(row["Reference"]) or ""
         match = _REFERENCE.match(reference)
         if match is None:
-            problem = f"row {number}: Reference {reference!r} is not a number with letters"
+            problem = (
+                f"row {number}: Reference {reference!r} is not a number, letters and digits "
+                "(e.g. 34, 34c, 34c1)"
+            )
             raise ParseError(source_id, file_name, problem)
-        groups[match.group(1)].append((match.group(2).lower(), row))
+        base, letters, digits = match.groups()
+        # The base row (no letter) first, then a, b, ..., z, aa, then c1 after c.
+        order = (len(letters), letters.lower(), int(digits or 0), number)
+        groups[base].append((order, row))
     if not groups:
         raise ParseError(source_id, file_name, "no rows after the header")
-    for key, rows in groups.items():
-        # The base row (no letter) first, then a, b, ..., z, aa: its name is the primary one.
-        rows.sort(key=lambda suffix_row: (len(suffix_row[0]), suffix_row[0]))
-        yield from _record_rows(key, [row for _, row in rows])
+    reading = Reading(source_id, file_name)
+    for base, rows in groups.items():
+        rows.sort(key=lambda order_row: order_row[0])
+        for key, record in _records(base, [row for _, row in rows]):
+            yield from _record_rows(key, record, reading)
+    reading.verdict()
+    yield from reading.field_counts()
+
+
+def _records(base: str, rows: list[dict]) -> Iterator[tuple[str, list[dict]]]:
+    """The records of one base reference: one, unless a further row gives another primary name
+    (two parties filed under one number): that row and its followers are a record of their own,
+    keyed by its full reference, so two parties are never merged into one."""
+    key, record, primary = base, [], None
+    for row in rows:
+        name = _text(row["Name of Individual or Entity"])
+        is_primary = (_text(row["Name Type"]) or "").casefold() == "primary name"
+        if is_primary and primary is not None and name != primary:
+            yield key, record
+            key, record = (_text(row["Reference"]) or base).lower().replace(" ", ""), []
+        if is_primary:
+            primary = name
+        record.append(row)
+    yield key, record
 
 
 # --------------------------------------------------------------------------------- the workbook
@@ -189,6 +226,15 @@ def _list_sheet(workbook, source_id: str, file_name: str) -> tuple[int, Iterator
         if missing:
             problems.append(f"sheet {sheet_name!r} has no column {', '.join(missing)}")
             continue
+        since_2025 = [column for column in COLUMNS_SINCE_2025 if column.casefold() in header]
+        if since_2025 and len(since_2025) < len(COLUMNS_SINCE_2025):
+            absent = [column for column in COLUMNS_SINCE_2025 if column not in since_2025]
+            raise ParseError(
+                source_id,
+                file_name,
+                f"sheet {sheet_name!r} has {', '.join(since_2025)} of the 2025 layout but no "
+                f"column {', '.join(absent)}: renamed or removed?",
+            )
         known = {column.casefold() for column in ALL_COLUMNS}
         if unknown := [name for name in published if name and name.casefold() not in known]:
             log.warning("%s: %s: unknown columns: %s", source_id, file_name, ", ".join(unknown))
@@ -197,6 +243,7 @@ def _list_sheet(workbook, source_id: str, file_name: str) -> tuple[int, Iterator
             for column in ALL_COLUMNS
             if column.casefold() in header
         }
+        columns |= {f"{UNKNOWN_COLUMN}{name}": published.index(name) for name in unknown}
         return (sheet.start or (0, 0))[0] + 2, rows, columns  # 1-based, after the header
     raise ParseError(
         source_id, file_name, "no sheet is the Consolidated List: " + "; ".join(problems)
@@ -228,39 +275,50 @@ def _cell_date(cell) -> date | None:
 # ---------------------------------------------------------------------------------- a record
 
 
-def _record_rows(key: str, rows: list[dict]) -> Iterator[Row]:
+def _record_rows(key: str, rows: list[dict], reading: Reading) -> Iterator[Row]:
     record_id = f"{JURISDICTION}:{key}"
-    entity_type = _entity_type(rows)
+    entity_type = _entity_type(record_id, rows, reading)
     remarks = [text for row in rows if (text := _text(row["Additional Information"]))]
     yield Record(record_id, key, entity_type, remarks="\n".join(dict.fromkeys(remarks)) or None)
-    facts: dict[Row, None] = dict.fromkeys(_names(record_id, rows))  # ordered set
+    facts: dict[Row, None] = dict.fromkeys(_names(record_id, rows, reading))  # ordered set
+    reading.carries(
+        f"column {column.removeprefix(UNKNOWN_COLUMN)!r}"
+        for row in rows
+        for column, cell in row.items()
+        if _text(cell)
+    )
     for row in rows:
         for fact in _row_facts(record_id, row):
             facts.setdefault(fact)
+        for column, cell in row.items():
+            if column.startswith(UNKNOWN_COLUMN) and _text(cell):
+                reading.unread(record_id, f"column {column.removeprefix(UNKNOWN_COLUMN)!r}")
     for fact in _programmes(record_id, rows):
         facts.setdefault(fact)
+    facts.update(dict.fromkeys(reading.rows()))
     yield from facts
 
 
-def _entity_type(rows: list[dict]) -> str:
+def _entity_type(record_id: str, rows: list[dict], reading: Reading) -> str:
     """The first Type given; where no row has one (older files), a person if a birth is known."""
-    for row in rows:
-        if kind := _text(row["Type"]):
-            return ENTITY_TYPES.get(kind.casefold(), "organization")
+    types = [reading.read(ENTITY_TYPES, _text(row["Type"]), record_id) for row in rows]
+    if given := [kind for kind in types if kind]:
+        return given[0]
     born = any(_text(row["Date of Birth"]) or _text(row["Place of Birth"]) for row in rows)
     return "person" if born else "organization"
 
 
-def _names(record_id: str, rows: list[dict]) -> list[Name]:
+def _names(record_id: str, rows: list[dict], reading: Reading) -> list[Name]:
     names = []
     for row in rows:
         name = _text(row["Name of Individual or Entity"])
         if not name:
             continue
-        kind = NAME_KINDS.get((_text(row["Name Type"]) or "").casefold(), "aka")
-        weak = (_text(row.get("Alias Strength")) or "").casefold() == "weak"
-        names.append(Name(record_id, name, kind, weak, script_of(name)))
-    if names and all(name.kind != "primary" for name in names):
+        kind = reading.read(NAME_TYPES, _text(row["Name Type"]), record_id)
+        strength = row.get("Alias Strength")
+        weak = reading.read(ALIAS_STRENGTHS, _text(strength), record_id) or False
+        names.append(Name(record_id, name, kind or "aka", weak, script_of(name)))
+    if names and all(name.kind not in ("primary", "unknown") for name in names):
         names[0] = names[0]._replace(kind="primary")  # older files leave Name Type blank
     return names
 

@@ -8,7 +8,8 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,7 @@ import countrynames
 from lxml import etree
 
 from sanctions.errors import ParseError
-from sanctions.model import Name, Row
+from sanctions.model import Attribute, FieldCount, Name, Record, Row
 from sanctions.programmes import classify
 from schemas import SCHEMA_FILES
 
@@ -253,29 +254,122 @@ def safe_iterparse(
         yield local_name(element), element
 
 
-class ElementWatch:
-    """Notices element names a parser does not know and records left without a name, so a
-    renamed schema fails loudly, naming the new elements, instead of loading empty fields."""
+# --------------------------------------------------------------------------------- enumerations
 
-    def __init__(self, known: frozenset[str], key=None):
+UNREAD = "unread_value"  # the attribute naming a value, column or element no table knows
+UNKNOWN = "unknown"
+
+
+def _fold(text: str) -> str:
+    """Case, runs of white space and a final full stop do not change a value's meaning."""
+    return " ".join(text.split()).casefold().rstrip(".")
+
+
+class Enumeration:
+    """One enumerated field of a format read through an explicit table: the publisher's values
+    (compared case- and space-folded) and what each means in the model. A value the table lacks
+    is never given a meaning: it reads as `unknown` (or what the field can hold) and is named."""
+
+    def __init__(self, field: str, meanings: Mapping[str, object], unknown: object = UNKNOWN):
+        self.field = field
+        self.meanings = {_fold(value): meaning for value, meaning in meanings.items()}
+        self.published = tuple(meanings)  # the values as the publisher writes them (tests)
+        self.unknown = unknown
+
+
+class Reading:
+    """What one parse of one file read through its enumerations. Each unknown value, and each
+    unknown column or element holding data, becomes an `unread_value` attribute of the record
+    carrying it, so the checks name and count them; a field whose values are mostly unknown
+    refuses the file, naming the values and their counts."""
+
+    def __init__(self, source_id: str, file_name: str):
+        self.source_id = source_id
+        self.file_name = file_name
+        self.values_read: Counter[str] = Counter()
+        self.unknown: dict[str, Counter[str]] = defaultdict(Counter)
+        self.pending: list[Attribute] = []
+        self.fields: Counter[str] = Counter()  # records carrying each column or element
+
+    def carries(self, fields) -> None:
+        """One record carries these published fields ("column 'IMO Number'") with content."""
+        self.fields.update(set(fields))
+
+    def field_counts(self) -> list[FieldCount]:
+        """Yield these once, after the last record: the coverage checks compare them."""
+        return [FieldCount(field, count) for field, count in sorted(self.fields.items())]
+
+    def read(self, enumeration: Enumeration, text: str | None, record_id: str):
+        """The meaning of a published value; None when the value is absent (the format says
+        what absence means, not this table)."""
+        text = clean(text)
+        if text is None:
+            return None
+        self.values_read[enumeration.field] += 1
+        if (folded := _fold(text)) in enumeration.meanings:
+            return enumeration.meanings[folded]
+        self.unknown[enumeration.field][text] += 1
+        self.pending.append(Attribute(record_id, UNREAD, f"{enumeration.field} {text!r}"))
+        return enumeration.unknown
+
+    def unread(self, record_id: str, what: str) -> None:
+        """Data the parser cannot read on this record (an unknown column or element)."""
+        self.pending.append(Attribute(record_id, UNREAD, what))
+
+    def rows(self) -> list[Attribute]:
+        """The unread-value rows gathered since the last call (yield them with the record)."""
+        rows, self.pending = self.pending, []
+        return rows
+
+    def verdict(self) -> None:
+        for field, values in self.unknown.items():
+            count, read = sum(values.values()), self.values_read[field]
+            if count > read / 2:
+                listing = ", ".join(f"{v!r} ({n:,})" for v, n in values.most_common(10))
+                raise ParseError(
+                    self.source_id,
+                    self.file_name,
+                    f"{count:,} of {read:,} {field} values are unknown: {listing}; add them to "
+                    "the parser's table if they are new values",
+                )
+
+
+class ElementWatch(Reading):
+    """A Reading of an XML format that also notices element names the parser does not know and
+    records left without a name, so a renamed schema fails loudly, naming the new elements,
+    instead of loading empty fields."""
+
+    def __init__(self, known: frozenset[str], key=None, source_id: str = "", file_name: str = ""):
+        super().__init__(source_id, file_name)
         self.known = known
+        self.seen: set[str] = set()  # known element names some record carried
         self.key = key or local_name  # Canada compares the English part of bilingual names
-        self.unknown: set[str] = set()
+        self.unknown_elements: Counter[str] = Counter()
         self.records = 0
         self.named = 0
 
-    def see(self, element, has_name: bool) -> None:
+    def see(self, element, has_name: bool, record_id: str | None = None) -> None:
         self.records += 1
         self.named += has_name
-        for child in element:
-            name = self.key(child)
-            if name and name not in self.known:
-                self.unknown.add(local_name(child))
+        self.carries(
+            f"element <{self.key(child)}>"
+            for child in element
+            if len(child) or clean(child.text) or child.attrib
+        )
+        keys = {key: local_name(child) for child in element if (key := self.key(child))}
+        self.seen.update(key for key in keys if key in self.known)
+        for name in dict.fromkeys(name for key, name in keys.items() if key not in self.known):
+            self.unknown_elements[name] += 1
+            if record_id:
+                self.unread(record_id, f"element <{name}>")
 
     def verdict(self, source_id: str, file_name: str, record_element: str) -> None:
-        found = f"; unknown elements: {', '.join(sorted(self.unknown))}" if self.unknown else ""
+        unknown = sorted(self.unknown_elements)
+        found = f"; unknown elements: {', '.join(unknown)}" if unknown else ""
         if not self.records:
             raise ParseError(source_id, file_name, f"no {record_element} elements{found}")
+        if absent := sorted(self.known - self.seen):
+            found += f"; known elements on no record: {', '.join(absent)}"
         if self.named < self.records / 2:
             raise ParseError(
                 source_id,
@@ -283,13 +377,10 @@ class ElementWatch:
                 f"{self.records} records but {self.named} with a name: the element names "
                 f"changed?{found}",
             )
-        if self.unknown:
-            log.warning(
-                "%s: %s: unknown elements: %s",
-                source_id,
-                file_name,
-                ", ".join(sorted(self.unknown)),
-            )
+        self.source_id, self.file_name = source_id, file_name
+        super().verdict()
+        if unknown:
+            log.warning("%s: %s: unknown elements: %s", source_id, file_name, ", ".join(unknown))
 
 
 def root_attributes(path: Path) -> dict[str, str]:
@@ -327,19 +418,37 @@ def stream_records(
     watch: ElementWatch,
     rows_of: Callable[[str, etree._Element], Iterator[Row]],
     named: Callable[[list[Row]], bool] = has_name,
+    containers: tuple[str, ...] = (),
 ) -> Iterator[Row]:
     """The rows of every record element of one XML file, streamed: each element is released
     once read, the watch learns whether it had a name, and a malformed file or a renamed schema
-    fails naming the source and the file."""
+    fails naming the source and the file. With `containers`, every child of those elements is a
+    record whatever its name (the parser reads the name through its table), so a renamed record
+    element is read and named instead of skipped."""
     try:
-        for tag, element in safe_iterparse(path, tags):
+        for tag, element in _record_elements(path, tags, containers):
             rows = list(rows_of(tag, element))
-            watch.see(element, named(rows))
+            record = next((row.record_id for row in rows if type(row) is Record), None)
+            watch.see(element, named(rows), record)
             release(element)
             yield from rows
+            yield from watch.rows()
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
     watch.verdict(source_id, file_name, " or ".join(tags))
+    yield from watch.field_counts()
+
+
+def _record_elements(
+    path: Path, tags: tuple[str, ...], containers: tuple[str, ...]
+) -> Iterator[tuple[str, etree._Element]]:
+    if not containers:
+        yield from safe_iterparse(path, tags)
+        return
+    for tag, element in safe_iterparse(path, None):
+        parent = element.getparent()
+        if parent is not None and local_name(parent) in containers:
+            yield tag, element
 
 
 def release(element: etree._Element) -> None:

@@ -24,8 +24,10 @@ from sanctions.model import (
     Row,
 )
 from sanctions.parsers.common import (
+    UNKNOWN,
     DateRange,
     ElementWatch,
+    Enumeration,
     clean,
     day_range,
     local_name,
@@ -39,9 +41,15 @@ from sanctions.parsers.common import (
 from sanctions.parsers.un_references import un_reference_rows
 
 JURISDICTION = "EU"
-SUBJECT_TYPES = {"person": "person", "enterprise": "organization"}
-GENDERS = {"M": "male", "F": "female"}
-CONTACT_ATTRIBUTES = {"WEB": "website", "PHONE": "phone", "EMAIL": "email", "FAX": "fax"}
+SUBJECT_TYPES = Enumeration("subjectType code", {"person": "person", "enterprise": "organization"})
+GENDERS = Enumeration("nameAlias gender", {"M": "male", "F": "female"})
+# An alias of unread strength is weak: it must never decide a match alone.
+STRENGTHS = Enumeration("nameAlias strong", {"true": False, "false": True}, unknown=True)
+CONTACT_ATTRIBUTES = Enumeration(
+    "contactInfo key",
+    {"WEB": "website", "PHONE": "phone", "EMAIL": "email", "FAX": "fax"},
+    unknown="contact",
+)
 _WEAK_REMARK = re.compile(r"\blow?\s+qual", re.IGNORECASE)
 UNKNOWN_COUNTRY = "00"
 ENTITY_CHILDREN = frozenset(
@@ -65,13 +73,14 @@ def publication_date(files: dict[str, Path]) -> date | None:
 
 def parse(files: dict[str, Path], source_id: str = "eu_fsf") -> Iterator[Row]:
     file_name, path = single_file(files, source_id, "FSF XML file")
+    watch = ElementWatch(ENTITY_CHILDREN)
     yield from stream_records(
         source_id,
         file_name,
         path,
         ("sanctionEntity",),
-        ElementWatch(ENTITY_CHILDREN),
-        lambda _, entity: _entity_rows(entity),
+        watch,
+        lambda _, entity: _entity_rows(entity, watch),
     )
 
 
@@ -91,20 +100,19 @@ def _remarks(element) -> list[str]:
     return [text for child in element.iterfind("{*}remark") if (text := clean(child.text))]
 
 
-def _entity_rows(entity) -> Iterator[Row]:
+def _entity_rows(entity, watch: ElementWatch) -> Iterator[Row]:
     logical_id = entity.get("logicalId")
     record_id = f"{JURISDICTION}:{logical_id}"
     subject = entity.find("{*}subjectType")
-    entity_type = SUBJECT_TYPES.get(
-        subject.get("code") if subject is not None else "", "organization"
-    )
+    code = subject.get("code") if subject is not None else None
+    entity_type = watch.read(SUBJECT_TYPES, code, record_id) or UNKNOWN
     names, facts = [], []
     gender = title = None
     for child in entity:
         kind = local_name(child)
         if kind == "nameAlias":
             names.append(child)
-            gender = gender or GENDERS.get(child.get("gender", ""))
+            gender = gender or watch.read(GENDERS, child.get("gender"), record_id)
             title = title or _attr(child, "title")
             if function := _attr(child, "function"):
                 facts.append(Attribute(record_id, "position", function))
@@ -119,17 +127,17 @@ def _entity_rows(entity) -> Iterator[Row]:
         elif kind == "identification":
             facts.extend(_identifier(record_id, child))
         elif kind == "address":
-            facts.extend(_address(record_id, child))
+            facts.extend(_address(record_id, child, watch))
     remarks = "\n".join(_remarks(entity)) or None
     yield Record(record_id, logical_id, entity_type, title, gender, remarks)
-    yield from _names(record_id, names)
+    yield from _names(record_id, names, watch)
     if value := _attr(entity, "euReferenceNumber"):
         yield Identifier(record_id, "EU reference number", value)
     yield from un_reference_rows(record_id, _attr(entity, "unitedNationId"))
     yield from dict.fromkeys(facts)  # the EU repeats facts once per amending act
 
 
-def _names(record_id: str, aliases: list) -> Iterator[Name]:
+def _names(record_id: str, aliases: list, watch: ElementWatch) -> Iterator[Name]:
     """One row per distinct name; the first strong full name of the list is the primary one."""
     seen: dict[str, Name] = {}
     for alias in aliases:
@@ -139,7 +147,7 @@ def _names(record_id: str, aliases: list) -> Iterator[Name]:
         name = whole or " ".join(part for part in (given, family) if part)
         if not name:
             continue
-        weak = alias.get("strong") == "false" or any(
+        weak = watch.read(STRENGTHS, alias.get("strong"), record_id) or any(
             _WEAK_REMARK.search(remark) for remark in _remarks(alias)
         )
         row = Name(record_id, name, "aka", weak, script_of(name), given or None, family)
@@ -229,7 +237,7 @@ def _identifier(record_id: str, element) -> Iterator[Row]:
     )
 
 
-def _address(record_id: str, element) -> Iterator[Row]:
+def _address(record_id: str, element, watch: ElementWatch) -> Iterator[Row]:
     code, country = _country(element)
     street = ", ".join(p for p in (_attr(element, "street"), _attr(element, "poBox")) if p) or None
     city, region = _attr(element, "city"), _attr(element, "region") or _attr(element, "place")
@@ -240,8 +248,8 @@ def _address(record_id: str, element) -> Iterator[Row]:
     if country:
         yield Country(record_id, "address", code, country)
     for contact in element.iterfind("{*}contactInfo"):
-        attribute = CONTACT_ATTRIBUTES.get(contact.get("key", ""), "contact")
         if value := _attr(contact, "value"):
+            attribute = watch.read(CONTACT_ATTRIBUTES, contact.get("key"), record_id) or "contact"
             yield Attribute(record_id, attribute, value)
 
 

@@ -29,6 +29,9 @@ from sanctions.model import (
     Row,
 )
 from sanctions.parsers.common import (
+    UNKNOWN,
+    Enumeration,
+    Reading,
     local_name,
     precision_of,
     programme_key,
@@ -36,7 +39,13 @@ from sanctions.parsers.common import (
     safe_iterparse,
     slug,
 )
-from sanctions.parsers.ofac_common import ID_LABELS, JURISDICTION, address_rows, full_address
+from sanctions.parsers.ofac_common import (
+    GENDERS,
+    ID_LABELS,
+    JURISDICTION,
+    address_rows,
+    full_address,
+)
 from sanctions.parsers.ofac_common import record_id as ofac_record_id
 
 MAIN_FILE = "SDN_ADVANCED.XML"
@@ -49,9 +58,18 @@ STREAMED_TAGS = (
     "ProfileRelationship",
     "SanctionsEntry",
 )
-ALIAS_KINDS = {"A.K.A.": "aka", "F.K.A.": "fka", "N.K.A.": "nka", "Name": "primary"}
-PARTY_TYPES = {"Individual": "person", "Entity": "organization"}
-SUBTYPES = {"Vessel": "vessel", "Aircraft": "aircraft"}
+ALIAS_KINDS = Enumeration(
+    "AliasType", {"A.K.A.": "aka", "F.K.A.": "fka", "N.K.A.": "nka", "Name": "primary"}
+)
+# An alias of unread quality is weak: it must never decide a match alone.
+LOW_QUALITY = Enumeration("Alias LowQuality", {"true": True, "false": False}, unknown=True)
+PARTY_TYPES = Enumeration(
+    "PartyType", {"Individual": "person", "Entity": "organization", "Other Entity": "organization"}
+)
+# A subtype decides for vessels and aircraft; "Unknown" (None) leaves it to the party type.
+SUBTYPES = Enumeration(
+    "PartySubType", {"Vessel": "vessel", "Aircraft": "aircraft", "Unknown": None}
+)
 # Lists that only aggregate others; their entries duplicate a more specific list's.
 META_LISTS = frozenset({"Consolidated List"})
 # Feature types that map onto the model's own columns or tables; the rest become attributes.
@@ -120,6 +138,7 @@ class _Parser:
         # Identity documents precede the parties: held, keyed by identity, until claimed.
         self.documents: dict[str, list[tuple]] = defaultdict(list)
         self.parties = 0
+        self.reading = Reading(source_id, file_name)
 
     def rows(self, path: Path) -> Iterator[Row]:
         handlers = {
@@ -146,6 +165,7 @@ class _Parser:
                 self.file_name,
                 "no DistinctParty elements: not an OFAC advanced XML file, or its format changed",
             )
+        self.reading.verdict()
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -211,7 +231,7 @@ class _Parser:
                 f"DistinctParty {party.get('FixedRef')} has no Profile",
             )
         record_id = ofac_record_id(profile.get("ID"))
-        entity_type = self._entity_type(profile.get("PartySubTypeID"))
+        entity_type = self._entity_type(record_id, profile.get("PartySubTypeID"))
         facts: list[Row] = []
         gender = title = None
         for child in profile:
@@ -223,7 +243,7 @@ class _Parser:
             elif name == "Feature":
                 feature_type = self._value("FeatureTypeValues", child.get("FeatureTypeID"))
                 if feature_type == "Gender":
-                    gender = (self._feature_text(child) or "").lower() or None
+                    gender = self.reading.read(GENDERS, self._feature_text(child), record_id)
                 elif feature_type == "Title":
                     title = self._feature_text(child)
                 else:
@@ -231,13 +251,14 @@ class _Parser:
         comment = _text(party, "Comment")
         yield Record(record_id, profile.get("ID"), entity_type, title, gender, comment)
         yield from facts
+        yield from self.reading.rows()
 
-    def _entity_type(self, subtype_id: str | None) -> str:
+    def _entity_type(self, record_id: str, subtype_id: str | None) -> str:
         subtype = self._value("PartySubTypeValues", subtype_id)
-        if subtype in SUBTYPES:
-            return SUBTYPES[subtype]
+        if found := self.reading.read(SUBTYPES, subtype, record_id):
+            return found
         party_type = self._value("PartyTypeValues", self.party_type_of_subtype.get(subtype_id))
-        return PARTY_TYPES.get(party_type or "", "organization")
+        return self.reading.read(PARTY_TYPES, party_type, record_id) or UNKNOWN
 
     def _names(self, record_id: str, entity_type: str, identity) -> Iterator[Name]:
         part_types = {
@@ -245,12 +266,11 @@ class _Parser:
             for group in identity.iter("{*}NamePartGroup")
         }
         for alias in identity.iterfind("{*}Alias"):
-            kind = ALIAS_KINDS.get(
-                self._value("AliasTypeValues", alias.get("AliasTypeID")) or "", "aka"
-            )
+            alias_type = self._value("AliasTypeValues", alias.get("AliasTypeID"))
+            kind = self.reading.read(ALIAS_KINDS, alias_type, record_id) or "aka"
             if alias.get("Primary") == "true":
                 kind = "primary"
-            weak = alias.get("LowQuality") == "true"
+            weak = self.reading.read(LOW_QUALITY, alias.get("LowQuality"), record_id) or False
             for documented in alias.iterfind("{*}DocumentedName"):
                 parts = [
                     (

@@ -22,11 +22,29 @@ from sanctions.model import (
     Programme,
     Row,
 )
-from sanctions.parsers.common import countries, parse_date_text, programme_key, slug
+from sanctions.parsers.common import (
+    Enumeration,
+    Reading,
+    countries,
+    parse_date_text,
+    programme_key,
+    slug,
+)
 
 JURISDICTION = "US"
 LIST_NAME = "SDN List"  # the legacy layouts name no list: SDN.CSV and SDN.XML are the SDN list
-SDN_TYPES = {"individual": "person", "vessel": "vessel", "aircraft": "aircraft"}
+# The CSV writes the type in lower case and no type (-0-) for an entity; SDN.XML writes Entity.
+SDN_TYPES = Enumeration(
+    "SDN type",
+    {"individual": "person", "entity": "organization", "vessel": "vessel", "aircraft": "aircraft"},
+)
+ALIAS_TYPES = Enumeration(
+    "alias type",
+    {"aka": "aka", "fka": "fka", "nka": "nka", "a.k.a.": "aka", "f.k.a.": "fka", "n.k.a.": "nka"},
+)
+GENDERS = Enumeration("Gender", {"Male": "male", "Female": "female"})
+# An alias of unread category is weak: it must never decide a match alone.
+ALIAS_CATEGORIES = Enumeration("alias category", {"strong": False, "weak": True}, unknown=True)
 
 # Labels of identity documents as OFAC writes them (the same labels as the advanced XML's
 # IDRegDocType values).
@@ -171,14 +189,15 @@ def record_id(uid: int | str) -> str:
     return f"{JURISDICTION}:{uid}"
 
 
-def entity_type(sdn_type: str | None) -> str:
-    """The model's entity type of an SDN type; `-0-` and "Entity" are organisations."""
-    return SDN_TYPES.get((sdn_type or "").lower(), "organization")
+def entity_type(sdn_type: str | None, reading: Reading, record: str) -> str:
+    """The model's entity type of an SDN type; no type (`-0-`) is an organisation."""
+    return reading.read(SDN_TYPES, sdn_type, record) or "organization"
 
 
-def alias_kind(alias_type: str | None) -> str:
-    """The model's alias kind of OFAC's alias types: a.k.a. / fka / N.K.A. -> aka / fka / nka."""
-    return (alias_type or "aka").lower().replace(".", "")
+def alias_kind(alias_type: str | None, reading: Reading, record: str) -> str:
+    """The model's alias kind of OFAC's alias types: a.k.a. / fka / N.K.A. -> aka / fka / nka;
+    an alias without a type is an a.k.a."""
+    return reading.read(ALIAS_TYPES, alias_type, record) or "aka"
 
 
 def name_row(
@@ -236,8 +255,9 @@ def _iso_day(text: str | None) -> str | None:
 class Facts:
     """The labelled facts of one record, turned into rows; the gender goes on its Record."""
 
-    def __init__(self, record: str):
+    def __init__(self, record: str, reading: Reading):
         self.record = record
+        self.reading = reading
         self.gender: str | None = None
         self.rows: list[Row] = []
 
@@ -271,7 +291,7 @@ class Facts:
         elif kind == "country":
             self.rows.append(Country(rid, detail, countries().code(value), value))
         elif kind == "gender":
-            self.gender = value.lower()
+            self.gender = self.reading.read(GENDERS, value, rid)
         elif kind == "identifier":
             number, country, issued, expires = _ID_TAIL.match(value).groups()
             self.identifier(detail, number, country, issued, expires)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sanctions.errors import ParseError
 from sanctions.model import Name, Record, Row
-from sanctions.parsers.common import clean, countries, csv_rows, decode_text
+from sanctions.parsers.common import Reading, clean, countries, csv_rows, decode_text
 from sanctions.parsers.ofac_common import (
     Facts,
     address_rows,
@@ -72,6 +72,7 @@ def parse(files: dict[str, Path], source_id: str = "us_ofac") -> Iterator[Row]:
         addresses[int(row[0])].append(row)
 
     seen = 0
+    reading = Reading(source_id, "SDN.CSV")
     for row in read_rows("SDN.CSV", files["SDN.CSV"], SDN_COLUMNS, source_id):
         seen += 1
         ent_num = int(row[0])
@@ -81,9 +82,12 @@ def parse(files: dict[str, Path], source_id: str = "us_ofac") -> Iterator[Row]:
             comments.get(ent_num),
             aliases.get(ent_num, ()),
             addresses.get(ent_num, ()),
+            reading,
         )
+        yield from reading.rows()
     if not seen:
         raise ParseError(source_id, "SDN.CSV", "no records in the file")
+    reading.verdict()
 
 
 def _companion(files: dict[str, Path], name: str, source_id: str) -> Iterator[list[str]]:
@@ -91,11 +95,11 @@ def _companion(files: dict[str, Path], name: str, source_id: str) -> Iterator[li
         yield from read_rows(name, files[name], COMPANION_COLUMNS[name], source_id)
 
 
-def _sdn_rows(ent_num, row, continuation, alias_rows, addresses) -> Iterator[Row]:
+def _sdn_rows(ent_num, row, continuation, alias_rows, addresses, reading) -> Iterator[Row]:
     record = record_id(ent_num)
-    entity = entity_type(clean(row[2]))
+    entity = entity_type(clean(row[2]), reading, record)
     remarks = clean((row[11] if clean(row[11]) else "") + (continuation or ""))
-    facts = Facts(record)
+    facts = Facts(record, reading)
     if remarks:
         facts.read_remarks(remarks)
     yield Record(record, str(ent_num), entity, clean(row[4]), facts.gender, remarks)
@@ -106,7 +110,8 @@ def _sdn_rows(ent_num, row, continuation, alias_rows, addresses) -> Iterator[Row
     for alias in alias_rows:
         alias_name = clean(alias[3])
         if alias_name:
-            yield _name(record, alias_name, alias_kind(clean(alias[2])), entity)
+            kind = alias_kind(clean(alias[2]), reading, record)
+            yield _name(record, alias_name, kind, entity)
 
     for code in _programme_codes(row[3]):
         yield programme_row(record, code)

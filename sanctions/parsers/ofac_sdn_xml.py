@@ -29,6 +29,7 @@ from sanctions.parsers.common import (
     safe_iterparse,
 )
 from sanctions.parsers.ofac_common import (
+    ALIAS_CATEGORIES,
     Facts,
     address_rows,
     alias_kind,
@@ -100,14 +101,17 @@ def parse(files: dict[str, Path], source_id: str = "us_ofac") -> Iterator[Row]:
         _check_root(path, source_id, file_name)
         for name, element in safe_iterparse(path, ("Record_Count", ENTRY)):
             if name == ENTRY:
-                watch.see(element, element.find("{*}lastName") is not None)
-                yield from _entry_rows(element, source_id, file_name)
+                uid = clean(element.findtext("{*}uid"))
+                watch.see(element, element.find("{*}lastName") is not None, record_id(uid or ""))
+                yield from _entry_rows(element, source_id, file_name, watch)
+                yield from watch.rows()
             else:
                 declared = clean(element.text)
             release(element)
     except etree.XMLSyntaxError as exc:
         raise ParseError(source_id, file_name, f"malformed XML: {exc}") from exc
     watch.verdict(source_id, file_name, ENTRY)
+    yield from watch.field_counts()
     if declared and declared != str(watch.records):
         log.warning(
             "%s: %s: Record_Count says %s, the file holds %d entries",
@@ -135,14 +139,14 @@ def _check_root(path: Path, source_id: str, file_name: str) -> None:
         return
 
 
-def _entry_rows(entry, source_id: str, file_name: str) -> Iterator[Row]:
+def _entry_rows(entry, source_id: str, file_name: str, watch: ElementWatch) -> Iterator[Row]:
     fields = _fields(entry)
     uid = fields.get("uid")
     if not uid or not uid.isdigit():
         raise ParseError(source_id, file_name, f"{ENTRY} with uid {uid!r}, expected a number")
     record = record_id(uid)
-    entity = entity_type(fields.get("sdnType"))
-    facts = Facts(record)
+    entity = entity_type(fields.get("sdnType"), watch, record)
+    facts = Facts(record, watch)
     rows: list[Row] = []
     if last := fields.get("lastName"):
         rows.append(name_row(record, "primary", entity, last, fields.get("firstName")))
@@ -152,7 +156,7 @@ def _entry_rows(entry, source_id: str, file_name: str) -> Iterator[Row]:
             codes = (clean(program.text) for program in child)
             rows.extend(programme_row(record, code) for code in codes if code)
         elif name == "akaList":
-            rows.extend(_aliases(record, entity, child))
+            rows.extend(_aliases(record, entity, child, watch))
         elif name == "idList":
             for item in child:
                 _id_item(facts, _fields(item))
@@ -176,11 +180,11 @@ def _entry_rows(entry, source_id: str, file_name: str) -> Iterator[Row]:
     yield from facts.rows
 
 
-def _aliases(record: str, entity: str, aka_list) -> Iterator[Row]:
+def _aliases(record: str, entity: str, aka_list, watch: ElementWatch) -> Iterator[Row]:
     for aka in map(_fields, aka_list):
         if last := aka.get("lastName"):
-            weak = aka.get("category", "").lower() == "weak"
-            kind = alias_kind(aka.get("type"))
+            weak = watch.read(ALIAS_CATEGORIES, aka.get("category"), record) or False
+            kind = alias_kind(aka.get("type"), watch, record)
             yield name_row(record, kind, entity, last, aka.get("firstName"), weak)
 
 

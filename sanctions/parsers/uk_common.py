@@ -1,44 +1,39 @@
 """What the two UK formats (FCDO UK Sanctions List XML, OFSI ConList.csv) share: record keys,
-name assembly, regime names and the numbered lists both use ("(1) Libya (2) Tunisia")."""
+name assembly and the numbered lists both use ("(1) Libya (2) Tunisia")."""
 
 from __future__ import annotations
 
 import re
 
 from sanctions.model import Name
-from sanctions.parsers.common import clean, programme_key, script_of
+from sanctions.parsers.common import clean, script_of
 
 JURISDICTION = "UK"
-ENTITY_TYPES = {"individual": "person", "entity": "organization", "ship": "vessel"}
+# The values both formats publish; each format reads them under its own field name.
+ENTITY_TYPES = {"Individual": "person", "Entity": "organization", "Ship": "vessel"}
 NAME_KINDS = {
-    "primary name": "primary",
-    "primary name variation": "aka",
-    "alias": "aka",
-    "aka": "aka",
-    "fka": "fka",
+    "Primary name": "primary",
+    "Primary name variation": "aka",
+    "Alias": "aka",
+    "AKA": "aka",
+    "FKA": "fka",
 }
+# Alias quality (ConList) or strength (FCDO): a low-quality alias is weak; one of unread
+# strength too, so that it never decides a match alone.
+ALIAS_QUALITIES = {
+    "Good quality": False,
+    "Low quality": True,
+    "Good quality a.k.a": False,
+    "Low quality a.k.a": True,
+}
+GENDERS = {"Male": "male", "Female": "female"}
 _NUMBERED = re.compile(r"\(\d+\)\s*")
-_SI_NOISE = re.compile(
-    r"^the\s+|\s*\((?:united nations )?sanctions\)|\s*\(eu exit\)|\s*(?:sanctions\s+)?"
-    r"regulations\s+\d{4}$",
-    re.IGNORECASE,
-)
 
 
 def record_key(group_id: str | None, unique_id: str | None) -> str:
     """The OFSI Group ID (kept by the FCDO list, so history spans the 2026 switch), else the
     FCDO Unique ID."""
     return clean(group_id) or clean(unique_id) or ""
-
-
-def regime_code(regime: str) -> str:
-    """ConList's short regime name, also for the FCDO list's statutory-instrument titles:
-    "The Russia (Sanctions) (EU Exit) Regulations 2019" -> "Russia"."""
-    return " ".join(_SI_NOISE.sub("", regime).split())
-
-
-def regime_key(regime: str) -> str | None:
-    return programme_key(JURISDICTION, regime_code(regime))
 
 
 def numbered(text: str | None) -> list[str]:
@@ -49,7 +44,7 @@ def numbered(text: str | None) -> list[str]:
 
 
 def person_or_entity_name(
-    record_id: str, is_person: bool, parts: list[str | None], kind_text: str | None, weak: bool
+    record_id: str, is_person: bool, parts: list[str | None], kind: str, weak: bool
 ) -> Name | None:
     """Name 1-5 are given names, Name 6 the surname or the whole name of an entity or ship."""
     given = " ".join(part for part in parts[:5] if part) or None
@@ -57,7 +52,6 @@ def person_or_entity_name(
     full = " ".join(part for part in (given, family) if part)
     if not full:
         return None
-    kind = NAME_KINDS.get((kind_text or "").strip().lower(), "aka")
     if not is_person:
         given = family = None
     return Name(record_id, full, kind, weak, script_of(full), given, family)

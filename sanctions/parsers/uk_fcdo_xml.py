@@ -24,21 +24,26 @@ from sanctions.model import (
     Row,
 )
 from sanctions.parsers.common import (
+    UNKNOWN,
     ElementWatch,
+    Enumeration,
     clean,
     countries,
     local_name,
     parse_date_text,
+    programme_key,
     safe_iterparse,
     stream_records,
 )
 from sanctions.parsers.uk_common import (
+    ALIAS_QUALITIES,
     ENTITY_TYPES,
+    GENDERS,
     JURISDICTION,
+    NAME_KINDS,
     non_latin_name,
     person_or_entity_name,
     record_key,
-    regime_key,
 )
 from sanctions.parsers.un_references import un_reference_rows
 
@@ -68,6 +73,10 @@ DESIGNATION_CHILDREN = frozenset(
         "ShipDetails",
     }
 )
+DESIGNATION_TYPES = Enumeration("IndividualEntityShip", ENTITY_TYPES)
+NAME_TYPES = Enumeration("NameType", NAME_KINDS)
+ALIAS_STRENGTHS = Enumeration("AliasStrength", ALIAS_QUALITIES, unknown=True)
+GENDER = Enumeration("Gender", GENDERS)
 # Leaf elements kept as attributes (their names are unique in the schema): element -> attribute.
 TEXT_ATTRIBUTES = {
     "PhoneNumber": "phone",
@@ -78,9 +87,14 @@ TEXT_ATTRIBUTES = {
     "ParentCompany": "parent_company",
     "Subsidiary": "subsidiaries",
     "CurrentOwnerOperator": "vessel_owner",
+    # the published file nests TypeOfShip in TypeOfShipDetails; the *Detail forms are older
+    "TypeOfShip": "vessel_type",
     "TypeOfShipDetail": "vessel_type",
+    "TonnageOfShip": "tonnage",
     "TonnageOfShipDetail": "tonnage",
+    "LengthOfShip": "length",
     "LengthOfShipDetail": "length",
+    "YearBuilt": "year_built",
     "PreviousFlag": "previous_flags",
 }
 
@@ -98,13 +112,14 @@ def publication_date(files: dict[str, Path]) -> date | None:
 def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
     file_name, path = next(iter(files.items()))
     emitted: set[str] = set()  # record ids; a group can hold several designations
+    watch = ElementWatch(DESIGNATION_CHILDREN)
     yield from stream_records(
         source_id,
         file_name,
         path,
         ("Designation",),
-        ElementWatch(DESIGNATION_CHILDREN),
-        lambda _, designation: _designation_rows(designation, emitted),
+        watch,
+        lambda _, designation: _designation_rows(designation, emitted, watch),
     )
 
 
@@ -118,13 +133,12 @@ def _text(element, path: str) -> str | None:
     return texts[0] if texts else None
 
 
-def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
+def _designation_rows(designation, emitted: set[str], watch: ElementWatch) -> Iterator[Row]:
     unique_id = _text(designation, "UniqueID")
     key = record_key(_text(designation, "OFSIGroupID"), unique_id)
     record_id = f"{JURISDICTION}:{key}"
-    entity_type = ENTITY_TYPES.get(
-        (_text(designation, "IndividualEntityShip") or "").lower(), "organization"
-    )
+    published_type = _text(designation, "IndividualEntityShip")
+    entity_type = watch.read(DESIGNATION_TYPES, published_type, record_id) or UNKNOWN
     if record_id not in emitted:
         emitted.add(record_id)
         gender = _text(designation, "IndividualDetails/Individual/Genders/Gender")
@@ -140,27 +154,31 @@ def _designation_rows(designation, emitted: set[str]) -> Iterator[Row]:
             key,
             entity_type,
             _text(designation, "Titles/Title"),
-            gender.lower() if gender else None,
+            watch.read(GENDER, gender, record_id),
             remarks,
         )
     for name in designation.iterfind("{*}Names/{*}Name"):
         parts = [clean(name.findtext(f"{{*}}Name{n}")) for n in range(1, 7)]
-        weak = (name.findtext("{*}AliasStrength") or "").lower().startswith("low")
+        weak = watch.read(ALIAS_STRENGTHS, name.findtext("{*}AliasStrength"), record_id)
+        kind = watch.read(NAME_TYPES, name.findtext("{*}NameType"), record_id) or "aka"
         if row := person_or_entity_name(
-            record_id, entity_type == "person", parts, name.findtext("{*}NameType"), weak
+            record_id, entity_type == "person", parts, kind, weak or False
         ):
             yield row
     for text in _texts(designation, "NonLatinNames/NonLatinName/NameNonLatinScript"):
         yield non_latin_name(record_id, text)
-    if regime := _text(designation, "RegimeName"):
+    # without a RegimeName, the reference's prefix names the regime (GHR0190: Global Human Rights)
+    if regime := _text(designation, "RegimeName") or unique_id:
         listed = _text(designation, "DateDesignated")
         yield Programme(
             record_id,
             regime,
-            regime_key(regime),
-            _text(designation, "DesignationSource"),
+            programme_key(JURISDICTION, regime),
+            None,  # as in ConList, so both UK formats give the same programme rows
             parse_date_text(listed).earliest if listed else None,
         )
+    if source := _text(designation, "DesignationSource"):
+        yield Attribute(record_id, "designation_source", source)
     for value in _texts(designation, "UniqueID"):
         yield Identifier(record_id, "UK Sanctions List Ref", value)
     for value in _texts(designation, "UNReferenceNumber"):

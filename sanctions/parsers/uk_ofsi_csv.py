@@ -24,15 +24,27 @@ from sanctions.model import (
     Record,
     Row,
 )
-from sanctions.parsers.common import clean, countries, csv_rows, decode_text, parse_date_text
+from sanctions.parsers.common import (
+    UNKNOWN,
+    Enumeration,
+    Reading,
+    clean,
+    countries,
+    csv_rows,
+    decode_text,
+    parse_date_text,
+    programme_key,
+)
 from sanctions.parsers.uk_common import (
+    ALIAS_QUALITIES,
     ENTITY_TYPES,
+    GENDERS,
     JURISDICTION,
+    NAME_KINDS,
     non_latin_name,
     numbered,
     person_or_entity_name,
     record_key,
-    regime_key,
 )
 from sanctions.parsers.un_references import un_reference_rows
 
@@ -55,6 +67,10 @@ REQUIRED_COLUMNS = (
     "National Identification Details",
     "Position",
     "Address 1",
+    "Address 2",
+    "Address 3",
+    "Address 4",
+    "Address 5",
     "Address 6",
     "Post/Zip Code",
     "Country",
@@ -66,6 +82,18 @@ REQUIRED_COLUMNS = (
     "Listed On",
     "Group ID",
 )
+DATE_DESIGNATED = "UK Sanctions List Date Designated"
+# Columns read elsewhere or deliberately not read; any other column holding data is named.
+OTHER_COLUMNS = (
+    "Non-Latin Script Type",
+    "Non-Latin Script Language",
+    DATE_DESIGNATED,
+    "Last Updated",
+)
+GROUP_TYPES = Enumeration("Group Type", ENTITY_TYPES)
+ALIAS_TYPES = Enumeration("Alias Type", NAME_KINDS)
+ALIAS_QUALITY = Enumeration("Alias Quality", ALIAS_QUALITIES, unknown=True)
+GENDER = Enumeration("Other Information (Gender)", GENDERS)
 _OTHER_INFO_KEY = re.compile(r"\(([A-Z][A-Za-z /.-]{1,40})\):")
 OTHER_INFO_IDENTIFIERS = {
     "UK Sanctions List Ref": "UK Sanctions List Ref",
@@ -128,14 +156,18 @@ def parse(files: dict[str, Path], source_id: str = "uk_fcdo") -> Iterator[Row]:
         groups[record_key(values["Group ID"], None)].append(values)
     if not groups:
         raise ParseError(source_id, file_name, "no rows after the header")
+    reading = Reading(source_id, file_name)
+    unknown = [name for name in header if name not in (*REQUIRED_COLUMNS, *OTHER_COLUMNS)]
     for key, group in groups.items():
-        yield from _group_rows(key, group)
+        yield from _group_rows(key, group, reading, unknown)
+    reading.verdict()
+    yield from reading.field_counts()
 
 
-def _group_rows(key: str, group: list[dict]) -> Iterator[Row]:
+def _group_rows(key: str, group: list[dict], reading: Reading, unknown: list[str]) -> Iterator[Row]:
     record_id = f"{JURISDICTION}:{key}"
     first = group[0]
-    entity_type = ENTITY_TYPES.get((first["Group Type"] or "").lower(), "organization")
+    entity_type = reading.read(GROUP_TYPES, first["Group Type"], record_id) or UNKNOWN
     info = _other_information(first["Other Information"])
     gender = info.pop("Gender", [None])[0]
     yield Record(
@@ -143,13 +175,17 @@ def _group_rows(key: str, group: list[dict]) -> Iterator[Row]:
         key,
         entity_type,
         first["Title"],
-        gender.lower() if gender else None,
+        reading.read(GENDER, gender, record_id),
         first["Other Information"],
     )
     facts: dict[Row, None] = {}  # ordered set: the same fact repeats on every name row
+    reading.carries(f"column {name!r}" for row in group for name, value in row.items() if value)
     for row in group:
-        for fact in _row_facts(record_id, entity_type, row):
+        for fact in _row_facts(record_id, entity_type, row, reading):
             facts.setdefault(fact)
+        for column in unknown:
+            if row[column]:
+                reading.unread(record_id, f"column {column!r}")
     for label, values in info.items():
         for value in values:
             if label == "UN Ref":  # "(UN Ref):QDi.001" runs on into free text
@@ -160,21 +196,24 @@ def _group_rows(key: str, group: list[dict]) -> Iterator[Row]:
                 facts.setdefault(Attribute(record_id, OTHER_INFO_ATTRIBUTES[label], value))
             elif label == "Flag of ship":
                 facts.setdefault(Country(record_id, "flag", countries().code(value), value))
+    facts.update(dict.fromkeys(reading.rows()))
     yield from facts
 
 
-def _row_facts(record_id: str, entity_type: str, row: dict) -> Iterator[Row]:
-    weak = (row["Alias Quality"] or "").lower().startswith("low")
+def _row_facts(record_id: str, entity_type: str, row: dict, reading: Reading) -> Iterator[Row]:
+    weak = reading.read(ALIAS_QUALITY, row["Alias Quality"], record_id) or False
+    kind = reading.read(ALIAS_TYPES, row["Alias Type"], record_id) or "aka"
     parts = [row[f"Name {n}"] for n in range(1, 7)]
-    if name := person_or_entity_name(
-        record_id, entity_type == "person", parts, row["Alias Type"], weak
-    ):
+    if name := person_or_entity_name(record_id, entity_type == "person", parts, kind, weak):
         yield name
     if name := non_latin_name(record_id, row["Name Non-Latin Script"]):
         yield name
     if regime := row["Regime"]:
-        listed = parse_date_text(row["Listed On"]).earliest if row["Listed On"] else None
-        yield Programme(record_id, regime, regime_key(regime), None, listed)
+        # The regime's own designation date: "Listed On" is the first listing on the list,
+        # often under an older (EU-era) regime. Files before the column existed give only it.
+        dated = row.get(DATE_DESIGNATED, row["Listed On"])
+        listed = parse_date_text(dated).earliest if dated else None
+        yield Programme(record_id, regime, programme_key(JURISDICTION, regime), None, listed)
     for raw in numbered(row["DOB"]):
         yield BirthDate(record_id, raw, *parse_date_text(raw))
     town, country_of_birth = row["Town of Birth"], row["Country of Birth"]

@@ -28,6 +28,7 @@ from sanctions.model import (
 from sanctions.parsers.common import (
     DateRange,
     ElementWatch,
+    Enumeration,
     clean,
     countries,
     day_range,
@@ -42,9 +43,22 @@ from sanctions.parsers.common import (
 from sanctions.parsers.un_references import un_reference_rows
 
 JURISDICTION = "UN"
-ENTITY_TYPES = {"INDIVIDUAL": "person", "ENTITY": "organization"}
+# The record elements are children of these containers; their names are the entity types.
+CONTAINERS = ("INDIVIDUALS", "ENTITIES")
+RECORD_ELEMENTS = Enumeration("record element", {"INDIVIDUAL": "person", "ENTITY": "organization"})
 NAME_PARTS = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
-ALIAS_KINDS = {"f.k.a.": "fka"}
+# QUALITY of an alias: its strength, or (in older entries) its kind.
+ALIAS_QUALITIES = Enumeration(
+    "alias QUALITY",
+    {
+        "Good": ("aka", False),
+        "a.k.a.": ("aka", False),
+        "Low": ("aka", True),
+        "f.k.a.": ("fka", False),
+    },
+    unknown=("unknown", True),  # an alias of unread strength never decides a match alone
+)
+GENDERS = Enumeration("GENDER", {"Male": "male", "Female": "female"})
 RECORD_CHILDREN = frozenset(
     {
         *NAME_PARTS,
@@ -81,14 +95,16 @@ def publication_date(files: dict[str, Path]) -> date | None:
 
 def parse(files: dict[str, Path], source_id: str = "un_sc") -> Iterator[Row]:
     file_name, path = single_file(files, source_id, "consolidated.xml")
+    watch = ElementWatch(RECORD_CHILDREN)
     yield from stream_records(
         source_id,
         file_name,
         path,
-        tuple(ENTITY_TYPES),
-        ElementWatch(RECORD_CHILDREN),
-        lambda kind, element: _record_rows(element, kind, source_id, file_name),
+        RECORD_ELEMENTS.published,
+        watch,
+        lambda kind, element: _record_rows(element, kind, source_id, file_name, watch),
         lambda rows: has_name(rows, primary=True),
+        containers=CONTAINERS,
     )
 
 
@@ -101,7 +117,9 @@ def _values(element, path: str) -> list[str]:
     return [text for item in found if (text := clean(item.text))]
 
 
-def _record_rows(element, kind: str, source_id: str, file_name: str) -> Iterator[Row]:
+def _record_rows(
+    element, kind: str, source_id: str, file_name: str, watch: ElementWatch
+) -> Iterator[Row]:
     """Rows of one INDIVIDUAL or ENTITY (`kind`), whose aliases and addresses are named after it."""
     reference = _text(element, "REFERENCE_NUMBER")
     if reference is None:
@@ -109,13 +127,12 @@ def _record_rows(element, kind: str, source_id: str, file_name: str) -> Iterator
             source_id, file_name, f"DATAID {_text(element, 'DATAID')}: no REFERENCE_NUMBER"
         )
     record_id = f"{JURISDICTION}:{reference}"
-    gender = _text(element, "GENDER")
     yield Record(
         record_id,
         reference,
-        ENTITY_TYPES[kind],
+        watch.read(RECORD_ELEMENTS, kind, record_id),
         next(iter(_values(element, "TITLE/VALUE")), None),
-        gender.lower() if gender else None,
+        watch.read(GENDERS, _text(element, "GENDER"), record_id),
         _text(element, "COMMENTS1"),
     )
     if name := " ".join(part for tag in NAME_PARTS if (part := _text(element, tag))):
@@ -124,9 +141,11 @@ def _record_rows(element, kind: str, source_id: str, file_name: str) -> Iterator
         yield Name(record_id, original, "aka", False, script_of(original))
     for alias in element.iterfind(f"{{*}}{kind}_ALIAS"):
         if alias_name := _text(alias, "ALIAS_NAME"):
-            quality = (_text(alias, "QUALITY") or "").lower()
-            name_kind = ALIAS_KINDS.get(quality, "aka")
-            yield Name(record_id, alias_name, name_kind, quality == "low", script_of(alias_name))
+            name_kind, weak = watch.read(ALIAS_QUALITIES, _text(alias, "QUALITY"), record_id) or (
+                "aka",
+                False,
+            )
+            yield Name(record_id, alias_name, name_kind, weak, script_of(alias_name))
     if committee := _text(element, "UN_LIST_TYPE"):
         listed = _text(element, "LISTED_ON")
         yield Programme(

@@ -1,0 +1,266 @@
+"""Derived tables are functions of the files (issue 18): programme keys derived from the
+programme as published wherever they are read, each programme dated by the first version that
+carried it, same-day versions in publish order, the UK's designation date per regime and the
+regimes' start dates, absent companion files read as unknown, UN-mandated per date."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sanctions import alignment, clusters, companions, matching, quality, warehouse
+from sanctions.archive import Archive
+from sanctions.programmes import PROGRAMMES_CSV
+from sanctions.replay import replay
+from sanctions.sources import SOURCES
+from tests.conftest import FIXTURES
+from tests.synthetic_lists import PEOPLE, Listing, conlist_csv
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+OFAC_CSV = FIXTURES / "us_ofac_csv"
+SDN_LINES = (OFAC_CSV / "SDN.CSV").read_bytes().splitlines(keepends=True)
+
+
+def sdn(*replacements: tuple[bytes, bytes]) -> bytes:
+    text = b"".join(SDN_LINES)
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+def dated_set(folder: Path, day: str, sdn_bytes: bytes, companions_from: Path | None) -> None:
+    """An OFAC CSV set of one date: its own folder named by the date."""
+    member = folder / day
+    member.mkdir(parents=True)
+    (member / "SDN.CSV").write_bytes(sdn_bytes)
+    for name in ("ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"):
+        if companions_from is not None:
+            shutil.copyfile(companions_from / name, member / name)
+
+
+def build_marts(con) -> None:
+    con.execute("BEGIN TRANSACTION")
+    matching.match(con)
+    clusters.write_clusters(con)
+    con.execute("COMMIT")
+    alignment.build(con)
+
+
+def as_of(con, day: str, record_id: str) -> list[tuple]:
+    return con.execute(
+        """SELECT programme_key, strict, listed_on FROM alignment.as_of(?::DATE)
+           WHERE record_id = ? ORDER BY ALL""",
+        [day, record_id],
+    ).fetchall()
+
+
+def test_a_programme_added_later_is_dated_by_the_file_that_first_carried_it(tmp_path):
+    """Item 4: the OFAC CSV gives no listing date; US:1005 gains GLOMAG in the second file."""
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", sdn(), None)
+    dated_set(folder, "2024-03-01", sdn((b'"SDNTK"', b'"SDNTK] [GLOMAG"')), None)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        build_marts(con)
+        listings = con.execute(
+            """SELECT programme_key, listed_on, listed_on_origin FROM alignment.listings
+               WHERE record_id = 'US:1005' ORDER BY 1"""
+        ).fetchall()
+        assert listings == [
+            ("US-GLOMAG", date(2024, 3, 1), "first_seen"),
+            ("US-SDNTK", None, None),  # carried by the first file: its date is unknown
+        ]
+        assert as_of(con, "2024-02-01", "US:1005") == [("US-SDNTK", False, None)]
+        assert as_of(con, "2024-03-01", "US:1005") == [
+            ("US-GLOMAG", True, date(2024, 3, 1)),
+            ("US-SDNTK", False, None),
+        ]
+
+
+def test_a_taxonomy_fix_reaches_past_dates(tmp_path, monkeypatch):
+    """Item 1 (history part): the history keeps the published string; the keys of past dates
+    come from the taxonomy in use at the next build."""
+    taxonomy = tmp_path / "programmes.csv"
+    rows = PROGRAMMES_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    taxonomy.write_text(
+        "".join(r for r in rows if not r.startswith("US,GLOMAG,")), encoding="utf-8"
+    )
+    monkeypatch.setenv("SANCTIONS_PROGRAMMES", str(taxonomy))
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", sdn(), None)
+    dated_set(folder, "2024-03-01", sdn((b"Former Deputy Minister", b"Minister")), None)
+    path = tmp_path / "w.duckdb"
+    with warehouse.connect(path) as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        build_marts(con)
+        assert as_of(con, "2024-02-01", "US:1001") == [("US-UNCLASSIFIED-GLOMAG", False, None)]
+    taxonomy.write_text("".join(rows), encoding="utf-8")
+    with warehouse.connect(path) as con:
+        build_marts(con)
+        assert as_of(con, "2024-02-01", "US:1001") == [("US-GLOMAG", True, None)]
+        keys = con.execute(
+            "SELECT DISTINCT unnest(programme_keys) FROM history.events WHERE record_id = 'US:1001'"
+        ).fetchall()
+        assert keys == [("US-GLOMAG",)]
+
+
+def test_same_day_republication_shows_only_the_latest_version(tmp_path):
+    """Item 5: two files of one day, the second moving a person from Russia to Global Human
+    Rights: that day and later show only Global Human Rights."""
+    person = PEOPLE[0]
+    day = date(2025, 4, 10)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        for step, regime in enumerate((1, 0)):  # UK_REGIMES: 1 Russia, 0 Global Human Rights
+            folder = tmp_path / f"uk{step}"
+            folder.mkdir()
+            (folder / "ConList_2025-04-10.csv").write_bytes(
+                conlist_csv(day, [Listing(person, programme=regime)])
+            )
+            report = replay(con, SOURCES["uk_fcdo"], folder, Archive(tmp_path / "raw"))
+            assert report.applied and not report.skipped
+        build_marts(con)
+        record = f"UK:{20000 + person.key}"
+        for when in ("2025-04-10", "2025-06-01"):
+            keys = [key for key, _, _ in as_of(con, when, record)]
+            assert keys == ["UK-GHR"], when
+
+
+def conlist(tmp_path: Path, listed_on: str, designated: str) -> Path:
+    text = conlist_csv(date(2025, 4, 10), [Listing(PEOPLE[1], programme=0)]).decode("utf-8")
+    text = text.replace(
+        ",Global Human Rights,,,,", f",Global Human Rights,{listed_on},{designated},,"
+    )
+    assert designated in text
+    path = tmp_path / "mirror" / "ConList_2025-04-10.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_uk_designation_date_per_regime_and_regimes_that_did_not_exist_yet(tmp_path):
+    """Item 6: "UK Sanctions List Date Designated", not "Listed On" (a first listing under an
+    older regime); a listing dated before its regime began is named by a warning."""
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(
+            con,
+            SOURCES["uk_fcdo"],
+            conlist(tmp_path, "06/03/2014", "31/12/2020").parent,
+            Archive(tmp_path / "raw"),
+        )
+        listed = con.execute(
+            "SELECT programme_key, listed_on FROM core.programmes WHERE record_id = 'UK:20002'"
+        ).fetchall()
+        assert listed == [("UK-GHR", date(2020, 12, 31))]
+        build_marts(con)
+        strict = con.execute(
+            "SELECT count(*) FROM alignment.as_of(DATE '2018-06-30') WHERE strict"
+        ).fetchall()
+        assert strict == [(0,)]
+        assert quality.listings_within_regime_dates(con, "uk_fcdo").passed
+        began = con.execute(
+            "SELECT began FROM ref.programme_dates WHERE programme_key = 'UK-GHR'"
+        ).fetchall()
+        assert began == [(date(2020, 7, 6),)]
+    with warehouse.connect(tmp_path / "w2.duckdb") as con:  # a date before the regime began
+        replay(
+            con,
+            SOURCES["uk_fcdo"],
+            conlist(tmp_path / "early", "06/03/2014", "06/03/2014").parent,
+            Archive(tmp_path / "raw2"),
+        )
+        outcome = quality.listings_within_regime_dates(con, "uk_fcdo")
+        assert not outcome.passed
+        assert "UK:20002 UK-GHR dated 2014-03-06 (began 2020-07-06)" in outcome.summary
+
+
+def test_an_absent_companion_file_is_unknown_not_a_deletion(tmp_path):
+    """Item 7: a lone SDN.CSV between two full sets writes no names or addresses change, keeps
+    the aliases and address countries (marked), and a real alias change still shows."""
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", sdn(), OFAC_CSV)
+    dated_set(folder, "2024-02-01", sdn(), None)
+    changed = tmp_path / "changed"
+    shutil.copytree(OFAC_CSV, changed)
+    alt = changed / "ALT.CSV"
+    alt.write_bytes(alt.read_bytes().replace(b'"PETROFF, Ivan"', b'"PETROV, Ivan S."'))
+    dated_set(folder, "2024-03-01", sdn(), changed)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        assert len(report.applied) == 3
+        events = con.execute(
+            """SELECT event_date::DATE, record_id, changed_fields FROM history.events
+               WHERE event = 'changed' ORDER BY ALL"""
+        ).fetchall()
+        assert events == [(date(2024, 3, 1), "US:1001", ["names"])]
+        absent = con.execute(
+            "SELECT published_on, absent_files FROM core.snapshots ORDER BY published_on"
+        ).fetchall()
+        assert [files for _, files in absent] == [
+            [],
+            companions.absent_companions("ofac_csv", ["SDN.CSV"]),
+            [],
+        ]
+
+
+def test_a_lone_file_keeps_the_last_known_aliases_and_countries(tmp_path):
+    """Item 7: matching and figures read the carried values, marked by the snapshot."""
+    full, lone = tmp_path / "full", tmp_path / "lone"
+    dated_set(full, "2024-01-01", sdn(), OFAC_CSV)
+    dated_set(lone, "2024-02-01", sdn(), None)
+    facts = """SELECT (SELECT list(name ORDER BY name) FROM core.names WHERE kind <> 'primary'),
+                      (SELECT list(country_code ORDER BY country_code) FROM core.countries
+                       WHERE relation = 'address'),
+                      (SELECT absent_files FROM core.snapshots ORDER BY loaded_at DESC LIMIT 1)"""
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], full, Archive(tmp_path / "raw"))
+        aliases, countries, absent = con.execute(facts).fetchall()[0]
+        assert aliases and countries and absent == []
+        replay(con, SOURCES["us_ofac"], lone, Archive(tmp_path / "raw"))
+        assert con.execute(facts).fetchall()[0] == (
+            aliases,
+            countries,
+            ["ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"],
+        )
+
+
+def test_the_first_file_to_carry_a_companion_reports_no_change(tmp_path):
+    """Item 7: aliases never known before (only lone files) are not "names changed"."""
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", sdn(), None)
+    dated_set(folder, "2024-02-01", sdn(), OFAC_CSV)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        changed = con.execute(
+            "SELECT record_id, changed_fields FROM history.events WHERE event = 'changed'"
+        ).fetchall()
+    assert all("names" not in fields and "addresses" not in fields for _, fields in changed)
+
+
+def test_un_mandated_comes_from_the_un_listing_valid_on_the_date(tmp_path):
+    """Item 8: a US record delisted before today is UN-mandated on the dates the UN listed
+    the target (QDe.904 since 2002-01-11), and not before."""
+    foundation = b'9001,"EXAMPLE RELIEF FOUNDATION",-0- ,"SDGT"' + b",-0- " * 8 + b"\r\n"
+    with_foundation = sdn().rstrip(b"\x1a") + foundation + b"\x1a"
+    folder = tmp_path / "us"
+    dated_set(folder, "2001-06-01", with_foundation, None)
+    dated_set(folder, "2002-06-01", with_foundation, None)
+    dated_set(folder, "2024-01-01", sdn(), None)
+    un = tmp_path / "un"
+    un.mkdir()
+    (un / "consolidated.xml").symlink_to(FIXTURES / "un_sc" / "consolidated.xml")
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        assert replay(con, SOURCES["un_sc"], un, Archive(tmp_path / "raw")).applied
+        build_marts(con)
+        flags = {
+            day: con.execute(
+                "SELECT un_mandated FROM alignment.as_of(?::DATE) WHERE record_id = 'US:9001'",
+                [day],
+            ).fetchall()
+            for day in ("2001-06-01", "2002-06-01", "2024-01-01")
+        }
+    assert flags == {"2001-06-01": [(False,)], "2002-06-01": [(True,)], "2024-01-01": []}
