@@ -111,7 +111,7 @@ def lags_sql(scoped: str) -> str:
 def bases_sql(dates: str, reference: bool = False) -> str:
     """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates);
     with `reference`, the reference lists' (the UN's) instead."""
-    return render("_bases.sql", dates=dates, reference=reference)
+    return render("_bases.sql", dates=dates, reference_lists=reference)
 
 
 def stage(con, prefix: str, bases: str, listed: str) -> None:

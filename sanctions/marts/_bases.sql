@@ -7,4 +7,4 @@ SELECT d.as_of, j.position, j.jurisdiction, j.source_id,
             WHEN j.listing_dates_from <= d.as_of THEN 'listing_dates'
             ELSE '{{ not_loaded }}' END AS basis
 FROM ({{ dates }}) d CROSS JOIN alignment.jurisdictions j
-WHERE {{ "" if reference | default(false) else "NOT" }} j.reference
+WHERE {{ "" if reference_lists | default(false) else "NOT" }} j.reference

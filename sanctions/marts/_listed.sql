@@ -5,7 +5,7 @@
 -- UN listing of the same target on that date (from the UN's own evidence).
 WITH un_on AS (
     SELECT u.as_of, t.target_id
-    FROM ({{ render("_bases.sql", dates="SELECT DISTINCT as_of FROM " ~ bases, reference=true) }}) u
+    FROM ({{ render("_bases.sql", dates="SELECT DISTINCT as_of FROM " ~ bases, reference_lists=true) }}) u
     JOIN alignment.listing_evidence e
       ON e.source_id = u.source_id AND e.basis = u.basis AND e.listed_from <= u.as_of
      AND (e.listed_to IS NULL OR e.listed_to > u.as_of)
