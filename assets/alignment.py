@@ -42,7 +42,8 @@ def summary_markdown(con) -> str:
 )
 def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     started = time.perf_counter()
-    annotations_file = sanctions.settings().annotations_path
+    settings = sanctions.settings()
+    annotations_file = settings.annotations_path
     try:
         annotations = (
             alignment.read_annotations(annotations_file) if annotations_file.is_file() else []
@@ -50,7 +51,7 @@ def marts(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
     except ValueError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     with sanctions.connect() as con:
-        counts = alignment.build(con, annotations)
+        counts = alignment.build(con, annotations, settings.scopes)
         unattached = con.execute(
             "SELECT count(*) FROM alignment.annotations WHERE problem IS NOT NULL"
         ).fetchall()[0][0]

@@ -22,6 +22,7 @@ from sanctions.allies import allies_path, read_allies
 from sanctions.errors import SettingsError
 from sanctions.fetch import HttpOptions
 from sanctions.locations import is_url
+from sanctions.scopes import Scope, load_scopes
 from sanctions.sources import SOURCES, Source, freshness_hours, record_bounds
 from sanctions.subscriptions import load_subscriptions
 
@@ -95,6 +96,7 @@ class Settings:
     alert_webhook: str | None = None
     alert_webhook_format: str = "json"
     annotations_file: Path | None = None
+    scopes: tuple[Scope, ...] = ()  # checked on reading; empty: schemas/scopes.csv
     # alerts: how long an event waits for the other lists, the age past which it is history,
     # and who receives what (SANCTIONS_SUBSCRIPTIONS; None: every alert to the default sinks)
     alert_max_wait_days: int = DEFAULT_MAX_WAIT_DAYS
@@ -129,6 +131,7 @@ class Settings:
         _check_allies(env)
         jsonl = _value(env, "SANCTIONS_ALERT_JSONL")
         annotations = _value(env, "SANCTIONS_ANNOTATIONS")
+        scopes_file = _value(env, "SANCTIONS_SCOPES")
         values = {
             "data_dir": Path(_value(env, "SANCTIONS_DATA_DIR") or "data"),
             "mirror": _value(env, "SANCTIONS_MIRROR"),
@@ -142,6 +145,8 @@ class Settings:
                 env, "SANCTIONS_ALERT_WEBHOOK_FORMAT", WEBHOOK_FORMATS, "json"
             ),
             "annotations_file": Path(annotations) if annotations else None,
+            # validated here, before any fetch: a bad file stops the run naming its line
+            "scopes": load_scopes(Path(scopes_file) if scopes_file else None),
             "alert_max_wait_days": _whole(
                 env, "SANCTIONS_ALERT_MAX_WAIT_DAYS", DEFAULT_MAX_WAIT_DAYS, "a number of days"
             ),

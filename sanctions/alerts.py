@@ -29,6 +29,8 @@ from pathlib import Path
 
 import requests
 
+from sanctions import scopes
+
 SCOPES = ("all", "broad", "strict")  # widest first: an alert's headline is its widest scope
 KINDS = ("unilateral_listing", "follow_on", "coordinated_listing", "divergence", "delisting")
 DEFAULT_MAX_WAIT_DAYS = 7
@@ -37,12 +39,25 @@ DEFAULT_MAX_AGE_DAYS = 30
 
 def scope_members(con) -> None:
     """The one reading of scope membership: temp table a_scope_members(scope, programme_key)
-    for every scope but `all` (which holds every listed record)."""
+    for every scope but `all` (which holds every listed record), as the marts count them
+    (alignment.scopes: schemas/scopes.csv or SANCTIONS_SCOPES; the shipped file before the
+    marts first ran)."""
+    built = con.execute(
+        """SELECT count(*) FROM duckdb_tables()
+           WHERE schema_name = 'alignment' AND table_name = 'scopes'"""
+    ).fetchall()[0][0]
+    in_use = scopes.from_warehouse(con) if built else scopes.load_scopes()
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE a_scope_members AS
-           SELECT 'broad' AS scope, programme_key FROM ref.programmes WHERE magnitsky_broad
-           UNION SELECT 'strict', programme_key FROM ref.programmes WHERE magnitsky_strict"""
+        "CREATE OR REPLACE TEMP TABLE a_scope_members (scope VARCHAR, programme_key VARCHAR)"
     )
+    members = [
+        (scope.name, key)
+        for scope in in_use
+        if scope.name in SCOPES and scope.name != "all"
+        for key in scope.keys
+    ]
+    if members:
+        con.executemany("INSERT INTO a_scope_members VALUES (?, ?)", members)
 
 
 # Per record event that can move a scope (listings, delistings, programme changes), in each

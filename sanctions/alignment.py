@@ -1,10 +1,12 @@
 """Alignment marts: who is sanctioned by which jurisdictions, under which programmes, who by
-only one, and how long the others take to follow. Pure SQL over matching and core.
+only one, and how long the others take to follow. Pure SQL over matching and core: one
+file per table in sanctions/marts/ (partials shared by several start with "_"), rendered with
+jinja2 from the source registry, so each figure's derivation reads top to bottom.
 
-Scopes are rows, not separate builds: `all` (any programme), `broad` and `strict`
-(Magnitsky-style, from ref.programmes) and `autonomous` (any programme, UN-mandated listings
-excluded). A jurisdiction lists a target "in scope" when one of its records in the target
-carries a programme of that scope.
+Scopes are rows, not separate builds: the scopes in use (sanctions.scopes: schemas/scopes.csv
+or SANCTIONS_SCOPES, `all`, `broad` and `strict` as shipped, then the `autonomous` rule) are
+written to alignment.scopes and every mart reads them from there. A jurisdiction lists a
+target "in scope" when one of its records in the target carries a programme of that scope.
 
 Every figure can also be computed as of a past date. Each jurisdiction's state on that date
 comes from the best evidence held (its basis): its history (versions valid on the date), else
@@ -23,15 +25,15 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from sanctions import history
 from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import neutralised
+from sanctions.scopes import Scope, load_scopes, scope_rows
 from sanctions.sources import SOURCES, freshness_hours
 from sanctions.warehouse import sql_string
 
-# autonomous: any programme, UN-mandated listings excluded (what a government chose itself).
-SCOPES = ("all", "broad", "strict", "autonomous")
 NOT_LOADED = "not loaded for date"
 # The first Magnitsky law (US, 2012): over_time starts its year-ends there.
 OVER_TIME_FIRST_YEAR = 2012
@@ -46,54 +48,15 @@ JURISDICTIONS = tuple(
     dict.fromkeys(s.jurisdiction for s in SOURCES.values() if not is_reference(s))
 )
 
-SCOPE_GRID = f"(SELECT unnest({list(SCOPES)}) AS scope)"
-IN_SCOPE = """(scope = 'all' OR (scope = 'broad' AND broad) OR (scope = 'strict' AND strict)
-               OR (scope = 'autonomous' AND NOT un_mandated))"""
+SCOPE_GRID = "(SELECT DISTINCT scope FROM alignment.scopes)"
 REFERENCE = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE reference)"
 # One row per programme key: several published codes (e.g. Canada's 2020 and 2025 regime
 # names) map to the same key.
-PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS category,
-                            bool_or(magnitsky_strict) AS magnitsky_strict,
-                            bool_or(magnitsky_broad) AS magnitsky_broad
+PROGRAMME_KEYS = """(SELECT jurisdiction, programme_key, any_value(category) AS category
                      FROM ref.programmes GROUP BY ALL)"""
 # Jurisdictions the figures may name: loaded ones (any date: see the bases) that align.
 LOADED = "(SELECT jurisdiction FROM alignment.jurisdictions WHERE loaded AND NOT reference)"
-
-
-def utc_date(column: str) -> str:
-    """History times are TIMESTAMPTZ at midnight UTC: read their day in UTC, whatever the
-    session's time zone."""
-    return f"timezone('UTC', {column})::DATE"
-
-
-JURISDICTIONS_SQL = f"""
-CREATE OR REPLACE TABLE alignment.jurisdictions AS
-WITH latest AS (
-    SELECT * FROM core.snapshots
-    QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY loaded_at DESC) = 1
-), histories AS (
-    SELECT source_id, min({utc_date("as_of")}) AS history_from FROM history.snapshots GROUP BY 1
-), dated AS (
-    SELECT source_id, min(coalesce(p.listed_on, r.listed_on)) AS listing_dates_from
-    FROM core.records r JOIN core.programmes p USING (record_id, source_id) GROUP BY 1
-), good AS ({LAST_GOOD_SQL})
-SELECT g.position, g.jurisdiction, g.source_id, g.title, g.reference,
-       greatest(round(g.freshness_hours / 24), 1)::INTEGER AS freshness_days,
-       s.snapshot_id IS NOT NULL AS loaded, s.published_on,
-       {utc_date("s.fetched_at")} AS fetched_on,
-       coalesce(s.published_on, {utc_date("s.fetched_at")}) AS snapshot_on,
-       s.record_count, h.history_from, d.listing_dates_from,
-       good.last_good < now() - to_seconds(g.freshness_hours * 3600) AS stale,
-       CASE WHEN s.published_on IS NOT NULL
-            THEN 'published ' || strftime(s.published_on, '%Y-%m-%d')
-            WHEN s.snapshot_id IS NOT NULL
-            THEN 'fetched on ' || strftime({utc_date("s.fetched_at")}, '%Y-%m-%d')
-                 || ' (the file states no publication date)'
-            ELSE 'not loaded' END AS snapshot
-FROM a_registry g LEFT JOIN latest s USING (source_id) LEFT JOIN histories h USING (source_id)
-LEFT JOIN dated d USING (source_id) LEFT JOIN good USING (source_id)
-ORDER BY g.position"""
-
+ONE_DATE = "SELECT CAST(d AS DATE) AS as_of"
 # Each programme of each record dated by the first version that carried it, where that version
 # came after the start of the history (a list that gives no listing date, e.g. the OFAC CSV).
 PROGRAMMES_FIRST_SEEN = """(
@@ -102,248 +65,53 @@ PROGRAMMES_FIRST_SEEN = """(
     JOIN (SELECT source_id, min(as_of) AS started FROM history.snapshots GROUP BY 1) h
       USING (source_id)
     GROUP BY ALL HAVING min(v.valid_from) > any_value(h.started))"""
-# The record carries a UN reference (only core's current rows hold it).
-UN_REFERENCE = """EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = {record}
-                          AND a.attribute = 'un_reference')"""
 
-BASE_STATEMENTS = [
-    JURISDICTIONS_SQL,
-    # One row per (target, jurisdiction, programme) listing, with scope flags and dates.
-    f"""CREATE OR REPLACE TABLE alignment.listings AS
-    SELECT c.target_id, c.record_id, c.source_id, c.jurisdiction, p.programme_key,
-           p.programme_raw, coalesce(t.category, 'unclassified') AS category,
-           coalesce(t.magnitsky_strict, false) AS strict,
-           coalesce(t.magnitsky_broad, false) AS broad,
-           coalesce(p.listed_on, r.listed_on, {utc_date("f.first_seen")}) AS listed_on,
-           CASE WHEN coalesce(p.listed_on, r.listed_on) IS NOT NULL
-                THEN coalesce(r.listed_on_origin, 'publisher')
-                WHEN f.first_seen IS NOT NULL THEN 'first_seen' END AS listed_on_origin,
-           -- implements a UN listing: says so, or its regime is a UN one, or the UN lists it
-           (coalesce(t.category = 'un', false)
-            OR {UN_REFERENCE.format(record="c.record_id")}
-            OR EXISTS (SELECT 1 FROM matching.clusters u WHERE u.target_id = c.target_id
-                       AND u.jurisdiction IN {REFERENCE})) AS un_mandated
-    FROM matching.clusters c
-    JOIN core.records r USING (record_id)
-    JOIN core.programmes p USING (record_id)
-    LEFT JOIN {PROGRAMMES_FIRST_SEEN} f USING (record_id, programme_key)
-    LEFT JOIN {PROGRAMME_KEYS} t
-           ON t.jurisdiction = c.jurisdiction AND t.programme_key = p.programme_key
-    QUALIFY row_number() OVER (PARTITION BY c.record_id, p.programme_key
-                               ORDER BY coalesce(p.listed_on, r.listed_on, f.first_seen)) = 1""",
-]
 
-STATEMENTS = [
-    f"""CREATE OR REPLACE TABLE alignment.target_jurisdictions AS
-    WITH keys AS (
-        SELECT target_id, jurisdiction, scope,
-               list(DISTINCT programme_key ORDER BY programme_key) AS programme_keys
-        FROM alignment.listings, {SCOPE_GRID} s WHERE {IN_SCOPE} GROUP BY ALL
-    )
-    SELECT t.target_id, j.jurisdiction, s.scope, a.target_id IS NOT NULL AS listed,
-           a.first_listed, a.listed_on_origin, k.programme_keys
-    FROM (SELECT DISTINCT target_id FROM matching.clusters) t
-    CROSS JOIN {LOADED} j CROSS JOIN {SCOPE_GRID} s
-    LEFT JOIN now_scoped a USING (target_id, jurisdiction, scope)
-    LEFT JOIN keys k USING (target_id, jurisdiction, scope)""",
-    """CREATE OR REPLACE TABLE alignment.targets AS
-    WITH names AS (
-        SELECT c.target_id,
-               arg_min(n.name, CASE c.jurisdiction WHEN 'US' THEN 1 WHEN 'UK' THEN 2
-                                    WHEN 'EU' THEN 3 ELSE 4 END) AS name
-        FROM matching.clusters c JOIN core.names n USING (record_id)
-        WHERE n.kind = 'primary' AND (n.script IS NULL OR n.script = 'Latin')
-        GROUP BY c.target_id
-    ), kinds AS (
-        SELECT c.target_id, mode(r.entity_type) AS entity_type,
-               list(DISTINCT c.record_id ORDER BY c.record_id) AS record_ids
-        FROM matching.clusters c JOIN core.records r USING (record_id) GROUP BY c.target_id
-    ), lands AS (
-        SELECT c.target_id, list(DISTINCT k.country_code ORDER BY k.country_code) AS countries
-        FROM matching.clusters c JOIN core.countries k USING (record_id)
-        WHERE k.country_code IS NOT NULL
-          AND k.relation IN ('nationality', 'citizenship', 'address', 'registration', 'flag')
-        GROUP BY c.target_id
-    ), wide AS (
-        SELECT target_id,
-    """
-    + ",\n".join(
-        f"""
-           bool_or(listed AND jurisdiction = '{j}' AND scope = 'all') AS listed_{j.lower()},
-           any_value(programme_keys) FILTER (WHERE jurisdiction = '{j}' AND scope = 'all')
-               AS programmes_{j.lower()},
-           any_value(first_listed) FILTER (WHERE jurisdiction = '{j}' AND scope = 'all')
-               AS first_listed_{j.lower()},
-           bool_or(listed AND jurisdiction = '{j}' AND scope = 'strict')
-               AS magnitsky_strict_{j.lower()},
-           bool_or(listed AND jurisdiction = '{j}' AND scope = 'broad')
-               AS magnitsky_broad_{j.lower()}"""
-        for j in JURISDICTIONS
-    )
-    + """,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'all') AS jurisdictions,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'strict')
-               AS jurisdictions_strict,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'broad')
-               AS jurisdictions_broad,
-           count(DISTINCT jurisdiction) FILTER (WHERE listed AND scope = 'autonomous')
-               AS jurisdictions_autonomous
-        FROM alignment.target_jurisdictions GROUP BY target_id
-    )
-    SELECT k.target_id, coalesce(n.name, k.record_ids[1]) AS name, k.entity_type,
-           coalesce(l.countries, []) AS countries,
-    """
-    + ",\n".join(
-        f"""
-           coalesce(w.listed_{j}, false) AS listed_{j}, w.programmes_{j},
-           w.first_listed_{j}, coalesce(w.magnitsky_strict_{j}, false) AS magnitsky_strict_{j},
-           coalesce(w.magnitsky_broad_{j}, false) AS magnitsky_broad_{j}"""
-        for j in (j.lower() for j in JURISDICTIONS)
-    )
-    + """,
-           coalesce(w.jurisdictions, 0) AS jurisdictions,
-           coalesce(w.jurisdictions_strict, 0) AS jurisdictions_strict,
-           coalesce(w.jurisdictions_broad, 0) AS jurisdictions_broad,
-           coalesce(w.jurisdictions_autonomous, 0) AS jurisdictions_autonomous, k.record_ids
-    FROM kinds k LEFT JOIN names n USING (target_id) LEFT JOIN lands l USING (target_id)
-    LEFT JOIN wide w USING (target_id)""",
-    # Only loaded jurisdictions can be "not listing": a list we do not hold says nothing.
-    f"""CREATE OR REPLACE TABLE alignment.gaps AS
-    SELECT a.target_id, a.jurisdiction AS listed_by, j.jurisdiction AS not_listed_by, a.scope,
-           a.first_listed AS since
-    FROM now_scoped a CROSS JOIN {LOADED} j
-    WHERE j.jurisdiction <> a.jurisdiction
-      AND NOT EXISTS (SELECT 1 FROM now_scoped b WHERE b.target_id = a.target_id
-                      AND b.scope = a.scope AND b.jurisdiction = j.jurisdiction)""",
-    f"""CREATE OR REPLACE TABLE alignment.pairwise AS
-    WITH pairs AS (
-        SELECT a.jurisdiction AS first, b.jurisdiction AS second, s.scope
-        FROM {LOADED} a, {LOADED} b, {SCOPE_GRID} s
-        WHERE a.jurisdiction <> b.jurisdiction
-    ), grid AS (
-        SELECT target_id, scope, list(jurisdiction) AS listed FROM now_scoped GROUP BY ALL
-    )
-    SELECT p.first, p.second, p.scope,
-           count(*) FILTER (WHERE list_contains(listed, p.first)
-                              AND list_contains(listed, p.second)) AS both_list,
-           count(*) FILTER (WHERE list_contains(listed, p.first)
-                              AND NOT list_contains(listed, p.second)) AS first_only,
-           count(*) FILTER (WHERE NOT list_contains(listed, p.first)
-                              AND list_contains(listed, p.second)) AS second_only
-    FROM pairs p LEFT JOIN grid g ON g.scope = p.scope
-    GROUP BY ALL ORDER BY ALL""",
-]
+def utc_date(column: str) -> str:
+    """History times are TIMESTAMPTZ at midnight UTC: read their day in UTC, whatever the
+    session's time zone."""
+    return f"timezone('UTC', {column})::DATE"
+
+
+# The marts' SQL, one file per table in sanctions/marts/ (partials start with "_"), rendered
+# with the registry's jurisdictions and the fragments above.
+MARTS = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "marts"),
+    undefined=StrictUndefined,
+    autoescape=False,
+)
+
+
+def render(template: str, **variables) -> str:
+    """One mart file (or partial) of sanctions/marts, rendered."""
+    return MARTS.get_template(template).render(**variables).strip()
+
+
+MARTS.globals.update(
+    render=render,
+    utc_date=utc_date,
+    jurisdictions=JURISDICTIONS,
+    scope_grid=SCOPE_GRID,
+    reference=REFERENCE,
+    programme_keys=PROGRAMME_KEYS,
+    loaded=LOADED,
+    not_loaded=NOT_LOADED,
+    one_date=ONE_DATE,
+    programmes_first_seen=PROGRAMMES_FIRST_SEEN,
+    last_good_sql=LAST_GOOD_SQL,
+    over_time_first_year=OVER_TIME_FIRST_YEAR,
+)
 
 
 def lags_sql(scoped: str) -> str:
-    """Days from the first listing of a target to each follow-on, per scope and date (ties:
-    the first jurisdiction by code leads, so the figure does not change between builds)."""
-    return f"""
-    WITH dated AS (SELECT * FROM {scoped} WHERE first_listed IS NOT NULL),
-    leaders AS (
-        SELECT as_of, target_id, scope,
-               first(jurisdiction ORDER BY first_listed, jurisdiction) AS leader,
-               min(first_listed) AS led_on
-        FROM dated GROUP BY ALL HAVING count(*) > 1
-    )
-    SELECT d.as_of, d.target_id, d.scope, l.leader, d.jurisdiction AS follower, l.led_on,
-           d.first_listed AS followed_on, date_diff('day', l.led_on, d.first_listed) AS days,
-           d.listed_on_origin AS date_origin
-    FROM dated d JOIN leaders l USING (as_of, target_id, scope)
-    WHERE d.jurisdiction <> l.leader"""
-
-
-MART_STATEMENTS = [
-    *STATEMENTS,
-    f"""CREATE OR REPLACE TABLE alignment.lags AS
-    SELECT * EXCLUDE (as_of) FROM ({lags_sql("now_scoped")})""",
-]
-
-# Every listing with the span of dates it is evidence for, one set of rows per basis.
-EVIDENCE_SQL = f"""
-CREATE OR REPLACE TABLE alignment.listing_evidence AS
-SELECT 'history' AS basis, v.source_id, j.jurisdiction, v.record_id, v.programme_key,
-       {utc_date("v.valid_from")} AS listed_from, {utc_date("v.valid_to")} AS listed_to,
-       coalesce(l.listed_on, {utc_date("f.first_seen")}) AS listed_on,
-       coalesce(l.listed_on_origin, CASE WHEN f.first_seen IS NOT NULL THEN 'first_seen' END)
-           AS listed_on_origin,
-       -- a UN reference is known for the version core holds, not for older ones
-       v.valid_to IS NULL AND {UN_REFERENCE.format(record="v.record_id")} AS un_referenced
-FROM history.version_programmes v JOIN alignment.jurisdictions j USING (source_id)
-LEFT JOIN {PROGRAMMES_FIRST_SEEN} f USING (record_id, programme_key)
-LEFT JOIN alignment.listings l  -- the publisher's own date, where it gives one
-       ON l.record_id = v.record_id AND l.programme_key = v.programme_key
-      AND l.listed_on_origin = 'publisher'
-UNION ALL
-SELECT 'snapshot', l.source_id, l.jurisdiction, l.record_id, l.programme_key, j.snapshot_on,
-       NULL, l.listed_on, l.listed_on_origin, {UN_REFERENCE.format(record="l.record_id")}
-FROM alignment.listings l JOIN alignment.jurisdictions j USING (source_id)
-UNION ALL
-SELECT 'listing_dates', source_id, jurisdiction, record_id, programme_key, listed_on, NULL,
-       listed_on, listed_on_origin, {UN_REFERENCE.format(record="record_id")}
-FROM alignment.listings WHERE listed_on_origin = 'publisher'
-"""
+    """Days from the first listing of a target to each follow-on, per scope and date."""
+    return render("_lags.sql", scoped=scoped)
 
 
 def bases_sql(dates: str, reference: bool = False) -> str:
     """Each aligning jurisdiction's basis on each date of `dates` (a query of as_of dates);
     with `reference`, the reference lists' (the UN's) instead."""
-    return f"""
-    SELECT d.as_of, j.position, j.jurisdiction, j.source_id,
-           CASE WHEN j.history_from <= d.as_of THEN 'history'
-                WHEN j.snapshot_on <= d.as_of THEN 'snapshot'
-                WHEN j.listing_dates_from <= d.as_of THEN 'listing_dates'
-                ELSE '{NOT_LOADED}' END AS basis
-    FROM ({dates}) d CROSS JOIN alignment.jurisdictions j
-    WHERE {"" if reference else "NOT"} j.reference"""
-
-
-def listed_sql(bases: str) -> str:
-    """The listings each basis shows on its date; `current` is false for a listing the history
-    shows delisted by then. A record delisted before any matching run is its own target.
-    UN-mandated on a date: a UN regime, a UN reference on the version valid then, or a UN
-    listing of the same target on that date (from the UN's own evidence)."""
-    un_on = f"""(
-        SELECT u.as_of, t.target_id
-        FROM ({bases_sql(f"SELECT DISTINCT as_of FROM {bases}", reference=True)}) u
-        JOIN alignment.listing_evidence e
-          ON e.source_id = u.source_id AND e.basis = u.basis AND e.listed_from <= u.as_of
-         AND (e.listed_to IS NULL OR e.listed_to > u.as_of)
-        JOIN matching.record_targets t USING (record_id)
-        GROUP BY ALL)"""
-    return f"""
-    SELECT b.as_of, coalesce(t.target_id, e.record_id) AS target_id, e.record_id,
-           b.jurisdiction, e.programme_key, coalesce(p.category, 'unclassified') AS category,
-           coalesce(p.magnitsky_strict, false) AS strict,
-           coalesce(p.magnitsky_broad, false) AS broad, e.listed_on, e.listed_on_origin,
-           e.un_referenced OR coalesce(p.category = 'un', false) OR un.target_id IS NOT NULL
-               AS un_mandated, b.basis,
-           e.listed_to IS NULL OR e.listed_to > b.as_of AS current
-    FROM {bases} b
-    JOIN alignment.listing_evidence e
-      ON e.source_id = b.source_id AND e.basis = b.basis AND e.listed_from <= b.as_of
-    LEFT JOIN matching.record_targets t USING (record_id)
-    LEFT JOIN {un_on} un ON un.as_of = b.as_of AND un.target_id = t.target_id
-    LEFT JOIN {PROGRAMME_KEYS} p
-           ON p.jurisdiction = b.jurisdiction AND p.programme_key = e.programme_key"""
-
-
-ONE_DATE = "SELECT CAST(d AS DATE) AS as_of"
-MACROS = [
-    f"CREATE OR REPLACE MACRO alignment.bases(d) AS TABLE {bases_sql(ONE_DATE)}",
-    f"""CREATE OR REPLACE MACRO alignment.as_of(d) AS TABLE
-    SELECT * EXCLUDE (current) FROM ({listed_sql(f"({bases_sql(ONE_DATE)})")}) WHERE current""",
-]
-
-NOW_BASES = f"""
-    SELECT current_date AS as_of, position, jurisdiction, source_id,
-           CASE WHEN loaded THEN 'latest snapshot' ELSE '{NOT_LOADED}' END AS basis
-    FROM alignment.jurisdictions WHERE NOT reference"""
-NOW_LISTED = f"""
-    SELECT current_date AS as_of, target_id, record_id, jurisdiction, programme_key, category,
-           strict, broad, listed_on, listed_on_origin, un_mandated,
-           'latest snapshot' AS basis, true AS current
-    FROM alignment.listings WHERE jurisdiction IN {LOADED}"""
+    return render("_bases.sql", dates=dates, reference_lists=reference)
 
 
 def stage(con, prefix: str, bases: str, listed: str) -> None:
@@ -351,201 +119,26 @@ def stage(con, prefix: str, bases: str, listed: str) -> None:
     grid of current listings) and _ever (also those delisted by the date) for figures_sql."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}_bases AS {bases}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}_listed AS {listed}")
-    for name, only_current in (("scoped", "current AND"), ("ever", "")):
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {prefix}_{name} AS
-            SELECT as_of, target_id, jurisdiction, scope, min(listed_on) AS first_listed,
-                   first(listed_on_origin ORDER BY listed_on NULLS LAST) AS listed_on_origin
-            FROM {prefix}_listed, {SCOPE_GRID} s WHERE {only_current} {IN_SCOPE}
-            GROUP BY ALL"""
-        )
+    for name, only_current in (("scoped", True), ("ever", False)):
+        con.execute(render("_stage.sql", prefix=prefix, name=name, only_current=only_current))
 
 
 def stage_dates(con, dates: str, prefix: str = "dated") -> None:
     """Stage the listings of every date of `dates` from each jurisdiction's best evidence."""
-    stage(con, prefix, bases_sql(dates), listed_sql(f"{prefix}_bases"))
+    stage(con, prefix, bases_sql(dates), render("_listed.sql", bases=f"{prefix}_bases"))
 
 
 def figures_sql(prefix: str) -> str:
-    """Every figure of the report, per date, from the tables `stage` wrote: (as_of, metric,
-    scope, jurisdiction, value, numerator, denominator, basis). `rests_on` lists the
-    jurisdictions a row rests on (NULL: all), so that its basis names exactly their evidence."""
-    scoped, listed, bases = f"{prefix}_scoped", f"{prefix}_listed", f"{prefix}_bases"
-    return f"""
-WITH grid AS (SELECT as_of, target_id, scope, count(DISTINCT jurisdiction) AS n
-              FROM {scoped} GROUP BY ALL),
-any_grid AS (SELECT as_of, target_id, count(DISTINCT jurisdiction) AS n
-             FROM {scoped} WHERE scope = 'all' GROUP BY ALL),
-sizes AS (SELECT as_of, scope, jurisdiction, count(*) AS n FROM {scoped} GROUP BY ALL),
-lands AS (SELECT target_id, unnest(countries) AS country FROM alignment.targets),
-lags AS ({lags_sql(scoped)}),
-stated AS (  -- the regime says whether a listing is for human rights or corruption
-    SELECT DISTINCT as_of, target_id, jurisdiction, scope, category AS theme
-    FROM {listed}, {SCOPE_GRID} s
-    WHERE current AND {IN_SCOPE} AND category IN ('human_rights', 'corruption')
-), annotated AS (  -- else the analysts' annotation (field theme), e.g. for US GLOMAG
-    SELECT DISTINCT target_id, value AS theme FROM alignment.annotations
-    WHERE field = 'theme' AND target_id IS NOT NULL
-), themes AS (
-    SELECT s.as_of, s.target_id, s.jurisdiction, s.scope,
-           coalesce(st.theme, an.theme, 'unstated') AS theme
-    FROM {scoped} s LEFT JOIN stated st USING (as_of, target_id, jurisdiction, scope)
-    LEFT JOIN annotated an ON st.theme IS NULL AND an.target_id = s.target_id
-), figures AS (
-    SELECT b.as_of, 'records_in_evidence' AS metric, 'all' AS scope, b.jurisdiction,
-           count(DISTINCT l.record_id)::DOUBLE AS value, count(DISTINCT l.record_id) AS numerator,
-           NULL::BIGINT AS denominator, [b.jurisdiction] AS rests_on
-    FROM {bases} b LEFT JOIN {listed} l
-      ON l.as_of = b.as_of AND l.jurisdiction = b.jurisdiction AND l.current
-    GROUP BY b.as_of, b.jurisdiction
-    UNION ALL
-    SELECT as_of, 'targets_listed', scope, jurisdiction, count(*), count(*), NULL,
-           [jurisdiction]
-    FROM {scoped} GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'targets_listed', scope, 'ALL', count(*), count(*), NULL, NULL
-    FROM grid GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'targets_ever_listed', scope, jurisdiction, count(*), count(*), NULL,
-           [jurisdiction]
-    FROM {prefix}_ever GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'targets_ever_listed', scope, 'ALL', count(DISTINCT target_id),
-           count(DISTINCT target_id), NULL, NULL
-    FROM {prefix}_ever GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'share_multilateral', scope, 'ALL', avg((n >= 2)::INTEGER),
-           count(*) FILTER (WHERE n >= 2), count(*), NULL
-    FROM grid GROUP BY ALL
-    UNION ALL
-    SELECT a.as_of, 'share_multilateral', a.scope, a.jurisdiction, avg((g.n >= 2)::INTEGER),
-           count(*) FILTER (WHERE g.n >= 2), count(*), NULL
-    FROM {scoped} a JOIN grid g USING (as_of, target_id, scope) GROUP BY ALL
-    UNION ALL  -- Magnitsky-style in one jurisdiction, any programme in another
-    SELECT a.as_of, 'share_multilateral_any_programme', a.scope, 'ALL',
-           avg((x.n >= 2)::INTEGER), count(*) FILTER (WHERE x.n >= 2), count(*), NULL
-    FROM (SELECT DISTINCT as_of, target_id, scope FROM {scoped} WHERE scope <> 'all') a
-    JOIN any_grid x USING (as_of, target_id) GROUP BY ALL
-    UNION ALL
-    SELECT a.as_of, 'share_multilateral_any_programme', a.scope, a.jurisdiction,
-           avg((x.n >= 2)::INTEGER), count(*) FILTER (WHERE x.n >= 2), count(*), NULL
-    FROM {scoped} a JOIN any_grid x USING (as_of, target_id) WHERE a.scope <> 'all'
-    GROUP BY ALL
-    UNION ALL  -- share of A's targets that B lists too, for every B loaded on the date
-    SELECT a.as_of, 'pairwise_share', a.scope, a.jurisdiction || '>' || b.jurisdiction,
-           avg((c.target_id IS NOT NULL)::INTEGER), count(c.target_id), count(*),
-           [a.jurisdiction, b.jurisdiction]
-    FROM {scoped} a
-    JOIN {bases} b
-      ON b.as_of = a.as_of AND b.jurisdiction <> a.jurisdiction AND b.basis <> '{NOT_LOADED}'
-    LEFT JOIN {scoped} c ON c.as_of = a.as_of AND c.target_id = a.target_id
-     AND c.scope = a.scope AND c.jurisdiction = b.jurisdiction
-    GROUP BY a.as_of, a.scope, a.jurisdiction, b.jurisdiction
-    UNION ALL
-    SELECT as_of, 'targets_by_category', 'all', jurisdiction || ':' || category,
-           count(DISTINCT target_id), count(DISTINCT target_id), NULL, [jurisdiction]
-    FROM {listed}
-    WHERE current AND category IN ('human_rights', 'corruption', 'human_rights_and_corruption')
-    GROUP BY ALL
-    UNION ALL  -- listings (record and programme) that implement a UN listing
-    SELECT as_of, 'share_un_mandated', 'all', jurisdiction, avg(un_mandated::INTEGER),
-           count(*) FILTER (WHERE un_mandated), count(*), [jurisdiction]
-    FROM {listed} WHERE current GROUP BY ALL
-    UNION ALL
-    SELECT t.as_of, 'share_theme', t.scope, t.jurisdiction || ':' || t.theme,
-           count(DISTINCT t.target_id) / any_value(z.n), count(DISTINCT t.target_id),
-           any_value(z.n), [t.jurisdiction]
-    FROM themes t JOIN sizes z USING (as_of, scope, jurisdiction)
-    GROUP BY t.as_of, t.scope, t.jurisdiction, t.theme
-    UNION ALL
-    SELECT g.as_of, 'share_multilateral_by_country', g.scope, c.country,
-           avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2), count(*), NULL
-    FROM grid g JOIN lands c USING (target_id) GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'share_multilateral_by_region', scope, region, avg((n >= 2)::INTEGER),
-           count(*) FILTER (WHERE n >= 2), count(*), NULL
-    FROM (SELECT DISTINCT g.as_of, g.scope, g.target_id, g.n,
-                 coalesce(r.region, 'Unknown') AS region
-          FROM grid g JOIN lands c USING (target_id)
-          LEFT JOIN ref.regions r ON r.country_code = c.country)
-    GROUP BY ALL
-    UNION ALL
-    SELECT s.as_of, 'distinct_countries', s.scope, s.jurisdiction,
-           count(DISTINCT c.country), count(DISTINCT c.country), NULL, [s.jurisdiction]
-    FROM {scoped} s JOIN lands c USING (target_id) GROUP BY ALL
-    UNION ALL
-    SELECT g.as_of, 'distinct_countries', g.scope, 'ALL', count(DISTINCT c.country),
-           count(DISTINCT c.country), NULL, NULL
-    FROM grid g JOIN lands c USING (target_id) GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'share_in_allied_countries', scope, jurisdiction, avg(allied::INTEGER),
-           count(*) FILTER (WHERE allied), count(*), [jurisdiction]
-    FROM (SELECT a.*, EXISTS (SELECT 1 FROM lands c JOIN ref.allies al
-                               ON al.country_code = c.country
-                              WHERE c.target_id = a.target_id
-                                AND al.jurisdiction = a.jurisdiction) AS allied
-          FROM {scoped} a  -- over targets with a known country: the unknown are counted apart
-          WHERE a.target_id IN (SELECT target_id FROM lands))
-    GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'targets_country_unknown', scope, jurisdiction, count(*), count(*), NULL,
-           [jurisdiction]
-    FROM {scoped} WHERE target_id NOT IN (SELECT target_id FROM lands) GROUP BY ALL
-    UNION ALL
-    SELECT as_of, 'median_lag_days', scope, follower, median(days)::DOUBLE, count(*), NULL,
-           NULL
-    FROM lags GROUP BY ALL
-    UNION ALL
-    SELECT g.as_of, 'share_multilateral_by_annotation', g.scope, a.field || ': ' || a.value,
-           avg((g.n >= 2)::INTEGER), count(*) FILTER (WHERE g.n >= 2), count(*), NULL
-    FROM (SELECT DISTINCT target_id, field, value FROM alignment.annotations
-          WHERE target_id IS NOT NULL) a
-    JOIN grid g USING (target_id) GROUP BY ALL
-)
-SELECT f.as_of, f.metric, f.scope, f.jurisdiction, f.value, f.numerator, f.denominator,
-       (SELECT string_agg(b.jurisdiction || ': ' || b.basis, '; ' ORDER BY b.position)
-        FROM {bases} b
-        WHERE b.as_of = f.as_of
-          AND (f.rests_on IS NULL OR list_contains(f.rests_on, b.jurisdiction))) AS basis
-FROM figures f"""
+    """Every figure of the report, per date, from the tables `stage` wrote."""
+    return render("_figures.sql", prefix=prefix)
 
-
-SUMMARY_SQL = f"""
-CREATE OR REPLACE TABLE alignment.summary AS
-SELECT metric, scope, jurisdiction, value, numerator, denominator
-FROM ({figures_sql("now")})
-UNION ALL
-SELECT 'source_snapshot', 'all',
-       jurisdiction || ': ' || snapshot
-       || CASE WHEN stale THEN ' (stale: expected at least every ' || freshness_days
-                               || CASE WHEN freshness_days = 1 THEN ' day)' ELSE ' days)' END
-               ELSE '' END,
-       coalesce(record_count, 0)::DOUBLE, record_count, NULL::BIGINT
-FROM alignment.jurisdictions WHERE NOT reference
-"""
-
-# Dates of the over-time series: every history snapshot, the year-ends since the first
-# Magnitsky law, and today, from the earliest evidence held.
-OVER_TIME_DATES = f"""
-SELECT DISTINCT as_of FROM (
-    SELECT {utc_date("as_of")} AS as_of FROM history.snapshots
-    UNION SELECT make_date(y::INTEGER, 12, 31)
-          FROM range({OVER_TIME_FIRST_YEAR}, year(current_date)) t(y)
-    UNION SELECT current_date)
-WHERE as_of <= current_date AND as_of >= (
-    SELECT min(least(history_from, snapshot_on, listing_dates_from))
-    FROM alignment.jurisdictions WHERE NOT reference)"""
-
-OVER_TIME_SQL = """
-CREATE OR REPLACE TABLE alignment.over_time AS
-SELECT as_of, scope, jurisdiction, numerator AS multilateral, denominator AS targets,
-       value AS share_multilateral, basis
-FROM alignment.report_figures WHERE metric = 'share_multilateral'
-ORDER BY as_of, scope, jurisdiction"""
 
 TABLE_COMMENTS = {
     "listings": "One row per target, jurisdiction and programme it is listed under, with "
-    "Magnitsky-style flags and listing date: the base of every other mart.",
+    "the scopes it counts in and its listing date: the base of every other mart.",
+    "scopes": "The scopes the marts count by: one row per programme of a scope, from "
+    "schemas/scopes.csv or the SANCTIONS_SCOPES file (* = every programme), then the "
+    "autonomous rule. Edit the file, not this table.",
     "jurisdictions": "One row per source of the registry: its jurisdiction, whether it is a "
     "reference list (the UN), whether loaded, its last good snapshot (published date as the "
     "publisher states it, else the day it was fetched), whether stale, and from which date "
@@ -554,8 +147,8 @@ TABLE_COMMENTS = {
     "jurisdiction lists the target in that scope, since when, under which programme keys.",
     "targets": "One row per target: name, type, countries, and for each jurisdiction of the "
     "registry whether it lists the target, under which programme keys, since when, and whether "
-    "under a Magnitsky-style programme (strict and broad); jurisdiction counts per scope "
-    "(all, strict, broad, autonomous); the record ids.",
+    "in each scope of alignment.scopes (<scope>_<jurisdiction>); jurisdiction counts per "
+    "scope; the record ids.",
     "gaps": "For every target listed in a scope by some but not all loaded jurisdictions: who "
     "lists it, who does not, in which scope, and since when. A jurisdiction that is not "
     "loaded never appears in not_listed_by.",
@@ -583,10 +176,14 @@ TABLE_COMMENTS = {
 
 
 ANNOTATION_COLUMNS = ("id", "field", "value", "source", "note")
+# Optional: the jurisdiction the fact is about (a civil-society recommendation to the US holds
+# for the US listing only); empty or absent, the fact holds for the target.
+ANNOTATION_JURISDICTION = "jurisdiction"
 
 
 def read_annotations(path: Path) -> list[tuple]:
-    """Rows of the analysts' annotations CSV (id, field, value, source, note), validated."""
+    """Rows of the analysts' annotations CSV (id, field, value, source, note and an optional
+    jurisdiction), validated."""
     with Path(path).open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in ANNOTATION_COLUMNS if c not in (reader.fieldnames or [])]
@@ -597,7 +194,14 @@ def read_annotations(path: Path) -> list[tuple]:
             empty = [c for c in ("id", "field", "value") if not (row[c] or "").strip()]
             if empty:
                 raise ValueError(f"annotations {path}: line {line}: empty {', '.join(empty)}")
-            rows.append(tuple((row[c] or "").strip() or None for c in ANNOTATION_COLUMNS))
+            jurisdiction = (row.get(ANNOTATION_JURISDICTION) or "").strip() or None
+            if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+                raise ValueError(
+                    f"annotations {path}: line {line}: unknown jurisdiction {jurisdiction!r} "
+                    f"(the registry has {', '.join(JURISDICTIONS)})"
+                )
+            values = tuple((row[c] or "").strip() or None for c in ANNOTATION_COLUMNS)
+            rows.append((*values, jurisdiction))
     return rows
 
 
@@ -620,18 +224,26 @@ def load_annotations(con, rows: list[tuple]) -> None:
     )
     con.executemany(
         """INSERT INTO alignment.annotations
+               (subject_id, target_id, field, value, source, note, problem, jurisdiction)
            SELECT ?, coalesce((SELECT target_id FROM matching.clusters WHERE record_id = $1),
                               (SELECT any_value(target_id) FROM matching.clusters
                                WHERE target_id = $1),
                               (SELECT any_value(c.target_id) FROM a_successor s
                                JOIN matching.clusters c ON c.target_id = s.new_id
                                WHERE s.old_id = $1)),
-                  ?, ?, ?, ?, NULL""",
+                  ?, ?, ?, ?, NULL, ?""",
         rows,
     )
     con.execute(
         """UPDATE alignment.annotations SET problem = 'unknown record or target id'
            WHERE target_id IS NULL"""
+    )
+    con.execute(
+        """UPDATE alignment.annotations a
+           SET problem = a.jurisdiction || ' does not list the target: the fact counts nowhere'
+           WHERE a.jurisdiction IS NOT NULL AND a.target_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM matching.clusters c
+                             WHERE c.target_id = a.target_id AND c.jurisdiction = a.jurisdiction)"""
     )
 
 
@@ -640,11 +252,39 @@ BASIS_COMMENT = (
     "listing_dates; EU: not loaded for date' (history, snapshot, listing_dates, not loaded "
     "for date)."
 )
+# Columns of the same name mean the same in every mart (a table's own entry wins).
+COMMON_COMMENTS = {
+    "target_id": "The target (matching.clusters.target_id): one real-world party.",
+    "record_id": "The record (core.records.record_id) the listing comes from.",
+    "source_id": "Source of the record (sanctions.sources.SOURCES).",
+    "jurisdiction": "US, CA, UK, EU, AU, ... (sanctions.sources.SOURCES).",
+    "scope": "A scope of alignment.scopes: all, broad, strict, autonomous as shipped, or "
+    "one of the SANCTIONS_SCOPES file.",
+    "programme_key": "Stable programme key (ref.programmes), e.g. US-GLOMAG; "
+    "<J>-UNCLASSIFIED-... for a regime the taxonomy lacks.",
+    "programme_raw": "The programme or regime as the publisher wrote it.",
+    "category": "The programme's category in ref.programmes; unclassified when unknown.",
+    "scopes": "The scopes of alignment.scopes this listing counts in.",
+    "theme": "human_rights or corruption where the publisher states it through the regime "
+    "(UK Global Human Rights / Global Anti-Corruption, Australia's thematic regimes, ...); "
+    "unstated otherwise (e.g. US Global Magnitsky covers both).",
+    "themes": "The themes of its listings of the target in the scope (see "
+    "alignment.listings.theme).",
+    "listed_on": "Listing date: the publisher's, else the first history snapshot that "
+    "showed it (see listed_on_origin); NULL when neither is known.",
+    "listed_on_origin": "Where listed_on comes from: publisher (the list itself, or the "
+    "parser's named field) or first_seen (the first snapshot in the history that showed it).",
+    "un_mandated": "The listing implements a UN listing.",
+    "as_of": "The date the row describes.",
+    "basis": BASIS_COMMENT,
+    "metric": "What is measured (see alignment.report_figures.metric).",
+    "value": "The figure: numerator / denominator for shares.",
+    "numerator": "Count behind the figure.",
+    "denominator": "Count it is a share of; NULL for counts.",
+}
 COLUMN_COMMENTS = {
     "jurisdictions": {
         "position": "Order of the source in the registry.",
-        "jurisdiction": "US, CA, UK, EU, ... (sanctions.sources.SOURCES).",
-        "source_id": "Source id.",
         "title": "The list's title.",
         "record_count": "Records in the last good snapshot.",
         "reference": "True for a reference list (the UN): it is not counted as a jurisdiction.",
@@ -662,11 +302,49 @@ COLUMN_COMMENTS = {
         "(sanctions.freshness).",
         "snapshot": "The snapshot as the report states it: 'published ...' or 'fetched on ...'.",
     },
+    "scopes": {
+        "position": "Order of the scope: the file's order, autonomous last.",
+        "programme_key": "A programme key the scope counts; * for every programme, "
+        "unclassified ones included.",
+        "description": "What the scope counts, as its file describes it.",
+        "un_mandated_excluded": "Listings that implement a UN listing are left out (the "
+        "autonomous rule).",
+    },
     "target_jurisdictions": {
         "listed": "Whether the jurisdiction lists the target in the scope.",
         "first_listed": "Its earliest listing date for the target in the scope.",
         "listed_on_origin": "publisher or first_seen (see alignment.lags.date_origin).",
         "programme_keys": "Programme keys of its listings of the target in the scope.",
+    },
+    "targets": {
+        "name": "A primary name in Latin script, preferring the US, UK, then EU record.",
+        "entity_type": "The most common entity type of its records (individual, entity, "
+        "vessel, aircraft).",
+        "countries": "ISO codes of the countries its records name (nationality, citizenship, "
+        "address, registration, flag); empty when none is known.",
+        "jurisdictions": "Number of loaded jurisdictions listing it (any programme).",
+        "record_ids": "Its records in core.records.",
+    },
+    "gaps": {
+        "listed_by": "A jurisdiction listing the target in the scope.",
+        "not_listed_by": "A loaded jurisdiction not listing it in the scope.",
+        "since": "The date listed_by first listed it in the scope.",
+    },
+    "pairwise": {
+        "first": "The first jurisdiction of the pair.",
+        "second": "The second jurisdiction of the pair.",
+        "both_list": "Targets both list in the scope.",
+        "first_only": "Targets only the first lists (of the two).",
+        "second_only": "Targets only the second lists (of the two).",
+    },
+    "lags": {
+        "leader": "The jurisdiction that listed the target first (ties: the first by code).",
+        "follower": "A jurisdiction that listed it later or on the same day.",
+        "led_on": "The leader's listing date.",
+        "followed_on": "The follower's listing date.",
+        "days": "followed_on - led_on, in days.",
+        "date_origin": "Where followed_on comes from: publisher (the list itself) or "
+        "first_seen (the first history snapshot that showed it, for lists without dates).",
     },
     "listing_evidence": {
         "basis": "history, snapshot or listing_dates.",
@@ -676,30 +354,53 @@ COLUMN_COMMENTS = {
         "un_referenced": "The record carries a UN reference (known for the version core holds "
         "only); as_of adds the UN regimes and the UN's own listings valid on the date.",
     },
+    "summary": {
+        "metric": "What is measured (see alignment.report_figures.metric), plus "
+        "source_snapshot: one row per source naming the snapshot the figures rest on.",
+        "jurisdiction": "The jurisdiction, ALL, or the breakdown (country, region, "
+        "jurisdiction:theme, A>B); for source_snapshot the snapshot as the report states it.",
+    },
     "report_figures": {
         "as_of": "The date the figure describes.",
         "metric": "What is measured, e.g. targets_listed, share_multilateral, pairwise_share "
         "(jurisdiction A>B: share of A's targets B lists too), share_theme, "
         "share_un_mandated.",
-        "scope": "strict, broad, all or autonomous.",
         "jurisdiction": "The jurisdiction, ALL, or the breakdown (country, region, "
         "jurisdiction:theme, A>B).",
-        "value": "The figure: numerator / denominator for shares.",
-        "numerator": "Count behind the figure.",
-        "denominator": "Count it is a share of; NULL for counts.",
-        "basis": BASIS_COMMENT,
     },
     "over_time": {
+        "jurisdiction": "The jurisdiction, or ALL for every loaded one.",
         "multilateral": "Targets listed by two or more jurisdictions (of the jurisdiction's).",
         "targets": "Targets listed in the scope (by the jurisdiction, or by any for ALL).",
         "share_multilateral": "multilateral / targets.",
-        "basis": BASIS_COMMENT,
     },
     "listings": {
         "un_mandated": "The listing implements a UN listing: the record carries a UN "
         "reference, its regime is a UN one, or the UN list holds the target.",
     },
 }
+
+
+def column_comment(table: str, column: str, scope_names: list[str]) -> str | None:
+    """The comment of a mart column: the table's own, then the per-jurisdiction columns of
+    alignment.targets, then the common vocabulary."""
+    if text := COLUMN_COMMENTS.get(table, {}).get(column):
+        return text
+    if table == "targets" and column.removeprefix("jurisdictions_") in scope_names:
+        return f"Number of loaded jurisdictions listing it in scope {column[14:]}."
+    if table == "targets":
+        prefix, _, code = column.rpartition("_")
+        j = code.upper()
+        wide = {
+            "listed": f"Whether {j} lists the target (any programme).",
+            "programmes": f"Programme keys of {j}'s listings of the target.",
+            "first_listed": f"{j}'s earliest listing date of the target.",
+            "themes": f"Themes {j}'s listings of the target state (see alignment.listings.theme).",
+        }
+        wide.update({s: f"Whether {j} lists the target in scope {s}." for s in scope_names})
+        if j in JURISDICTIONS:
+            return wide.get(prefix)
+    return COMMON_COMMENTS.get(column)
 
 
 def _comment(con, kind: str, name: str, text: str) -> None:
@@ -789,29 +490,45 @@ def _registry_table(con) -> None:
     )
 
 
-def build(con, annotations: list[tuple] | None = None) -> dict[str, int]:
-    """Rebuild every alignment mart in one transaction; return row counts."""
+def _scopes_table(con, scopes: tuple[Scope, ...]) -> None:
+    con.execute(
+        """CREATE OR REPLACE TABLE alignment.scopes (position INTEGER, scope VARCHAR,
+           programme_key VARCHAR, description VARCHAR, un_mandated_excluded BOOLEAN)"""
+    )
+    con.executemany("INSERT INTO alignment.scopes VALUES (?, ?, ?, ?, ?)", scope_rows(scopes))
+
+
+def build(
+    con, annotations: list[tuple] | None = None, scopes: tuple[Scope, ...] | None = None
+) -> dict[str, int]:
+    """Rebuild every alignment mart in one transaction, counting by `scopes` (default: the
+    shipped schemas/scopes.csv); return row counts."""
+    scopes = scopes or load_scopes()
     con.execute("BEGIN TRANSACTION")
     try:
         _registry_table(con)
         history.key_programmes(con)  # the taxonomy in use keys the history too
-        for statement in BASE_STATEMENTS:
-            con.execute(statement)
-        stage(con, "now", NOW_BASES, NOW_LISTED)
-        for statement in MART_STATEMENTS:
-            con.execute(statement)
+        _scopes_table(con, scopes)
+        con.execute(render("jurisdictions.sql"))
+        con.execute(render("listings.sql"))
+        stage(con, "now", render("_now_bases.sql"), render("_now_listed.sql"))
+        for mart in ("target_jurisdictions", "targets", "gaps", "pairwise", "lags"):
+            con.execute(render(f"{mart}.sql", scope_names=[scope.name for scope in scopes]))
         load_annotations(con, annotations or [])
-        con.execute(SUMMARY_SQL)
-        con.execute(EVIDENCE_SQL)
-        for macro in MACROS:
-            con.execute(macro)
-        stage_dates(con, OVER_TIME_DATES)
-        con.execute(f"CREATE OR REPLACE TABLE alignment.report_figures AS {figures_sql('dated')}")
-        con.execute(OVER_TIME_SQL)
+        for mart in ("summary", "listing_evidence", "bases", "as_of"):
+            con.execute(render(f"{mart}.sql"))
+        stage_dates(con, render("_over_time_dates.sql"))
+        for mart in ("report_figures", "over_time"):
+            con.execute(render(f"{mart}.sql"))
         for table, comment in TABLE_COMMENTS.items():
             _comment(con, "TABLE", table, comment)
-        for table, columns in COLUMN_COMMENTS.items():
-            for column, comment in columns.items():
+        names = [scope.name for scope in scopes]
+        for table, column in con.execute(
+            """SELECT table_name, column_name FROM duckdb_columns()
+               WHERE schema_name = 'alignment' AND table_name IN $tables""",
+            {"tables": list(TABLE_COMMENTS)},
+        ).fetchall():
+            if comment := column_comment(table, column, names):
                 _comment(con, "COLUMN", f"{table}.{column}", comment)
         con.execute("COMMIT")
     except BaseException:

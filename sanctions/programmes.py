@@ -42,8 +42,6 @@ class ProgrammeInfo(NamedTuple):
     key: str
     title: str
     category: str
-    magnitsky_strict: bool
-    magnitsky_broad: bool
 
 
 # ---------------------------------------------------------------------------------- normalising
@@ -220,17 +218,9 @@ class Taxonomy:
 
 
 def _info(row: dict[str, str], path: Path, line: int) -> ProgrammeInfo:
-    flags = []
-    for column in ("magnitsky_strict", "magnitsky_broad"):
-        if row.get(column) not in ("true", "false"):
-            raise ValueError(
-                f"programme taxonomy {path}: line {line}: {column} is {row.get(column)!r}, "
-                "expected true or false"
-            )
-        flags.append(row[column] == "true")
     if not all(row.get(column) for column in ("jurisdiction", "programme_code", "programme_key")):
         raise ValueError(f"programme taxonomy {path}: line {line}: empty jurisdiction, code or key")
-    return ProgrammeInfo(row["programme_key"], row["title"], row["category"], *flags)
+    return ProgrammeInfo(row["programme_key"], row["title"], row["category"])
 
 
 _loaded: dict[Path, tuple[tuple[int, int], Taxonomy]] = {}

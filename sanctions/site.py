@@ -121,18 +121,19 @@ any_grid AS (SELECT as_of, target_id, count(DISTINCT jurisdiction) AS n,
                     string_agg(DISTINCT jurisdiction, ' + ' ORDER BY jurisdiction) AS who
              FROM {scoped} WHERE scope = 'all' GROUP BY ALL),
 lands AS (SELECT target_id, unnest(countries) AS country FROM alignment.targets),
-stated AS (
-    SELECT DISTINCT as_of, target_id, jurisdiction, scope, category AS theme
-    FROM {listed}, {alignment.SCOPE_GRID} s
-    WHERE current AND {alignment.IN_SCOPE} AND category IN ('human_rights', 'corruption')
+stated AS (  -- as alignment's figures: the listing's theme, in each of its scopes
+    SELECT DISTINCT as_of, target_id, jurisdiction, scope, theme
+    FROM (SELECT *, unnest(scopes) AS scope FROM {listed} WHERE current)
+    WHERE theme <> 'unstated'
 ), annotated AS (
-    SELECT DISTINCT target_id, value AS theme FROM alignment.annotations
+    SELECT DISTINCT target_id, jurisdiction, value AS theme FROM alignment.annotations
     WHERE field = 'theme' AND target_id IS NOT NULL
 ), themes AS (
     SELECT s.as_of, s.target_id, s.jurisdiction, s.scope,
            coalesce(st.theme, an.theme, 'unstated') AS theme
     FROM {scoped} s LEFT JOIN stated st USING (as_of, target_id, jurisdiction, scope)
     LEFT JOIN annotated an ON st.theme IS NULL AND an.target_id = s.target_id
+     AND (an.jurisdiction IS NULL OR an.jurisdiction = s.jurisdiction)
 )
 SELECT as_of, 'targets_listed' AS metric, scope, jurisdiction, target_id,
        NULL::VARCHAR AS member, true AS in_numerator, NULL::VARCHAR AS detail

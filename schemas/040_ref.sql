@@ -3,16 +3,13 @@
 CREATE OR REPLACE TABLE ref.programmes AS
 SELECT * FROM read_csv('{programmes_csv}', header = true, columns = {
     'jurisdiction': 'VARCHAR', 'programme_code': 'VARCHAR', 'programme_key': 'VARCHAR',
-    'title': 'VARCHAR', 'category': 'VARCHAR', 'magnitsky_strict': 'BOOLEAN',
-    'magnitsky_broad': 'BOOLEAN'});
-COMMENT ON TABLE ref.programmes IS 'Programme taxonomy: every published programme code of every jurisdiction with its stable key, category and Magnitsky-style flags. Edit schemas/programmes.csv to extend it.';
+    'title': 'VARCHAR', 'category': 'VARCHAR'});
+COMMENT ON TABLE ref.programmes IS 'Programme taxonomy: every published programme code of every jurisdiction with its stable key and category. Edit schemas/programmes.csv to extend it; which programmes a scope counts is in schemas/scopes.csv (alignment.scopes).';
 COMMENT ON COLUMN ref.programmes.jurisdiction IS 'US, CA, UK, EU, AU (and UN for the reference list), from the source registry.';
 COMMENT ON COLUMN ref.programmes.programme_code IS 'The code or regime text as the publisher writes it (matched case-insensitively).';
 COMMENT ON COLUMN ref.programmes.programme_key IS 'Stable key used across the warehouse, e.g. US-GLOMAG.';
 COMMENT ON COLUMN ref.programmes.title IS 'Title of the programme or regime and its legal basis.';
 COMMENT ON COLUMN ref.programmes.category IS 'human_rights, human_rights_and_corruption, corruption, country, terrorism, proliferation, chemical_weapons, narcotics, cyber, organized_crime, election_interference, hostage_taking, migration or other; strings the taxonomy lacks are published as unclassified.';
-COMMENT ON COLUMN ref.programmes.magnitsky_strict IS 'A global human-rights or anti-corruption regime (strict Magnitsky-style scope).';
-COMMENT ON COLUMN ref.programmes.magnitsky_broad IS 'Strict scope plus human-rights programmes aimed at one country (broad scope).';
 
 CREATE OR REPLACE TABLE ref.programme_dates AS
 SELECT * FROM read_csv('{programme_dates_csv}', header = true, columns = {

@@ -99,6 +99,17 @@ WHERE l.decision = 'review'
                     AND j.right_record_id = l.right_record_id)
 ORDER BY l.score DESC;
 COMMENT ON VIEW matching.review IS 'Links in the review band that no analyst has judged yet, best first. Record a decision with: sanctions judge LEFT RIGHT same|different|unsure.';
+COMMENT ON COLUMN matching.review.left_record_id IS 'The record that sorts first (matching.links.left_record_id).';
+COMMENT ON COLUMN matching.review.right_record_id IS 'The other record.';
+COMMENT ON COLUMN matching.review.score IS 'Final score (matching.links.score).';
+COMMENT ON COLUMN matching.review.name_score IS 'Best name similarity (matching.links.name_score).';
+COMMENT ON COLUMN matching.review.decision IS 'Always review here: the matcher could not decide.';
+COMMENT ON COLUMN matching.review.rule IS 'The rule or band that put the pair in review, e.g. review:weak-alias.';
+COMMENT ON COLUMN matching.review.left_name IS 'The left name of the best-scoring name pair, as published.';
+COMMENT ON COLUMN matching.review.right_name IS 'The right name of the best-scoring name pair, as published.';
+COMMENT ON COLUMN matching.review.explanation IS 'JSON with every feature (matching.links.explanation).';
+COMMENT ON COLUMN matching.review.matcher_version IS 'Version of the matching rules that produced the link.';
+COMMENT ON COLUMN matching.review.matched_at IS 'When the matching run ran.';
 
 CREATE TABLE IF NOT EXISTS matching.record_targets (record_id VARCHAR PRIMARY KEY, target_id
 VARCHAR NOT NULL, source_id VARCHAR NOT NULL, jurisdiction VARCHAR NOT NULL, updated_at

@@ -18,3 +18,5 @@ COMMENT ON COLUMN alignment.annotations.value IS 'The value, e.g. journalists.';
 COMMENT ON COLUMN alignment.annotations.source IS 'Where the analyst found it.';
 COMMENT ON COLUMN alignment.annotations.note IS 'Free text.';
 COMMENT ON COLUMN alignment.annotations.problem IS 'Why the row could not be attached to a target, if it could not.';
+ALTER TABLE alignment.annotations ADD COLUMN IF NOT EXISTS jurisdiction VARCHAR;
+COMMENT ON COLUMN alignment.annotations.jurisdiction IS 'The jurisdiction the fact is about (e.g. a civil-society recommendation to the US): it then counts for that jurisdiction''s listing only; NULL: for the target.';

@@ -82,7 +82,7 @@ def test_summary_reconciles_with_targets(real_warehouse, scope):
         FROM alignment.targets""",
     )
     assert summary["ALL"] == (multilateral, listed)
-    flag = {"all": "listed", "broad": "magnitsky_broad", "strict": "magnitsky_strict"}[scope]
+    flag = {"all": "listed", "broad": "broad", "strict": "strict"}[scope]
     for j in ("us", "ca", "uk"):
         ((by_j, by_j_multi),) = query(
             real_warehouse,
@@ -97,8 +97,8 @@ def test_bastrykin_is_multilateral_and_magnitsky_style_everywhere(real_warehouse
     rows = query(
         real_warehouse,
         """
-        SELECT listed_us, listed_uk, listed_ca, magnitsky_strict_us, magnitsky_strict_uk,
-               magnitsky_strict_ca, jurisdictions_strict
+        SELECT listed_us, listed_uk, listed_ca, strict_us, strict_uk, strict_ca,
+               jurisdictions_strict
         FROM alignment.targets WHERE name ILIKE '%BASTRYKIN%'""",
     )
     assert rows == [(True, True, True, True, True, True, 3)]
@@ -234,3 +234,58 @@ def test_every_query_of_the_analyst_guide_runs(real_warehouse):
     for sql in queries:
         query(real_warehouse, sql)  # raises on any error
     assert query(real_warehouse, queries[-1])  # the snapshots are listed
+
+
+def test_themes_are_stated_per_listing_and_an_annotation_may_name_its_jurisdiction(
+    real_warehouse, tmp_path
+):
+    stated = set(
+        query(
+            real_warehouse,
+            """SELECT DISTINCT programme_key, theme FROM alignment.listings
+               WHERE programme_key IN ('UK-GHR', 'UK-GAC', 'US-GLOMAG', 'CA-JVCFOA')""",
+        )
+    )
+    assert stated == {
+        ("UK-GHR", "human_rights"),
+        ("UK-GAC", "corruption"),
+        ("US-GLOMAG", "unstated"),
+        ("CA-JVCFOA", "unstated"),
+    }
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(real_warehouse, copy)
+    ((bastrykin,),) = query(
+        copy, "SELECT record_ids[1] FROM alignment.targets WHERE name ILIKE '%BASTRYKIN%'"
+    )
+    csv_file = tmp_path / "annotations.csv"
+    csv_file.write_text(
+        "id,field,value,source,note,jurisdiction\n"
+        f"{bastrykin},theme,human_rights,a recommendation to the US,,US\n"
+        f"{bastrykin},recommended_by,an NGO,,,EU\n"
+    )
+    rows = alignment.read_annotations(csv_file)
+    with warehouse.connect(copy) as con:
+        alignment.build(con, rows)
+    themes = dict(
+        query(
+            copy,
+            """SELECT jurisdiction, numerator FROM alignment.summary
+               WHERE metric = 'share_theme' AND scope = 'strict'
+                 AND jurisdiction IN ('US:human_rights', 'CA:human_rights', 'CA:unstated')""",
+        )
+    )
+    ((ca_strict,),) = query(copy, "SELECT count(*) FILTER (WHERE strict_ca) FROM alignment.targets")
+    assert themes == {"US:human_rights": 1, "CA:unstated": ca_strict}  # not CA: the US only
+    problems = query(copy, "SELECT field, problem FROM alignment.annotations ORDER BY field")
+    assert problems == [
+        ("recommended_by", "EU does not list the target: the fact counts nowhere"),
+        ("theme", None),
+    ]
+    assert not query(
+        copy,
+        """SELECT * FROM alignment.summary WHERE metric = 'share_multilateral_by_annotation'
+           AND jurisdiction = 'recommended_by: an NGO'""",
+    )
+    csv_file.write_text("id,field,value,source,note,jurisdiction\nUS:1,theme,x,,,ZZ\n")
+    with pytest.raises(ValueError, match=r"annotations .*: line 2: unknown jurisdiction 'ZZ'"):
+        alignment.read_annotations(csv_file)

@@ -157,7 +157,8 @@ def test_uk_designation_date_per_regime_and_regimes_that_did_not_exist_yet(tmp_p
         assert listed == [("UK-GHR", date(2020, 12, 31))]
         build_marts(con)
         strict = con.execute(
-            "SELECT count(*) FROM alignment.as_of(DATE '2018-06-30') WHERE strict"
+            """SELECT count(*) FROM alignment.as_of(DATE '2018-06-30')
+               WHERE list_contains(scopes, 'strict')"""
         ).fetchall()
         assert strict == [(0,)]
         assert quality.listings_within_regime_dates(con, "uk_fcdo").passed

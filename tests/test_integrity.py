@@ -209,7 +209,7 @@ def test_an_unknown_regime_publishes_warns_and_is_rekeyed_without_a_download(tmp
 
     assert key_of("US:1005") == "US-UNCLASSIFIED-NEW-PROGRAMME-2026"
     with taxonomy.open("a", encoding="utf-8") as handle:
-        handle.write("US,NEW-PROGRAMME-2026,US-NEW-2026,A new programme,country,false,false\n")
+        handle.write("US,NEW-PROGRAMME-2026,US-NEW-2026,A new programme,country\n")
     again = materialise(data, mirror, "us_ofac")
     assert again.success
     staged = next(
@@ -361,6 +361,6 @@ def test_an_annotation_on_a_merged_target_id_follows_the_merge(tmp_path):
         ((retired, kept),) = con.execute(
             "SELECT old_target_id, new_target_id FROM matching.target_merges"
         ).fetchall()
-        alignment.build(con, [(retired, "victim_group", "journalists", None, None)])
+        alignment.build(con, [(retired, "victim_group", "journalists", None, None, None)])
         attached = con.execute("SELECT target_id, problem FROM alignment.annotations").fetchall()
     assert attached == [(kept, None)]

@@ -44,16 +44,28 @@ INSERT INTO matching.judgements VALUES ('UK:9', 'US:1', 'different', 'ana',
 @pytest.fixture
 def previous_release_warehouse(tmp_path):
     """A DuckDB file built by the previous release's DDL (and today's reference CSVs, which
-    only gained rows since, but for allies.csv, kept as it was), holding a few rows of every
-    kind an analyst must not lose."""
+    only gained rows since, but for allies.csv, kept as it was, and the taxonomy, with the two
+    scope flags it had then), holding a few rows of every kind an analyst must not lose."""
     path = tmp_path / "warehouse.duckdb"
+    lines = (SCHEMA_FILES / "programmes.csv").read_text(encoding="utf-8").splitlines()
+    then = {}
+    for name in ("countries", "regions", "allies"):
+        kept = PREVIOUS_RELEASE / f"{name}.csv"  # a file whose columns changed since
+        then[name] = str(kept if kept.is_file() else SCHEMA_FILES / f"{name}.csv")
+    then["programmes"] = str(tmp_path / "programmes.csv")
+    (tmp_path / "programmes.csv").write_text(
+        "\n".join(
+            [lines[0] + ",magnitsky_strict,magnitsky_broad"]
+            + [line + ",false,false" for line in lines[1:] if line]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     with duckdb.connect(str(path)) as con:
         for sql_file in sorted(PREVIOUS_RELEASE.glob("*.sql")):
             sql = sql_file.read_text(encoding="utf-8")
-            for name in ("programmes", "countries", "regions", "allies"):
-                kept = PREVIOUS_RELEASE / f"{name}.csv"  # a file whose columns changed since
-                csv_file = kept if kept.is_file() else SCHEMA_FILES / f"{name}.csv"
-                sql = sql.replace("{" + name + "_csv}", str(csv_file))
+            for name, csv_path in then.items():
+                sql = sql.replace("{" + name + "_csv}", csv_path)
             con.execute(sql)
         con.execute(OLD_ROWS)
     return path

@@ -171,7 +171,8 @@ def warehouse_counts(db, jurisdiction: str, day: date) -> tuple[int, int] | None
     if basis == "not loaded for date":
         return None
     return db.execute(
-        """SELECT count(DISTINCT record_id), count(DISTINCT record_id) FILTER (WHERE strict)
+        """SELECT count(DISTINCT record_id),
+                  count(DISTINCT record_id) FILTER (WHERE list_contains(scopes, 'strict'))
            FROM alignment.as_of(?) WHERE jurisdiction = ?""",
         [day, jurisdiction],
     ).fetchall()[0]

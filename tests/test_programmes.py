@@ -134,19 +134,11 @@ def test_classify_cosmetic_renamings(jurisdiction, published, expected):
     assert key(jurisdiction, published) == expected
 
 
-def test_classify_keeps_the_magnitsky_flags_and_category():
+def test_classify_keeps_the_key_and_category():
     corruption = classify("AU", "Autonomous (Thematic \u2013 Corruption)")
-    assert (corruption.category, corruption.magnitsky_strict, corruption.magnitsky_broad) == (
-        "corruption",
-        True,
-        True,
-    )
+    assert (corruption.key, corruption.category) == ("AU-THEMATIC-CORRUPTION", "corruption")
     cyber = classify("AU", "Autonomous (Thematic - Cyber)")
-    assert (cyber.category, cyber.magnitsky_strict, cyber.magnitsky_broad) == (
-        "cyber",
-        False,
-        False,
-    )
+    assert (cyber.key, cyber.category) == ("AU-THEMATIC-CYBER", "cyber")
 
 
 def test_a_regime_named_after_a_country_resolves_through_the_country_library():
@@ -300,7 +292,7 @@ def test_taxonomy_notices_a_row_added_while_running(taxonomy_copy):
     assert taxonomy(taxonomy_copy) is taxonomy(taxonomy_copy)  # unchanged file: cached
     assert key("UK", "Global Slavery", path=taxonomy_copy) is None
     with taxonomy_copy.open("a", encoding="utf-8") as csv_file:
-        csv_file.write('UK,Global Slavery,UK-SLAVERY,"A future regime",human_rights,true,true\n')
+        csv_file.write('UK,Global Slavery,UK-SLAVERY,"A future regime",human_rights\n')
     assert key("UK", "GLOBAL  SLAVERY", path=taxonomy_copy) == "UK-SLAVERY"
 
 
@@ -318,26 +310,24 @@ def test_taxonomy_notices_an_edit_of_the_same_size(taxonomy_copy):
 def test_taxonomy_errors_name_the_file_and_the_line(taxonomy_copy):
     lines = taxonomy_copy.read_text(encoding="utf-8").splitlines(keepends=True)
     with taxonomy_copy.open("a", encoding="utf-8") as csv_file:
-        csv_file.write('UK,GLOBAL HUMAN RIGHTS ,UK-OTHER,"Clash",human_rights,true,true\n')
+        csv_file.write('UK,GLOBAL HUMAN RIGHTS ,UK-OTHER,"Clash",human_rights\n')
     with pytest.raises(ValueError, match=rf"{taxonomy_copy}: line {len(lines) + 1}: .*UK-GHR"):
         taxonomy(taxonomy_copy)
-    taxonomy_copy.write_text("".join(lines) + "UK,X,UK-X,x,other,yes,false\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=rf"line {len(lines) + 1}: magnitsky_strict is 'yes'"):
+    taxonomy_copy.write_text("".join(lines) + "UK,X,,x,other\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"line {len(lines) + 1}: empty jurisdiction"):
         taxonomy(taxonomy_copy)
 
 
 def test_a_country_with_two_regimes_resolves_to_neither(taxonomy_copy, caplog):
     assert key("CA", "Russia (Russian Federation)", path=taxonomy_copy) == "CA-SEMA-RUSSIA"
     with taxonomy_copy.open("a", encoding="utf-8") as csv_file:
-        csv_file.write(
-            'CA,Russian Federation,CA-SEMA-RUSSIA-2,"A second one",country,false,false\n'
-        )
+        csv_file.write('CA,Russian Federation,CA-SEMA-RUSSIA-2,"A second one",country\n')
     assert key("CA", "Russia (Russian Federation)", path=taxonomy_copy) is None
     assert "CA has two regimes for country RU" in caplog.text
     assert key("CA", "Russia / Russie", path=taxonomy_copy) == "CA-SEMA-RUSSIA"  # own row
 
 
-def test_every_key_has_one_title_category_and_flags():
+def test_every_key_has_one_title_and_category():
     """Rows that share a key must agree, or the warehouse would count a programme twice."""
     seen = {}
     for info in taxonomy().by_code.values():
@@ -364,18 +354,6 @@ def test_the_shipped_taxonomy_uses_the_documented_jurisdictions_and_categories()
         "migration",
         "other",
     }
-    strict = {info.key for info in infos.values() if info.magnitsky_strict}
-    assert strict == {
-        "US-GLOMAG",
-        "US-MAGNITSKY",
-        "CA-JVCFOA",
-        "UK-GHR",
-        "UK-GAC",
-        "EU-HR",
-        "AU-THEMATIC-HR",
-        "AU-THEMATIC-CORRUPTION",
-    }
-    assert all(info.magnitsky_broad for info in infos.values() if info.magnitsky_strict)
 
 
 # ----------------------------------------------------------------------- the real snapshots

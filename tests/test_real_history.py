@@ -74,7 +74,7 @@ def test_canada_2025_loads_in_full_and_an_unknown_regime_is_published_then_class
         ).fetchall()
         assert keyed == [("CA-UNCLASSIFIED-ATLANTIS",)]
     with taxonomy.open("a", encoding="utf-8") as handle:
-        handle.write("CA,Atlantis,CA-SEMA-ATLANTIS,Atlantis Regulations,country,false,false\n")
+        handle.write("CA,Atlantis,CA-SEMA-ATLANTIS,Atlantis Regulations,country\n")
     with warehouse.connect(path) as con:  # the same file again: no new download, re-keyed
         refresh_from_mirror(con, ["ca_sema"], Archive(tmp_path / "raw"), str(mirror))
         keyed = con.execute(

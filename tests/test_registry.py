@@ -15,6 +15,7 @@ from sanctions import alignment, clusters, matching, warehouse
 from sanctions.archive import Archive
 from sanctions.programmes import PROGRAMMES_CSV
 from sanctions.refresh import refresh_from_mirror
+from sanctions.scopes import SCOPES_CSV
 from tests.conftest import FIXTURES, REPO, make_mirror
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -52,9 +53,12 @@ from assets.sources import build_source_assets
 from sanctions import alerts, alignment, clusters, matching, warehouse
 from sanctions.archive import Archive
 from sanctions.refresh import refresh_from_mirror
+from sanctions.scopes import SCOPES_CSV
 from sanctions.report import build_report
+from sanctions.scopes import load_scopes
 
 root = Path(sys.argv[1])
+scopes = load_scopes(root / "scopes.csv")  # checked against the registry as it now is
 keys = sorted(k.to_user_string() for a in build_source_assets(sources.SOURCES["zz_toy"])
               for k in a.keys)
 path = root / "warehouse.duckdb"
@@ -65,7 +69,7 @@ for mirror in ("mirror1", "mirror2"):
         matching.match(con)
         clusters.write_clusters(con)
         con.execute("COMMIT")
-        alignment.build(con)
+        alignment.build(con, scopes=scopes)
         alerts.build_alerts(con, baseline=True)
 with warehouse.connect(path) as con:
     jurisdictions = [j for (j,) in con.execute(
@@ -94,8 +98,12 @@ def test_a_toy_source_added_through_the_registry_reaches_marts_alerts_and_report
     taxonomy = tmp_path / "programmes.csv"
     shutil.copyfile(PROGRAMMES_CSV, taxonomy)
     with taxonomy.open("a", encoding="utf-8") as handle:
-        handle.write("ZZ,TOY-HR,ZZ-TOY-HR,Toy human rights regime,human_rights,true,true\n")
+        handle.write("ZZ,TOY-HR,ZZ-TOY-HR,Toy human rights regime,human_rights\n")
     monkeypatch.setenv("SANCTIONS_PROGRAMMES", str(taxonomy))
+    scopes = tmp_path / "scopes.csv"
+    shutil.copyfile(SCOPES_CSV, scopes)
+    with scopes.open("a", encoding="utf-8") as handle:
+        handle.write("strict,ZZ-TOY-HR,\nbroad,ZZ-TOY-HR,\n")
     sdn = FIXTURES / "us_ofac_csv" / "SDN.CSV"
     for name, rows in (("mirror1", TOY_ROWS), ("mirror2", TOY_ROWS + TOY_NEW)):
         make_mirror(tmp_path / name, {"SDN.CSV": sdn}, "us_ofac")

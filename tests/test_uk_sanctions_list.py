@@ -12,9 +12,9 @@ import pytest
 from sanctions import warehouse
 from sanctions.archive import Archive
 from sanctions.errors import CheckFailed
-from sanctions.programmes import taxonomy
 from sanctions.refresh import refresh_from_mirror
 from sanctions.replay import replay
+from sanctions.scopes import load_scopes
 from sanctions.sources import SOURCES
 from tests.conftest import make_mirror, real_data_dir
 from tests.uksl_from_conlist import STATUTORY_TITLES, conlist_rows, uksl_from_conlist
@@ -75,7 +75,7 @@ def test_the_uk_sanctions_list_gives_the_records_and_keys_of_the_conlist(both_pa
 
 
 def test_the_strict_counts_agree_and_are_not_empty(both_paths):
-    strict = sorted(info.key for info in taxonomy().by_code.values() if info.magnitsky_strict)
+    strict = sorted(next(s for s in load_scopes() if s.name == "strict").keys)
     strict_uk = [key for key in dict.fromkeys(strict) if key.startswith("UK-")]
     assert strict_uk == ["UK-GAC", "UK-GHR"]
     counts = [
