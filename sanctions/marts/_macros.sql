@@ -6,7 +6,8 @@
 {% macro theme_of(category) -%}
 CASE WHEN {{ category }} IN ('human_rights', 'corruption') THEN {{ category }} ELSE 'unstated' END
 {%- endmacro %}
-{#- The record carries a UN reference (only core's current rows hold it). -#}
+{#- The record carries a UN reference (only core's current rows hold it). `record` must be
+    qualified: inside the subquery a bare record_id is the attribute's own. -#}
 {% macro un_reference(record) -%}
 EXISTS (SELECT 1 FROM core.attributes a WHERE a.record_id = {{ record }}
         AND a.attribute = 'un_reference')

@@ -19,6 +19,6 @@ SELECT 'snapshot', l.source_id, l.jurisdiction, l.record_id, l.programme_key, j.
        NULL, l.listed_on, l.listed_on_origin, {{ un_reference("l.record_id") }}
 FROM alignment.listings l JOIN alignment.jurisdictions j USING (source_id)
 UNION ALL
-SELECT 'listing_dates', source_id, jurisdiction, record_id, programme_key, listed_on, NULL,
-       listed_on, listed_on_origin, {{ un_reference("record_id") }}
-FROM alignment.listings WHERE listed_on_origin = 'publisher'
+SELECT 'listing_dates', l.source_id, l.jurisdiction, l.record_id, l.programme_key, l.listed_on,
+       NULL, l.listed_on, l.listed_on_origin, {{ un_reference("l.record_id") }}
+FROM alignment.listings l WHERE l.listed_on_origin = 'publisher'
