@@ -72,7 +72,7 @@ def parse(files: dict[str, Path], source_id: str = "ca_sema") -> Iterator[Row]:
         file_name,
         path,
         ("record",),
-        ElementWatch(frozenset(FIELDS), key=_english),
+        ElementWatch(frozenset(FIELDS), key=_english, required=frozenset(("Country", "Item"))),
         lambda _, element: _rows(_fields(element)),
         lambda rows: has_name(rows, primary=True),
     )

@@ -339,9 +339,17 @@ class ElementWatch(Reading):
     records left without a name, so a renamed schema fails loudly, naming the new elements,
     instead of loading empty fields."""
 
-    def __init__(self, known: frozenset[str], key=None, source_id: str = "", file_name: str = ""):
+    def __init__(
+        self,
+        known: frozenset[str],
+        key=None,
+        source_id: str = "",
+        file_name: str = "",
+        required: frozenset[str] = frozenset(),
+    ):
         super().__init__(source_id, file_name)
         self.known = known
+        self.required = required  # elements the record ids are built from
         self.seen: set[str] = set()  # known element names some record carried
         self.key = key or local_name  # Canada compares the English part of bilingual names
         self.unknown_elements: Counter[str] = Counter()
@@ -370,6 +378,13 @@ class ElementWatch(Reading):
             raise ParseError(source_id, file_name, f"no {record_element} elements{found}")
         if absent := sorted(self.known - self.seen):
             found += f"; known elements on no record: {', '.join(absent)}"
+        if missing := sorted(self.required - self.seen):
+            raise ParseError(
+                source_id,
+                file_name,
+                f"no record carries {', '.join(missing)}, which the record ids are built "
+                f"from: the element names changed?{found}",
+            )
         if self.named < self.records / 2:
             raise ParseError(
                 source_id,
