@@ -122,11 +122,14 @@ def load_scopes(path: Path | None = None, taxonomy: Path | None = None) -> tuple
     taxonomy in use (SANCTIONS_PROGRAMMES) and the shipped one: a team taxonomy that lacks a
     row runs (its listings stay unclassified until the row is added, as without scopes), a key
     neither knows (a typo) stops the run."""
-    from sanctions import programmes
+    from sanctions import programmes, reference
 
+    in_use = taxonomy or programmes.taxonomy_path()
+    # a broken taxonomy is named by the reference check (file, line, problem), not by a parse
+    reference.check_reference_files({reference.TAXONOMY: in_use})
     keys = {
         info.key
-        for source in (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV)))
+        for source in (in_use, Path(str(programmes.PROGRAMMES_CSV)))
         for info in programmes.taxonomy(source).by_code.values()
     }
     return read_scopes(path or SCOPES_CSV, keys)
