@@ -181,13 +181,16 @@ def report_context(con, as_of: date, prefix: str, linker: Linker) -> dict:
         found = now.get((HEADLINE_METRIC, scope, "ALL"))
         href = linker.figure((as_of, HEADLINE_METRIC, scope, "ALL")) if found else None
         headline.append((scope, label(scope), found, href, described[scope]))
-    pictured = list(dict.fromkeys([in_order[0], in_order[-1]]))  # the narrowest and the widest
+    # pictured: the narrowest and the widest of the scopes that count a target on the date
+    counting = [s for s in in_order if now.get(("targets_listed", s, "ALL"), (0, 0))[1]]
+    narrowest, widest = (counting or in_order)[0], (counting or in_order)[-1]
+    pictured = list(dict.fromkeys([narrowest, widest]))
     charts = [
         *(_upset(con, prefix, as_of, scope, loaded, linker) for scope in pictured),
         *(_matrix(now, as_of, scope, loaded, partial, linker) for scope in pictured),
-        _over_time(con, prefix, as_of, figures, loaded, in_order[0], linker),
+        _over_time(con, prefix, as_of, figures, loaded, narrowest, linker),
         _lags(con, prefix, as_of, linker),
-        _regions(now, as_of, in_order[0], linker),
+        _regions(now, as_of, narrowest, linker),
     ]
     return {
         "figures": figures,

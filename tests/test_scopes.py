@@ -95,6 +95,7 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["report_2022", strict[0], "strict plus Canada's SEMA Russia, Venezuela"])
         writer.writerows(["report_2022", key, ""] for key in [*strict[1:], *extra])
+        writer.writerow(["au_only", "AU-THEMATIC-HR", "Australia's thematic human rights"])
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(real_warehouse, copy)
     with warehouse.connect(copy) as con:
@@ -104,6 +105,7 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
             "broad",
             "strict",
             "report_2022",
+            "au_only",
             "autonomous",
         ]
         keys = [*strict, *extra]
@@ -145,6 +147,12 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
         "strict plus Canada's SEMA Russia, Venezuela"
     )
     assert "report_2022" in report.xpath("//table[@id='figures']//tr/td[1]/text()")
+    # a scope counting no target here (Australia is not loaded) is listed, never pictured
+    assert report.get_element_by_id("headline-au_only").text_content() == "n/a"
+    assert report.get_element_by_id("scope-au_only").xpath("string(td[2])") == (
+        "Australia's thematic human rights"
+    )
+    assert not any("au_only" in title for title in report.xpath("//figure/h3/text()"))
     # the site's index links the scope's number to its page, which lists what it counts
     out = tmp_path / "site"
     build_site(copy, out)
