@@ -22,8 +22,6 @@ TAXONOMY_COLUMNS = (
     "programme_key",
     "title",
     "category",
-    "magnitsky_strict",
-    "magnitsky_broad",
 )
 
 

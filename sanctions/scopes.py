@@ -122,13 +122,13 @@ def load_scopes(path: Path | None = None, taxonomy: Path | None = None) -> tuple
     taxonomy in use (SANCTIONS_PROGRAMMES) and the shipped one: a team taxonomy that lacks a
     row runs (its listings stay unclassified until the row is added, as without scopes), a key
     neither knows (a typo) stops the run."""
-    from sanctions import programmes
+    from sanctions import programmes, reference
 
-    keys = {
-        info.key
-        for source in (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV)))
-        for info in programmes.taxonomy(source).by_code.values()
-    }
+    keys = set()
+    for source in (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV))):
+        # a broken taxonomy stops here as the reference-file check before a run would stop it
+        reference.check_reference_files({reference.TAXONOMY: source})
+        keys |= {info.key for info in programmes.taxonomy(source).by_code.values()}
     return read_scopes(path or SCOPES_CSV, keys)
 
 

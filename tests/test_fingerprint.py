@@ -128,14 +128,14 @@ def test_two_data_directories_with_one_dagster_home_each_match_and_publish(envir
     [
         (
             "taxonomy",
-            "jurisdiction,programme_code,programme_key,title,category,magnitsky_strict,"
-            "magnitsky_broad\nUS,GLOMAG,US-GLOMAG,Global Magnitsky,human_rights,yes,true\n",
-            "line 2: magnitsky_strict is 'yes', expected true or false",
+            "jurisdiction,programme_code,programme_key,title,category\n"
+            "US,GLOMAG,,Global Magnitsky,human_rights\n",
+            "line 2: empty jurisdiction, code or key",
         ),
         (
             "taxonomy",
             "jurisdiction,programme_code,programme_key\nUS,GLOMAG,US-GLOMAG\n",
-            "line 1: columns missing: title, category, magnitsky_strict, magnitsky_broad",
+            "line 1: columns missing: title, category",
         ),
         ("taxonomy", "jurisdiction,programme_code\nUS,GLOMAG,extra\n", "line 2: 3 fields"),
     ],
