@@ -129,10 +129,8 @@ def test_two_data_directories_with_one_dagster_home_each_match_and_publish(envir
         (
             "taxonomy",
             "jurisdiction,programme_code,programme_key,title,category\n"
-            "US,GLOMAG,US-GLOMAG,Global Magnitsky,human_rights_and_corruption\n"
-            "US,glomag,US-OTHER,Global Magnitsky,human_rights\n",
-            "line 3: US 'glomag' is US-OTHER but an earlier row with the same normalised code "
-            "is US-GLOMAG",
+            "US,GLOMAG,,Global Magnitsky,human_rights\n",
+            "line 2: empty jurisdiction, code or key",
         ),
         (
             "taxonomy",
