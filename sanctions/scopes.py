@@ -124,14 +124,11 @@ def load_scopes(path: Path | None = None, taxonomy: Path | None = None) -> tuple
     neither knows (a typo) stops the run."""
     from sanctions import programmes, reference
 
-    in_use = taxonomy or programmes.taxonomy_path()
-    # a broken taxonomy is named by the reference check (file, line, problem), not by a parse
-    reference.check_reference_files({reference.TAXONOMY: in_use})
-    keys = {
-        info.key
-        for source in (in_use, Path(str(programmes.PROGRAMMES_CSV)))
-        for info in programmes.taxonomy(source).by_code.values()
-    }
+    keys = set()
+    for source in (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV))):
+        # a broken taxonomy stops here as the reference-file check before a run would stop it
+        reference.check_reference_files({reference.TAXONOMY: source})
+        keys |= {info.key for info in programmes.taxonomy(source).by_code.values()}
     return read_scopes(path or SCOPES_CSV, keys)
 
 

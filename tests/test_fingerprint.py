@@ -129,10 +129,8 @@ def test_two_data_directories_with_one_dagster_home_each_match_and_publish(envir
         (
             "taxonomy",
             "jurisdiction,programme_code,programme_key,title,category\n"
-            "US,GLOMAG,US-GLOMAG,Global Magnitsky,human_rights\n"
-            "US,GLOMAG ,US-GLOMAG2,Global Magnitsky,human_rights\n",
-            "line 3: US 'GLOMAG ' is US-GLOMAG2 but an earlier row with the same normalised code "
-            "is US-GLOMAG",
+            "US,GLOMAG,,Global Magnitsky,human_rights\n",
+            "line 2: empty jurisdiction, code or key",
         ),
         (
             "taxonomy",
