@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 
 import dagster as dg
+
+from sanctions.processes import is_alive
 
 PID_TAG = "sanctions/pid"
 HOST_TAG = "sanctions/host"
@@ -30,22 +31,6 @@ UNFINISHED = [
 def process_tags() -> dict[str, str]:
     """The tags that name the process a run is executed in (for runs executed in process)."""
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-
-
-def is_alive(pid: int) -> bool:
-    """Whether a process with this pid runs on this machine (a zombie, killed but not yet
-    reaped by its parent, is dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): the signal answered
 
 
 def run_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:

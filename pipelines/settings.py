@@ -155,7 +155,9 @@ class Settings:
             ),
         }
         if subscriptions := _value(env, "SANCTIONS_SUBSCRIPTIONS"):
-            values["subscriptions"] = load_subscriptions(Path(subscriptions).resolve())
+            values["subscriptions"] = load_subscriptions(
+                Path(subscriptions).resolve(), values["scopes"]
+            )
         values.update({key: value for key, value in overrides.items() if value is not None})
         values["data_dir"] = Path(values["data_dir"]).resolve()
         return cls(**values)

@@ -1,6 +1,7 @@
 """Target events and alerts. Every change that moves a target into or out of a scope is an
 event: a jurisdiction lists, delists or relists a record, or changes its programmes so that it
-enters or leaves a scope (all, broad, strict). Each event gives one alert, with the scopes it
+enters or leaves a scope (every scope of the scopes file in use: all, broad, strict as
+shipped, and an analyst's own, see `alert_scopes`). Each event gives one alert, with the scopes it
 moved the target in or out of, classified in each against the other lists on the event's own
 date: a unilateral listing (no other list known that day lists it), a follow-on (another listed
 it before, with the lag), a coordinated listing (another the same day), a divergence (it leaves
@@ -31,33 +32,40 @@ import requests
 
 from sanctions import scopes
 
-SCOPES = ("all", "broad", "strict")  # widest first: an alert's headline is its widest scope
 KINDS = ("unilateral_listing", "follow_on", "coordinated_listing", "divergence", "delisting")
 DEFAULT_MAX_WAIT_DAYS = 7
 DEFAULT_MAX_AGE_DAYS = 30
 
 
-def scope_members(con) -> None:
-    """The one reading of scope membership: temp table a_scope_members(scope, programme_key)
-    for every scope but `all` (which holds every listed record), as the marts count them
-    (alignment.scopes: schemas/scopes.csv or SANCTIONS_SCOPES; the shipped file before the
-    marts first ran)."""
+def alert_scopes(in_use: tuple[scopes.Scope, ...]) -> tuple[str, ...]:
+    """The scopes alerts follow, widest first (an alert's headline is its widest scope): a
+    scope of every programme (`*`) first, then by how many programme keys each holds, most
+    first, ties in the order of the scopes file. The `autonomous` rule is left out: whether a
+    listing implements a UN listing is a mart's reading, not a history event's."""
+    rows = [scope for scope in in_use if not scope.un_mandated_excluded]
+    ranked = sorted(rows, key=lambda s: (s.keys != (scopes.EVERY_PROGRAMME,), -len(s.keys)))
+    return tuple(scope.name for scope in ranked)
+
+
+def scope_members(con) -> tuple[str, ...]:
+    """The one reading of scope membership: temp table a_scope_members(scope, programme_key),
+    `*` for a scope of every programme (every listed record is inside), as the marts count
+    them (alignment.scopes: schemas/scopes.csv or SANCTIONS_SCOPES; the shipped file before the
+    marts first ran). Returns the scopes alerts follow, widest first."""
     built = con.execute(
         """SELECT count(*) FROM duckdb_tables()
            WHERE schema_name = 'alignment' AND table_name = 'scopes'"""
     ).fetchall()[0][0]
     in_use = scopes.from_warehouse(con) if built else scopes.load_scopes()
+    followed = alert_scopes(in_use)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE a_scope_members (scope VARCHAR, programme_key VARCHAR)"
     )
-    members = [
-        (scope.name, key)
-        for scope in in_use
-        if scope.name in SCOPES and scope.name != "all"
-        for key in scope.keys
-    ]
-    if members:
-        con.executemany("INSERT INTO a_scope_members VALUES (?, ?)", members)
+    con.executemany(
+        "INSERT INTO a_scope_members VALUES (?, ?)",
+        [(scope.name, key) for scope in in_use if scope.name in followed for key in scope.keys],
+    )
+    return followed
 
 
 # Per record event that can move a scope (listings, delistings, programme changes), in each
@@ -82,9 +90,10 @@ WITH snaps AS (
       AND (e.event <> 'changed' OR list_contains(e.changed_fields, 'programmes'))
 ), scoped AS (
     SELECT ev.*, sc.scope, list_position($scopes::VARCHAR[], sc.scope) AS scope_rank,
-           ev.event <> 'delisted' AND (sc.scope = 'all' OR EXISTS (
+           ev.event <> 'delisted' AND EXISTS (
                SELECT 1 FROM a_scope_members m
-               WHERE m.scope = sc.scope AND list_contains(ev.keys, m.programme_key))) AS inside
+               WHERE m.scope = sc.scope
+                 AND (m.programme_key = '*' OR list_contains(ev.keys, m.programme_key))) AS inside
     FROM ev, (SELECT unnest($scopes::VARCHAR[]) AS scope) sc
 )
 SELECT *,
@@ -193,9 +202,11 @@ UNION ALL
 SELECT p.seq, p.scope, p.jurisdiction, r.listed_on
 FROM peers p JOIN published r ON r.record_id = p.record_id AND r.listed_on <= p.day
 WHERE p.started > p.day
-  AND (p.scope = 'all' OR EXISTS (
-      SELECT 1 FROM core.programmes k JOIN a_scope_members s USING (programme_key)
-      WHERE k.record_id = p.record_id AND s.scope = p.scope))
+  AND EXISTS (
+      SELECT 1 FROM a_scope_members s
+      WHERE s.scope = p.scope
+        AND (s.programme_key = '*' OR s.programme_key IN (
+            SELECT k.programme_key FROM core.programmes k WHERE k.record_id = p.record_id)))
 """
 
 CLASSIFY_SQL = """
@@ -365,8 +376,8 @@ def build_alerts(
     sources = [source.id for source in aligned]
     jurisdictions = [source.jurisdiction for source in aligned]
     before = con.execute("SELECT count(*) FROM alerts.alerts").fetchall()[0][0]
-    scope_members(con)
-    con.execute(STATES_SQL, {"sources": sources, "scopes": list(SCOPES)})
+    followed = scope_members(con)
+    con.execute(STATES_SQL, {"sources": sources, "scopes": list(followed)})
     con.execute(SPANS_SQL)
     con.execute(HORIZON_SQL, {"sources": sources, "jurisdictions": jurisdictions})
     con.execute(PENDING_SQL)

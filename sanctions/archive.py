@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sanctions.processes import is_alive
+
 
 @dataclass(frozen=True)
 class ArchivedFile:
@@ -55,15 +57,5 @@ def _remove_orphans(folder: Path) -> None:
     cleans up after itself)."""
     for leftover in folder.glob(".incoming-*"):
         pid = leftover.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not is_alive(int(pid)):
             leftover.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

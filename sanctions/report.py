@@ -19,17 +19,10 @@ import duckdb
 import vl_convert
 from jinja2 import Environment, FileSystemLoader
 
-from sanctions import alignment
+from sanctions import alignment, scopes
 from sanctions.sources import SOURCES
 
 MULTILATERAL_COLOUR = "#2f6f4e"
-# Display names of the scopes the marts hold; a scope without one shows under its own name.
-SCOPE_LABELS = {
-    "strict": "Magnitsky-style (strict)",
-    "broad": "Magnitsky-style (broad)",
-    "all": "all programmes",
-    "autonomous": "autonomous listings (UN-mandated excluded)",
-}
 HEADLINE_METRIC = "share_multilateral"
 CAVEATS = {
     "history": "the list as it stood on the date, from the history kept since {history_from}; "
@@ -171,7 +164,8 @@ def report_context(con, as_of: date, prefix: str, linker: Linker) -> dict:
     bases = _bases(con, as_of, prefix)
     loaded = [b["jurisdiction"] for b in bases if b["basis"] != alignment.NOT_LOADED]
     partial = {b["jurisdiction"]: b["partial"] for b in bases if b["partial"]}
-    scopes = _scopes(now)
+    described = {scope.name: scope.description for scope in scopes.from_warehouse(con)}
+    in_order = _scopes(now, described)
     names = [*(b["jurisdiction"] for b in bases), "ALL"]
 
     def cell(metric: str, scope: str, j: str, share: bool) -> Cell:
@@ -183,17 +177,20 @@ def report_context(con, as_of: date, prefix: str, linker: Linker) -> dict:
         return Cell(text, linker.figure((as_of, metric, scope, j)))
 
     headline = []
-    for scope in scopes:
+    for scope in in_order:
         found = now.get((HEADLINE_METRIC, scope, "ALL"))
         href = linker.figure((as_of, HEADLINE_METRIC, scope, "ALL")) if found else None
-        headline.append((scope, label(scope), found, href))
-    pictured = list(dict.fromkeys([scopes[0], scopes[-1]]))  # the narrowest and the widest
+        headline.append((scope, label(scope), found, href, described[scope]))
+    # pictured: the narrowest and the widest of the scopes that count a target on the date
+    counting = [s for s in in_order if now.get(("targets_listed", s, "ALL"), (0, 0))[1]]
+    narrowest, widest = (counting or in_order)[0], (counting or in_order)[-1]
+    pictured = list(dict.fromkeys([narrowest, widest]))
     charts = [
         *(_upset(con, prefix, as_of, scope, loaded, linker) for scope in pictured),
         *(_matrix(now, as_of, scope, loaded, partial, linker) for scope in pictured),
-        _over_time(con, prefix, as_of, figures, loaded, scopes[0], linker),
+        _over_time(con, prefix, as_of, figures, loaded, narrowest, linker),
         _lags(con, prefix, as_of, linker),
-        _regions(now, as_of, scopes[0], linker),
+        _regions(now, as_of, narrowest, linker),
     ]
     return {
         "figures": figures,
@@ -203,7 +200,8 @@ def report_context(con, as_of: date, prefix: str, linker: Linker) -> dict:
         "partial": partial,
         "headline": headline,
         "names": names,
-        "table": _figures_table(now, names, scopes, cell),
+        "scopes": [(scope, described[scope]) for scope in in_order],
+        "table": _figures_table(now, names, in_order, cell),
         "allies": _allies(con),
         "charts": charts,
         "newest": [
@@ -227,18 +225,20 @@ def all_figures(con, prefix: str) -> dict[tuple, tuple]:
 
 
 def label(scope: str) -> str:
-    return SCOPE_LABELS.get(scope, scope)
+    """A scope in a title: its name as the scopes file spells it (alignment.scopes); what it
+    counts is its description, shown in the report's scopes table and on every figure page."""
+    return f"scope {scope}"
 
 
-def _scopes(now: dict) -> list[str]:
-    """The scopes the marts hold (alignment's scopes are data), narrowest first."""
+def _scopes(now: dict, described: dict[str, str]) -> list[str]:
+    """Every scope the marts hold (alignment.scopes: schemas/scopes.csv or SANCTIONS_SCOPES),
+    one that counts no target on the date included, narrowest first."""
     sizes = {
         scope: found[1]
         for (metric, scope, j), found in now.items()
         if metric == "targets_listed" and j == "ALL"
     }
-    every = {scope for (_, scope, _) in now}
-    return sorted(every, key=lambda scope: (sizes.get(scope, 0), scope))
+    return sorted(described, key=lambda scope: (sizes.get(scope, 0), scope))
 
 
 def _bases(con, as_of: date, prefix: str) -> list[dict]:
@@ -297,7 +297,7 @@ def _figures_table(now: dict, names: list[str], scopes: list[str], cell) -> list
     corruption): a target whose theme nobody states is counted in no theme row."""
     rows = [
         {
-            "scope": label(scope),
+            "scope": scope,
             "label": text,
             "cells": [cell(metric, scope, j, share) for j in names],
         }
@@ -315,7 +315,7 @@ def _figures_table(now: dict, names: list[str], scopes: list[str], cell) -> list
         )
         rows += [
             {
-                "scope": label(scope),
+                "scope": scope,
                 "label": f"share listed for {theme.replace('_', ' ')} (stated by the regime)",
                 "cells": [cell("share_theme", scope, f"{j}:{theme}", True) for j in names],
             }

@@ -121,13 +121,14 @@ def load_scopes(path: Path | None = None, taxonomy: Path | None = None) -> tuple
     """The scopes in `path` (default schemas/scopes.csv), their keys checked against the
     taxonomy in use (SANCTIONS_PROGRAMMES) and the shipped one: a team taxonomy that lacks a
     row runs (its listings stay unclassified until the row is added, as without scopes), a key
-    neither knows (a typo) stops the run. A broken taxonomy is named as the reference check
-    names it (ReferenceFileError), since settings read the scopes before that check runs."""
+    neither knows (a typo) stops the run."""
     from sanctions import programmes, reference
 
-    sources = (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV)))
-    reference.check_reference_files({reference.TAXONOMY: sources[0]})
-    keys = {info.key for source in sources for info in programmes.taxonomy(source).by_code.values()}
+    keys = set()
+    for source in (taxonomy or programmes.taxonomy_path(), Path(str(programmes.PROGRAMMES_CSV))):
+        # a broken taxonomy stops here as the reference-file check before a run would stop it
+        reference.check_reference_files({reference.TAXONOMY: source})
+        keys |= {info.key for info in programmes.taxonomy(source).by_code.values()}
     return read_scopes(path or SCOPES_CSV, keys)
 
 

@@ -78,7 +78,8 @@ def build_site(database: Path, out: Path, as_of: date | None = None) -> dict[str
                 site=True, search=True, root="", **context
             ),
         )
-        figures = _figure_pages(con, out, context["figures"], linker)
+        described = dict(context["scopes"])
+        figures = _figure_pages(con, out, context["figures"], linker, described)
         targets = _target_pages(con, out, as_of)
         _assets(out, targets)
     return {"figures": figures, "targets": len(targets)}
@@ -209,8 +210,9 @@ FROM grid g JOIN lands c USING (target_id)
 LEFT JOIN ref.regions r ON r.country_code = c.country"""
 
 
-def _figure_pages(con, out: Path, figures: dict, linker: Linker) -> int:
-    """A page per figure the index links to, listing its members."""
+def _figure_pages(con, out: Path, figures: dict, linker: Linker, described: dict) -> int:
+    """A page per figure the index links to, listing its members; `described`: each scope's
+    description (alignment.scopes), stated on the pages of its figures."""
     wanted = [key for key in linker.linked if key[0] not in ("combination", "lags")]
     con.execute(
         """CREATE OR REPLACE TEMP TABLE site_wanted (as_of DATE, metric VARCHAR,
@@ -238,6 +240,7 @@ def _figure_pages(con, out: Path, figures: dict, linker: Linker) -> int:
     for key, path in linker.linked.items():
         if key[0] == "combination":
             page = _combination(con, *key[1:])
+            page["scope"] = described[key[2]]
         elif key[0] == "lags":
             page = _lag_bucket(con, *key[1:])
         else:
@@ -251,6 +254,7 @@ def _figure_pages(con, out: Path, figures: dict, linker: Linker) -> int:
                 "denominator": den,
                 "basis": basis,
                 "rows": members[key],
+                "scope": described[scope],
             }
         depth = path.count("/")
         _write(

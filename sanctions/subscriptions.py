@@ -8,10 +8,11 @@ import re
 import tomllib
 from pathlib import Path
 
-from sanctions.alerts import KINDS, SCOPES, JsonLinesSink, Subscriber, WebhookSink
+from sanctions.alerts import KINDS, JsonLinesSink, Subscriber, WebhookSink, alert_scopes
 from sanctions.errors import SettingsError
 from sanctions.model import ENTITY_TYPES
 from sanctions.programmes import taxonomy
+from sanctions.scopes import Scope, load_scopes
 from sanctions.sources import SOURCES
 from schemas import SCHEMA_FILES
 
@@ -36,14 +37,14 @@ class SubscriptionError(SettingsError):
         ValueError.__init__(self, f"subscriptions file {path}: {where}{problem}")
 
 
-def _allowed() -> dict[str, tuple[str, ...]]:
-    """The values each filter accepts."""
+def _allowed(in_use: tuple[Scope, ...]) -> dict[str, tuple[str, ...]]:
+    """The values each filter accepts; a scope is one alerts follow in `in_use`."""
     with (SCHEMA_FILES / "countries.csv").open(encoding="utf-8", newline="") as handle:
         countries = tuple(row["country_code"] for row in csv.DictReader(handle))
     return {
         "jurisdictions": tuple(s.jurisdiction for s in SOURCES.values() if not s.reference),
         "kinds": KINDS,
-        "scopes": SCOPES,
+        "scopes": alert_scopes(in_use),
         "countries": countries,
         "programmes": tuple(sorted({info.key for info in taxonomy().by_code.values()})),
         "target_types": ENTITY_TYPES,
@@ -69,8 +70,12 @@ def sink_of(path: Path, name: str, value: object) -> JsonLinesSink | WebhookSink
     return WebhookSink(value.removeprefix("slack+"), slack=slack, name=name)
 
 
-def load_subscriptions(path: Path) -> tuple[Subscriber, ...]:
-    """Every subscriber of the file, checked: known keys and values, unique names."""
+def load_subscriptions(
+    path: Path, scopes_in_use: tuple[Scope, ...] | None = None
+) -> tuple[Subscriber, ...]:
+    """Every subscriber of the file, checked: known keys and values, unique names; a scope
+    must be one of `scopes_in_use` (the SANCTIONS_SCOPES file's, default schemas/scopes.csv)
+    that alerts follow."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -83,7 +88,7 @@ def load_subscriptions(path: Path) -> tuple[Subscriber, ...]:
     tables = document.get("subscriber")
     if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
         raise SubscriptionError(path, None, "no [[subscriber]] table")
-    allowed = _allowed()
+    allowed = _allowed(scopes_in_use or load_scopes())
     subscribers: list[Subscriber] = []
     for number, table in enumerate(tables, start=1):
         name = table.get("name")

@@ -104,7 +104,7 @@ COMMENT ON TABLE alerts.alerts IS 'One row per target event: a listing, delistin
 COMMENT ON COLUMN alerts.alerts.alert_id IS 'Stable id: hash of the record, the history event, its date and its rank among the same events of that record that day.';
 COMMENT ON COLUMN alerts.alerts.event IS 'The history event: listed, relisted, delisted or changed (its programmes).';
 COMMENT ON COLUMN alerts.alerts.kind IS 'The verdict in the widest of its scopes: unilateral_listing (no other list known that day lists the target), follow_on (another listed it before; lag_days), coordinated_listing (another listed it the same day), divergence (it left a scope others keep it in) or delisting (it left a scope no other known list keeps it in).';
-COMMENT ON COLUMN alerts.alerts.scopes IS 'The scopes the event moved the target into or out of, widest first (all, broad, strict).';
+COMMENT ON COLUMN alerts.alerts.scopes IS 'The scopes the event moved the target into or out of, widest first: every scope of the scopes file in use (all, broad, strict as shipped, or a scope of SANCTIONS_SCOPES), a scope of every programme first, then by how many programme keys each holds (sanctions.alerts.alert_scopes).';
 COMMENT ON COLUMN alerts.alerts.target_id IS 'The target (matching.record_targets).';
 COMMENT ON COLUMN alerts.alerts.target_name IS 'Its name.';
 COMMENT ON COLUMN alerts.alerts.target_type IS 'person, organization, vessel or aircraft (the most common among its records).';

@@ -14,6 +14,7 @@ from sanctions import alerts, alignment, clusters, matching, warehouse
 from sanctions.archive import Archive
 from sanctions.refresh import refresh_from_mirror
 from sanctions.replay import replay
+from sanctions.scopes import SCOPES_CSV, load_scopes
 from sanctions.sources import SOURCES
 from tests.conftest import FIXTURES, Reply, make_mirror
 
@@ -30,6 +31,11 @@ def us_file(folder, day, lines):
 @pytest.fixture
 def db(tmp_path):
     """UK (ConList fixture: PETROV under GHR and GAC) loaded, then three dated US files."""
+    return build_history(tmp_path)
+
+
+def build_history(tmp_path, in_use=None):
+    """The three US days over the UK, alerts built after each, counting by `in_use` scopes."""
     path = tmp_path / "warehouse.duckdb"
     mirror = make_mirror(
         tmp_path / "mirror", {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}, "uk_fcdo"
@@ -46,9 +52,31 @@ def db(tmp_path):
             replay(con, SOURCES["us_ofac"], tmp_path / f"us-{day}", Archive(tmp_path / "raw"))
             matching.match(con)
             clusters.write_clusters(con)
-            alignment.build(con)
+            alignment.build(con, scopes=in_use)
             alerts.build_alerts(con, baseline=True, max_age_days=10_000)
     return path
+
+
+def test_a_scope_of_the_scopes_file_in_use_gets_its_own_verdicts(tmp_path):
+    """An analyst's scope of US Global Magnitsky alone: the UK lists PETROV under its own
+    regimes only, so in that scope the US listing is unilateral, while it follows the UK in
+    the shipped ones. Ranked after strict, which holds more programme keys."""
+    path = tmp_path / "scopes.csv"
+    path.write_text(SCOPES_CSV.read_text(encoding="utf-8") + "us_glomag,US-GLOMAG,GLOMAG\n")
+    with warehouse.connect(build_history(tmp_path, load_scopes(path))) as con:
+        found = con.execute(
+            """SELECT kind, scopes, record_id, [d.kind FOR d IN details], message
+               FROM alerts.alerts ORDER BY event_date, record_id"""
+        ).fetchall()
+    every = ["all", "broad", "strict", "us_glomag"]
+    assert [row[:4] for row in found] == [
+        ("follow_on", every, "US:1001", [*["follow_on"] * 3, "unilateral_listing"]),
+        ("unilateral_listing", every, "US:1006", ["unilateral_listing"] * 4),
+        ("divergence", every, "US:1001", [*["divergence"] * 3, "delisting"]),
+    ]
+    assert found[0][4].endswith(
+        "all, broad, strict scopes: following UK by 688 days. us_glomag scope: not listed by UK."
+    )
 
 
 def test_alerts_are_exactly_the_target_events(db):

@@ -288,14 +288,14 @@ def test_the_report_for_a_date_renders_in_a_headless_browser(data_dir, db, tmp_p
     assert f"published on or after {latest}" in bases[1].text_content()
     charts = page.xpath("//figure[@class='chart']")
     assert [chart.xpath("string(h3)") for chart in charts] == [
-        "Targets by the combination of jurisdictions that list them, Magnitsky-style (strict)",
-        "Targets by the combination of jurisdictions that list them, all programmes",
-        "Share of the row's targets also listed by the column, Magnitsky-style (strict)",
-        "Share of the row's targets also listed by the column, all programmes",
+        "Targets by the combination of jurisdictions that list them, scope strict",
+        "Targets by the combination of jurisdictions that list them, scope all",
+        "Share of the row's targets also listed by the column, scope strict",
+        "Share of the row's targets also listed by the column, scope all",
         "Targets listed per jurisdiction over time, and the share listed by two or more, "
-        "Magnitsky-style (strict)",
+        "scope strict",
         "Time for another jurisdiction to follow (dated listings, all programmes)",
-        "Targets by region (of their known countries), Magnitsky-style (strict)",
+        "Targets by region (of their known countries), scope strict",
     ]
     for chart in charts:
         assert chart.xpath("table[@class='chart-numbers']//tr[td]"), "chart without its numbers"

@@ -52,8 +52,8 @@ def build_marts(con) -> None:
 
 def as_of(con, day: str, record_id: str) -> list[tuple]:
     return con.execute(
-        """SELECT programme_key, strict, listed_on FROM alignment.as_of(?::DATE)
-           WHERE record_id = ? ORDER BY ALL""",
+        """SELECT programme_key, list_contains(scopes, 'strict') AS strict, listed_on
+           FROM alignment.as_of(?::DATE) WHERE record_id = ? ORDER BY ALL""",
         [day, record_id],
     ).fetchall()
 

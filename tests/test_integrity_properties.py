@@ -84,16 +84,19 @@ def sequences(draw) -> list[Snapshot]:
     """Both lists start on the same day (the baseline), then 1-5 dated snapshots."""
     snapshots = [Snapshot(source, START, draw(listings)) for source in LISTS]
     last = dict.fromkeys(LISTS, START)
+    last_bad = dict.fromkeys(LISTS, False)
     for _ in range(draw(st.integers(1, 5))):
         source = draw(st.sampled_from(LISTS))
         # 0 days: a same-day republication (versions of one day follow the publish sequence);
-        # bad files are told apart by their day, so a republication is a good one
-        gap = draw(st.integers(0, 3))
+        # bad files are told apart by their day, so a republication is a good one, and only of
+        # a good one
+        gap = draw(st.integers(1 if last_bad[source] else 0, 3))
         last[source] += timedelta(days=gap)
         bad = (
             draw(st.sampled_from((None, None, None, None, "truncated", "dropped"))) if gap else None
         )
         snapshots.append(Snapshot(source, last[source], draw(listings), bad))
+        last_bad[source] = bad is not None
     return sorted(snapshots, key=lambda s: s.day)  # stable: same-day files keep their order
 
 
@@ -239,7 +242,8 @@ def listings_as_of(db: Path, days: set[date]) -> dict[date, set[tuple]]:
         return {
             day: set(
                 con.execute(
-                    """SELECT record_id, programme_key, strict, listed_on, listed_on_origin,
+                    """SELECT record_id, programme_key, array_to_string(list_sort(scopes), ','),
+                              listed_on, listed_on_origin,
                               un_mandated, basis FROM alignment.as_of(?)""",
                     [day],
                 ).fetchall()

@@ -1,16 +1,19 @@
 """Scopes as data: schemas/scopes.csv (or SANCTIONS_SCOPES) is checked before any fetch, and a
-scope added there reaches every mart and figure."""
+scope added there reaches every mart and figure, the report and the site."""
 
 import csv
 import shutil
 
 import duckdb
 import pytest
+from lxml import html
 
 from pipelines.cli import main
 from sanctions import alignment, scopes, warehouse
 from sanctions.programmes import PROGRAMMES_CSV
+from sanctions.report import build_report
 from sanctions.scopes import SCOPES_CSV, ScopesError, load_scopes
+from sanctions.site import build_site
 from tests.test_alignment import real_warehouse  # noqa: F401 (module fixture)
 from tests.test_cli import clean_env, only_error_line  # noqa: F401 (fixture)
 
@@ -92,6 +95,7 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["report_2022", strict[0], "strict plus Canada's SEMA Russia, Venezuela"])
         writer.writerows(["report_2022", key, ""] for key in [*strict[1:], *extra])
+        writer.writerow(["au_only", "AU-THEMATIC-HR", "Australia's thematic human rights"])
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(real_warehouse, copy)
     with warehouse.connect(copy) as con:
@@ -101,6 +105,7 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
             "broad",
             "strict",
             "report_2022",
+            "au_only",
             "autonomous",
         ]
         keys = [*strict, *extra]
@@ -129,6 +134,38 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
     assert ca_listed > strict_ca > 0
     assert figures["targets_listed"] == wide == ca_listed
     assert summary == [(ca_listed,)]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        ((share, num, den),) = con.execute(
+            """SELECT value, numerator, denominator FROM alignment.report_figures
+               WHERE scope = 'report_2022' AND jurisdiction = 'ALL' AND as_of = current_date
+                 AND metric = 'share_multilateral'"""
+        ).fetchall()
+    # the report names the scope with the description of the file, and counts it
+    report = html.fromstring(build_report(str(copy)))
+    assert report.get_element_by_id("headline-report_2022").text_content() == f"{share:.1%}"
+    assert report.get_element_by_id("scope-report_2022").xpath("string(td[2])") == (
+        "strict plus Canada's SEMA Russia, Venezuela"
+    )
+    assert "report_2022" in report.xpath("//table[@id='figures']//tr/td[1]/text()")
+    # a scope counting no target here (Australia is not loaded) is listed, never pictured
+    assert report.get_element_by_id("headline-au_only").text_content() == "n/a"
+    assert report.get_element_by_id("scope-au_only").xpath("string(td[2])") == (
+        "Australia's thematic human rights"
+    )
+    assert not any("au_only" in title for title in report.xpath("//figure/h3/text()"))
+    # the site's index links the scope's number to its page, which lists what it counts
+    out = tmp_path / "site"
+    build_site(copy, out)
+    index = html.fromstring((out / "index.html").read_text(encoding="utf-8"))
+    (link,) = index.get_element_by_id("headline-report_2022").xpath("a")
+    assert link.text_content() == f"{share:.1%}"
+    figure = html.fromstring((out / link.get("href")).read_text(encoding="utf-8"))
+    assert figure.get_element_by_id("numerator").text_content() == f"{num:,}"
+    assert figure.get_element_by_id("denominator").text_content() == f"{den:,}"
+    assert len(figure.xpath("//tr[contains(@class, 'member')]")) == den
+    assert "strict plus Canada's SEMA Russia, Venezuela" in (
+        figure.get_element_by_id("scope").text_content()
+    )
 
 
 def test_every_alignment_and_matching_table_and_column_has_a_comment(real_warehouse):  # noqa: F811

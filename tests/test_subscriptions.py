@@ -8,6 +8,8 @@ import pytest
 from pipelines.cli import main
 from pipelines.settings import Settings
 from sanctions.alerts import JsonLinesSink, WebhookSink
+from sanctions.scopes import SCOPES_CSV
+from sanctions.subscriptions import SubscriptionError
 
 GOOD = """
 [[subscriber]]
@@ -68,6 +70,26 @@ def test_without_a_subscriptions_file_every_alert_goes_to_the_default_sinks(tmp_
         ("jsonl", "JsonLinesSink", everything),
         ("webhook", "WebhookSink", everything),
     ]
+
+
+def test_a_scope_of_the_scopes_file_in_use_is_accepted_and_an_unknown_one_refused(tmp_path):
+    subscriptions = tmp_path / "subscriptions.toml"
+    subscriptions.write_text(GOOD.replace('["strict"]', '["us_glomag"]'), encoding="utf-8")
+    scopes = tmp_path / "scopes.csv"
+    scopes.write_text(
+        SCOPES_CSV.read_text(encoding="utf-8") + "us_glomag,US-GLOMAG,US Global Magnitsky\n",
+        encoding="utf-8",
+    )
+    env = {"SANCTIONS_SUBSCRIPTIONS": str(subscriptions), "SANCTIONS_SCOPES": str(scopes)}
+    desk = Settings.from_env(env).subscribers()[0]
+    assert desk.scopes == ("us_glomag",)
+    with pytest.raises(SubscriptionError) as shipped:
+        Settings.from_env({"SANCTIONS_SUBSCRIPTIONS": str(subscriptions)})
+    assert "unknown scope 'us_glomag' (one of: all, broad, strict)" in str(shipped.value)
+    # the autonomous rule is no alert scope: alerts follow the file's rows
+    subscriptions.write_text(GOOD.replace('["strict"]', '["autonomous"]'), encoding="utf-8")
+    with pytest.raises(SubscriptionError, match="unknown scope 'autonomous'"):
+        Settings.from_env(env)
 
 
 @pytest.mark.parametrize(
