@@ -32,6 +32,14 @@ COMPANION_PARTS = {
     "ADD.CSV": ("addresses", "countries"),
     "SDN_COMMENTS.CSV": ("details",),
 }
+# The coverage fields (sanctions.quality) only a companion file fills: a snapshot without the
+# file says nothing of them, so they are not judged, neither against floors nor against the
+# published snapshot.
+COVERAGE_FIELDS = {
+    "ALT.CSV": ("aliases", "weak aliases"),
+    "ADD.CSV": ("addresses", "countries (address)"),
+    "SDN_COMMENTS.CSV": (),  # only continues remarks SDN.CSV gives
+}
 # Formats whose long remarks continue in a companion file: without it, the SDN.CSV cell is
 # the start of the remarks last known, and the known whole is kept.
 CONTINUED_REMARKS = {"ofac_csv": "SDN_COMMENTS.CSV"}

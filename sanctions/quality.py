@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from sanctions import companions
 from sanctions.sources import bound_setting
 from sanctions.warehouse import latest_snapshot, loaded_snapshot, staged_snapshot_id
 
@@ -308,8 +309,15 @@ def coverage_kept(
     if previous.format != now_staged.format:  # a new format names its columns its own way
         published = {f: n for f, n in published.items() if not f.startswith(PARSER_FIELDS)}
 
+    (absent,) = con.execute(
+        """SELECT coalesce(any_value(absent_files), []) FROM staging.snapshots
+           WHERE source_id = ?""",
+        [source_id],
+    ).fetchone()
+    unknown = {field: file for file in absent for field in companions.COVERAGE_FIELDS.get(file, ())}
+
     def selected(name: str) -> bool:
-        return name.startswith(BLOCKING_FIELDS) == blocking
+        return name.startswith(BLOCKING_FIELDS) == blocking and name not in unknown
 
     failures = []
     if previous.records:
@@ -328,15 +336,24 @@ def coverage_kept(
                 failures.append(f"{name} on {now:.1%} of records, floor {floor:.0%}")
         against = "first load, against the registry's floors"
     kind = "identifier and entity-type" if blocking else "field"
+    unjudged = sorted(name for name in unknown if name.startswith(BLOCKING_FIELDS) == blocking)
+    not_judged = (
+        "; not judged, their file absent: "
+        + ", ".join(f"{name} ({unknown[name]})" for name in unjudged)
+        if unjudged
+        else ""
+    )
     return Outcome(
         not failures,
-        f"{kind} coverage kept ({against})"
+        f"{kind} coverage kept ({against}){not_judged}"
         if not failures
         else f"{kind} coverage dropped ({against}; a renamed or removed column?): "
-        + "; ".join(failures),
+        + "; ".join(failures)
+        + not_judged,
         {
             "coverage": {name: round(share, 4) for name, (_, share) in staged.items()},
             "dropped": failures,
+            "not_judged": {name: unknown[name] for name in unjudged},
         },
     )
 

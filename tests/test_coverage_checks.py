@@ -100,3 +100,34 @@ def test_dfat_persons_typed_person_are_refused_naming_the_value_and_count(tmp_pa
     assert message.startswith(f"au_dfat: {FILE_NAME} (archived as ")
     assert "6 of 9 Type values are unknown: 'Person' (6)" in message
     assert _core(tmp_path)[0] is None
+
+
+def _coverage_summary(tmp_path, files: dict) -> tuple[bool, str]:
+    mirror = make_mirror(tmp_path / "mirror", files)
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        refresh_from_mirror(con, ["us_ofac"], Archive(tmp_path / "raw"), str(mirror))
+        return con.execute(
+            """SELECT passed, summary FROM core.check_results
+               WHERE check_name = 'field_coverage_kept'"""
+        ).fetchall()[0]
+
+
+def test_a_lone_sdn_csv_leaves_its_companions_fields_unjudged(tmp_path, real_data):
+    """OFAC's dated files are lone SDN.CSVs: no ADD.CSV says nothing of addresses, so a first
+    load is not failed for 0% of them; the fields are named as not judged."""
+    passed, summary = _coverage_summary(
+        tmp_path, {"SDN.CSV": real_data / "us_ofac" / "sdn_history" / "SDN_2024-05-03.CSV"}
+    )
+    assert passed, summary
+    assert "not judged, their file absent: " in summary
+    for field in ("addresses (ADD.CSV)", "countries (address) (ADD.CSV)", "aliases (ALT.CSV)"):
+        assert field in summary
+
+
+def test_a_complete_csv_set_judges_every_field(tmp_path, real_data):
+    folder = real_data / "us_ofac" / "csv_2021-07-07"
+    passed, summary = _coverage_summary(
+        tmp_path, {name: folder / name for name in ("SDN.CSV", "ALT.CSV", "ADD.CSV")}
+    )
+    assert passed, summary
+    assert "not judged" not in summary
