@@ -147,6 +147,22 @@ def make_mirror(root: Path, files: dict[str, Path | bytes], source_id: str = "us
     return root
 
 
+@pytest.fixture
+def environment(monkeypatch, tmp_path) -> Path:
+    """In-process runs from `tmp_path`: no inherited settings but the fixtures' record-count
+    minimum (pytest_configure), the data directory `data/`, alerts to `alerts.jsonl`, and a
+    mirror `mirror/` of the US fixture that a test may add sources to."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SANCTIONS_", "DAGSTER_HOME")) and "_MIN_RECORDS_" not in name:
+            monkeypatch.delenv(name)
+    mirror = make_mirror(tmp_path / "mirror", {"SDN.CSV": FIXTURES / "us_ofac_csv" / "SDN.CSV"})
+    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SANCTIONS_MIRROR", str(mirror))
+    monkeypatch.setenv("SANCTIONS_ALERT_JSONL", str(tmp_path / "alerts.jsonl"))
+    return tmp_path
+
+
 # ---------------------------------------------------------------------------------- HTTP server
 
 
@@ -246,7 +262,105 @@ def http_server():
     server.server_close()
 
 
-# ---------------------------------------------------------------- h18b: the oracle's warehouse
+# ------------------------------------------------------- warehouses built once per test session
+
+
+def shared_build(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` run once per test session, even when pytest-xdist splits the session
+    across processes: the first worker to ask builds under a lock, the others wait and reuse
+    the folder. Tests only read what it holds (a test that writes works on a copy)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's base folder, above every worker's own
+    folder = root / f"shared-{name}"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not (folder / ".built").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
+def build_warehouse(
+    root: Path,
+    mirror: dict[str, dict[str, Path]],
+    replays: dict[str, Path] | None = None,
+    publish: bool = False,
+) -> Path:
+    """`root/warehouse.duckdb` as runs make it: each source's history folder replayed, then the
+    mirror's files (`{source_id: {name: path}}`) refreshed, matched in one transaction as the
+    asset does, clustered and the marts built; published to `root/published` if asked."""
+    from sanctions import alignment, clusters, matching, warehouse
+    from sanctions.archive import Archive
+    from sanctions.publish import publish_copy
+    from sanctions.refresh import refresh_from_mirror
+    from sanctions.replay import replay
+    from sanctions.sources import SOURCES
+
+    for source_id, files in mirror.items():
+        make_mirror(root / "mirror", files, source_id)
+    path = root / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        for source_id, folder in (replays or {}).items():
+            report = replay(con, SOURCES[source_id], folder, Archive(root / "raw"))
+            assert report.applied and not report.skipped, (source_id, report.skipped)
+        if mirror:
+            refresh_from_mirror(con, tuple(mirror), Archive(root / "raw"), str(root / "mirror"))
+        con.execute("BEGIN TRANSACTION")
+        matching.match(con)
+        clusters.write_clusters(con)
+        con.execute("COMMIT")
+        alignment.build(con)
+        if publish:
+            publish_copy(con, root / "published" / "warehouse.duckdb")
+    return path
+
+
+def real_files(**files: dict[str, str]) -> dict[str, dict[str, Path]]:
+    """`{source_id: {name in the mirror: path under SANCTIONS_REAL_DATA}}` resolved, or the test
+    skipped with the reason when a file is absent."""
+    data = real_data_dir()
+    resolved = {
+        source_id: {name: data / path for name, path in named.items()}
+        for source_id, named in files.items()
+    }
+    missing = [p for named in resolved.values() for p in named.values() if not p.is_file()]
+    if missing:
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA): {missing[0]}")
+    return resolved
+
+
+@pytest.fixture(scope="session")
+def four_lists(tmp_path_factory) -> Path:
+    """A data directory whose warehouse and published copy hold the US SDN.CSV of 2024-05-03,
+    the UK ConList of 2025-04-10, Canada's list of 2025-05-25 and Australia's of 2026-07-23,
+    matched, with their marts (tests/test_site.py, tests/test_registry.py)."""
+    files = real_files(
+        us_ofac={"SDN.CSV": "us_ofac/sdn_history/SDN_2024-05-03.CSV"},
+        uk_fcdo={"ConList.csv": "uk/ConList_2025-04-10.csv"},
+        ca_sema={"sema-lmes.xml": "ca/sema-lmes_2025-05-25.xml"},
+        au_dfat={"regulation8_consolidated.xlsx": "au/regulation8_consolidated_2026-07-23.xlsx"},
+    )
+    return shared_build(
+        tmp_path_factory, "four_lists", lambda root: build_warehouse(root, files, publish=True)
+    )
+
+
+@pytest.fixture(scope="session")
+def alignment_warehouse(tmp_path_factory) -> Path:
+    """US 2024-05-03, UK 2025-04-10, Canada 2020-04-15 and the EU excerpt, matched, with their
+    marts (tests/test_alignment.py, tests/test_scopes.py)."""
+    files = real_files(
+        us_ofac={"SDN.CSV": "us_ofac/sdn_history/SDN_2024-05-03.CSV"},
+        uk_fcdo={"ConList.csv": "uk/ConList_2025-04-10.csv"},
+        ca_sema={"sema-lmes.xml": "ca/sema-lmes_2020-04-15.xml"},
+        eu_fsf={"fsf.xml": "eu/fsf_2026-08-05_excerpt.xml"},
+    )
+    build = shared_build(tmp_path_factory, "alignment", lambda root: build_warehouse(root, files))
+    return build / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -254,30 +368,20 @@ def oracle_warehouse(tmp_path_factory) -> Path:
     """Every dated real file of the US (OFAC SDN.CSV history), the UK (ConList 2025-04-10 and
     -14) and Canada (2025-05-25) replayed into one warehouse, matched, marts built: what
     tests/test_oracle.py compares with its own reading of the same files."""
-    from sanctions import alignment, clusters, matching, warehouse
-    from sanctions.archive import Archive
-    from sanctions.replay import replay
-    from sanctions.sources import SOURCES
-
     data = real_data_dir()
     if not (data / "us_ofac/sdn_history").is_dir():
         pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
-    root = tmp_path_factory.mktemp("oracle")
-    folders = {"uk_fcdo": root / "uk", "ca_sema": root / "ca"}
-    for folder in folders.values():
-        folder.mkdir()
-    for day in ("2025-04-10", "2025-04-14"):
-        (folders["uk_fcdo"] / f"ConList_{day}.csv").symlink_to(data / f"uk/ConList_{day}.csv")
-    (folders["ca_sema"] / "sema-lmes_2025-05-25.xml").symlink_to(
-        data / "ca/sema-lmes_2025-05-25.xml"
-    )
-    folders["us_ofac"] = data / "us_ofac/sdn_history"
-    path = root / "warehouse.duckdb"
-    with warehouse.connect(path) as con:
-        for source_id, folder in folders.items():
-            report = replay(con, SOURCES[source_id], folder, Archive(root / "raw"))
-            assert report.applied and not report.skipped, (source_id, report.skipped)
-        matching.match(con)
-        clusters.write_clusters(con)
-        alignment.build(con)
-    return path
+
+    def build(root: Path) -> None:
+        folders = {"uk_fcdo": root / "uk", "ca_sema": root / "ca"}
+        for folder in folders.values():
+            folder.mkdir()
+        for day in ("2025-04-10", "2025-04-14"):
+            (folders["uk_fcdo"] / f"ConList_{day}.csv").symlink_to(data / f"uk/ConList_{day}.csv")
+        (folders["ca_sema"] / "sema-lmes_2025-05-25.xml").symlink_to(
+            data / "ca/sema-lmes_2025-05-25.xml"
+        )
+        folders["us_ofac"] = data / "us_ofac/sdn_history"
+        build_warehouse(root, {}, replays=folders)
+
+    return shared_build(tmp_path_factory, "oracle", build) / "warehouse.duckdb"

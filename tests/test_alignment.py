@@ -8,38 +8,11 @@ import pytest
 from lxml import html
 
 from sanctions import alignment, clusters, matching, warehouse
-from sanctions.archive import Archive
 from sanctions.publish import export_marts, publish_copy
-from sanctions.refresh import refresh_from_mirror
 from sanctions.report import build_report
-from tests.conftest import REPO, make_mirror
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def real_warehouse(tmp_path_factory):
-    """US 2024-05-03, UK 2025-04-10, Canada 2020-04-15 and the EU excerpt, matched."""
-    from tests.conftest import real_data_dir
-
-    data = real_data_dir()
-    if not (data / "us_ofac").is_dir():
-        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
-    root = tmp_path_factory.mktemp("alignment")
-    mirror = root / "mirror"
-    make_mirror(mirror, {"SDN.CSV": data / "us_ofac/sdn_history/SDN_2024-05-03.CSV"}, "us_ofac")
-    make_mirror(mirror, {"ConList.csv": data / "uk/ConList_2025-04-10.csv"}, "uk_fcdo")
-    make_mirror(mirror, {"sema-lmes.xml": data / "ca/sema-lmes_2020-04-15.xml"}, "ca_sema")
-    make_mirror(mirror, {"fsf.xml": data / "eu/fsf_2026-08-05_excerpt.xml"}, "eu_fsf")
-    path = root / "warehouse.duckdb"
-    with warehouse.connect(path) as con:
-        refresh_from_mirror(
-            con, ("us_ofac", "uk_fcdo", "ca_sema", "eu_fsf"), Archive(root / "raw"), str(mirror)
-        )
-        matching.match(con)
-        clusters.write_clusters(con)
-        alignment.build(con)
-    return path
 
 
 def query(path, sql):
@@ -47,9 +20,9 @@ def query(path, sql):
         return con.execute(sql).fetchall()
 
 
-def test_every_target_once_and_every_record_behind_one(real_warehouse):
+def test_every_target_once_and_every_record_behind_one(alignment_warehouse):
     ((targets, distinct, records, behind),) = query(
-        real_warehouse,
+        alignment_warehouse,
         """
         SELECT count(*), count(DISTINCT target_id), (SELECT count(*) FROM core.records),
                (SELECT count(*) FROM (SELECT unnest(record_ids) FROM alignment.targets))
@@ -60,7 +33,7 @@ def test_every_target_once_and_every_record_behind_one(real_warehouse):
 
 
 @pytest.mark.parametrize("scope", ["all", "broad", "strict"])
-def test_summary_reconciles_with_targets(real_warehouse, scope):
+def test_summary_reconciles_with_targets(alignment_warehouse, scope):
     column = {
         "all": "jurisdictions",
         "broad": "jurisdictions_broad",
@@ -69,14 +42,14 @@ def test_summary_reconciles_with_targets(real_warehouse, scope):
     summary = dict(
         ((j), (num, den))
         for j, num, den in query(
-            real_warehouse,
+            alignment_warehouse,
             f"""
             SELECT jurisdiction, numerator, denominator FROM alignment.summary
             WHERE metric = 'share_multilateral' AND scope = '{scope}'""",
         )
     )
     ((listed, multilateral),) = query(
-        real_warehouse,
+        alignment_warehouse,
         f"""
         SELECT count(*) FILTER (WHERE {column} >= 1), count(*) FILTER (WHERE {column} >= 2)
         FROM alignment.targets""",
@@ -85,7 +58,7 @@ def test_summary_reconciles_with_targets(real_warehouse, scope):
     flag = {"all": "listed", "broad": "broad", "strict": "strict"}[scope]
     for j in ("us", "ca", "uk"):
         ((by_j, by_j_multi),) = query(
-            real_warehouse,
+            alignment_warehouse,
             f"""
             SELECT count(*) FILTER (WHERE {flag}_{j}),
                    count(*) FILTER (WHERE {flag}_{j} AND {column} >= 2) FROM alignment.targets""",
@@ -93,9 +66,9 @@ def test_summary_reconciles_with_targets(real_warehouse, scope):
         assert summary[j.upper()] == (by_j_multi, by_j)
 
 
-def test_bastrykin_is_multilateral_and_magnitsky_style_everywhere(real_warehouse):
+def test_bastrykin_is_multilateral_and_magnitsky_style_everywhere(alignment_warehouse):
     rows = query(
-        real_warehouse,
+        alignment_warehouse,
         """
         SELECT listed_us, listed_uk, listed_ca, strict_us, strict_uk, strict_ca,
                jurisdictions_strict
@@ -104,9 +77,9 @@ def test_bastrykin_is_multilateral_and_magnitsky_style_everywhere(real_warehouse
     assert rows == [(True, True, True, True, True, True, 3)]
 
 
-def test_a_missing_source_is_reported_not_counted_as_nobody(real_warehouse, tmp_path):
+def test_a_missing_source_is_reported_not_counted_as_nobody(alignment_warehouse, tmp_path):
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(real_warehouse, copy)
+    shutil.copy(alignment_warehouse, copy)
     with warehouse.connect(copy) as con:
         for table in ("records", "names", "programmes", "snapshots"):
             con.execute(f"DELETE FROM core.{table} WHERE source_id = 'eu_fsf'")
@@ -123,17 +96,19 @@ def test_a_missing_source_is_reported_not_counted_as_nobody(real_warehouse, tmp_
     assert "EU: not loaded" in lines
     not_listed_by_eu = "SELECT count(*) FROM alignment.gaps WHERE not_listed_by = 'EU'"
     assert query(copy, not_listed_by_eu) == [(0,)]
-    assert query(real_warehouse, not_listed_by_eu)[0][0] > 0  # loaded, it lists few of them
+    assert query(alignment_warehouse, not_listed_by_eu)[0][0] > 0  # loaded, it lists few of them
     assert "UK: published 2025-04-10" in lines  # dated as published; fetched today: fresh
     assert "EU: not loaded" in build_report(str(copy))
 
 
-def test_published_copy_and_exports(real_warehouse, tmp_path):
+def test_published_copy_and_exports(alignment_warehouse, tmp_path):
+    running = tmp_path / "warehouse.duckdb"  # publishing attaches a file: the run writes
+    shutil.copy(alignment_warehouse, running)
     published = tmp_path / "published" / "warehouse.duckdb"
-    with warehouse.connect(real_warehouse) as con:
+    with warehouse.connect(running) as con:
         publish_copy(con, published)
     assert query(published, "SELECT count(*) FROM alignment.targets") == query(
-        real_warehouse, "SELECT count(*) FROM alignment.targets"
+        alignment_warehouse, "SELECT count(*) FROM alignment.targets"
     )
     files = export_marts(published, tmp_path / "exports", "csv")
     assert {f.name for f in files} >= {"alignment.targets.csv", "alignment.summary.csv"}
@@ -141,14 +116,16 @@ def test_published_copy_and_exports(real_warehouse, tmp_path):
     assert all(path.stat().st_size > 0 for path in parquet)
 
 
-def test_an_analyst_reading_the_published_copy_does_not_block_a_run(real_warehouse, tmp_path):
+def test_an_analyst_reading_the_published_copy_does_not_block_a_run(alignment_warehouse, tmp_path):
+    running = tmp_path / "warehouse.duckdb"
+    shutil.copy(alignment_warehouse, running)
     published = tmp_path / "published.duckdb"
-    with warehouse.connect(real_warehouse) as con:
+    with warehouse.connect(running) as con:
         publish_copy(con, published)
     analyst = duckdb.connect(str(published), read_only=True)
     try:
         before = analyst.execute("SELECT count(*) FROM alignment.targets").fetchall()
-        with warehouse.connect(real_warehouse) as con:  # a full matching + marts + publish run
+        with warehouse.connect(running) as con:  # a full matching + marts + publish run
             matching.match(con)
             clusters.write_clusters(con)
             alignment.build(con)
@@ -159,9 +136,9 @@ def test_an_analyst_reading_the_published_copy_does_not_block_a_run(real_warehou
     assert query(published, "SELECT count(*) FROM alignment.targets") == before
 
 
-def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path, chromium):
+def test_the_report_renders_in_a_headless_browser(alignment_warehouse, tmp_path, chromium):
     report = tmp_path / "report.html"
-    report.write_text(build_report(str(real_warehouse)), encoding="utf-8")
+    report.write_text(build_report(str(alignment_warehouse)), encoding="utf-8")
     dom = chromium.dom(report)
     page = html.fromstring(dom)
     charts = page.xpath("//figure[@class='chart']")
@@ -171,12 +148,12 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path, chro
         assert chart.xpath("div[@class='static']/*[local-name()='svg']"), "chart not drawn"
         assert len(chart.xpath("table[@class='chart-numbers']//tr")) >= 2, "without its numbers"
     assert "partial: 5 records" in page.get_element_by_id("bases").text_content()  # EU excerpt
-    ((today,),) = query(real_warehouse, "SELECT current_date")
+    ((today,),) = query(alignment_warehouse, "SELECT current_date")
     assert page.get_element_by_id("as-of").text_content() == str(today)
     bases = page.xpath("//table[@id='bases']//td[@class='basis']")
     assert [cell.text_content() for cell in bases] == ["history"] * 4 + ["not loaded for date"]
     strict = query(
-        real_warehouse,
+        alignment_warehouse,
         """SELECT value FROM alignment.summary WHERE
         metric = 'share_multilateral' AND scope = 'strict' AND jurisdiction = 'ALL'""",
     )[0][0]
@@ -184,9 +161,11 @@ def test_the_report_renders_in_a_headless_browser(real_warehouse, tmp_path, chro
     assert chromium.screenshot(report, "report.png", 2800).stat().st_size > 10_000
 
 
-def test_annotations_attach_through_record_ids_and_break_down_the_summary(real_warehouse, tmp_path):
+def test_annotations_attach_through_record_ids_and_break_down_the_summary(
+    alignment_warehouse, tmp_path
+):
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(real_warehouse, copy)
+    shutil.copy(alignment_warehouse, copy)
     ((bastrykin,),) = query(
         copy,
         """SELECT record_ids[1] FROM alignment.targets
@@ -228,20 +207,20 @@ def guide_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", text, flags=re.S)
 
 
-def test_every_query_of_the_analyst_guide_runs(real_warehouse):
+def test_every_query_of_the_analyst_guide_runs(alignment_warehouse):
     queries = guide_queries()
     assert len(queries) >= 10
     for sql in queries:
-        query(real_warehouse, sql)  # raises on any error
-    assert query(real_warehouse, queries[-1])  # the snapshots are listed
+        query(alignment_warehouse, sql)  # raises on any error
+    assert query(alignment_warehouse, queries[-1])  # the snapshots are listed
 
 
 def test_themes_are_stated_per_listing_and_an_annotation_may_name_its_jurisdiction(
-    real_warehouse, tmp_path
+    alignment_warehouse, tmp_path
 ):
     stated = set(
         query(
-            real_warehouse,
+            alignment_warehouse,
             """SELECT DISTINCT programme_key, theme FROM alignment.listings
                WHERE programme_key IN ('UK-GHR', 'UK-GAC', 'US-GLOMAG', 'CA-JVCFOA')""",
         )
@@ -253,7 +232,7 @@ def test_themes_are_stated_per_listing_and_an_annotation_may_name_its_jurisdicti
         ("CA-JVCFOA", "unstated"),
     }
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(real_warehouse, copy)
+    shutil.copy(alignment_warehouse, copy)
     ((bastrykin,),) = query(
         copy, "SELECT record_ids[1] FROM alignment.targets WHERE name ILIKE '%BASTRYKIN%'"
     )

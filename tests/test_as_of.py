@@ -11,14 +11,9 @@ import pytest
 from lxml import html
 
 from pipelines import cli
-from sanctions import alignment, clusters, matching, warehouse
-from sanctions.archive import Archive
-from sanctions.publish import publish_copy
-from sanctions.refresh import refresh_from_mirror
-from sanctions.replay import replay
+from sanctions import alignment, warehouse
 from sanctions.report import build_report
-from sanctions.sources import SOURCES
-from tests.conftest import make_mirror, real_data_dir
+from tests.conftest import build_warehouse, real_data_dir, real_files
 from tests.test_alignment import guide_queries
 
 pytestmark = pytest.mark.integration
@@ -31,24 +26,17 @@ SCOPE_FLAGS = {"all": "listed", "broad": "broad", "strict": "strict"}
 def data_dir(tmp_path_factory):
     """A data directory with the warehouse matched and its marts built, and its published copy;
     no alert has ever run."""
-    data = real_data_dir()
-    if not (data / SDN).is_file():
-        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    files = real_files(
+        uk_fcdo={"ConList.csv": "uk/ConList_2025-04-10.csv"},
+        ca_sema={"sema-lmes.xml": "ca/sema-lmes_2025-05-25.xml"},
+    )
+    sdn = real_files(us_ofac={"SDN_2022-11-30.CSV": SDN})["us_ofac"]
     root = tmp_path_factory.mktemp("as_of")
     history = root / "us_history"
     history.mkdir()
-    (history / "SDN_2022-11-30.CSV").symlink_to(data / SDN)
-    mirror = make_mirror(
-        root / "mirror", {"ConList.csv": data / "uk/ConList_2025-04-10.csv"}, "uk_fcdo"
-    )
-    make_mirror(mirror, {"sema-lmes.xml": data / "ca/sema-lmes_2025-05-25.xml"}, "ca_sema")
-    with warehouse.connect(root / "warehouse.duckdb") as con:
-        assert replay(con, SOURCES["us_ofac"], history, Archive(root / "raw")).applied
-        refresh_from_mirror(con, ("uk_fcdo", "ca_sema"), Archive(root / "raw"), str(mirror))
-        matching.match(con)
-        clusters.write_clusters(con)
-        alignment.build(con)
-        publish_copy(con, root / "published" / "warehouse.duckdb")
+    for name, path in sdn.items():
+        (history / name).symlink_to(path)
+    build_warehouse(root, files, replays={"us_ofac": history}, publish=True)
     return root
 
 

@@ -3,7 +3,6 @@ fresh (the sensors already run), an unchanged refresh is no new data downstream,
 `sanctions run` sends a failure notice to the alert sinks."""
 
 import json
-import os
 
 import dagster as dg
 import pytest
@@ -27,19 +26,11 @@ DOWNSTREAM = {
 
 
 @pytest.fixture
-def environment(monkeypatch, tmp_path):
-    """A data directory and a mirror of the US and UK fixtures, no inherited settings but the
-    fixtures' record-count minimum (conftest)."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("SANCTIONS_", "DAGSTER_HOME")) and "_MIN_RECORDS_" not in name:
-            monkeypatch.delenv(name)
-    mirror = make_mirror(tmp_path / "mirror", {"SDN.CSV": FIXTURES / "us_ofac_csv" / "SDN.CSV"})
-    make_mirror(mirror, {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}, "uk_fcdo")
-    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SANCTIONS_MIRROR", str(mirror))
-    monkeypatch.setenv("SANCTIONS_ALERT_JSONL", str(tmp_path / "alerts.jsonl"))
-    return mirror
+def mirror(environment):
+    """The shared environment's mirror (conftest) of the US fixture, with the UK's beside it."""
+    return make_mirror(
+        environment / "mirror", {"ConList.csv": FIXTURES / "uk" / "ConList.csv"}, "uk_fcdo"
+    )
 
 
 def requested(result) -> set[dg.AssetKey]:
@@ -55,7 +46,7 @@ def loaded_cores(result) -> bool:
     return cores == {"us_ofac", "uk_fcdo"}
 
 
-def test_the_daily_schedule_alone_keeps_every_downstream_asset_fresh(environment):
+def test_the_daily_schedule_alone_keeps_every_downstream_asset_fresh(mirror):
     schedules = list(defs.schedules)
     assert [s.name for s in schedules] == ["daily_refresh"]
     assert all(
@@ -89,7 +80,7 @@ def test_the_daily_schedule_alone_keeps_every_downstream_asset_fresh(environment
 
         # a new US file: a new snapshot id, matching and everything after it again
         changed = (FIXTURES / "us_ofac_csv" / "SDN.CSV").read_bytes().replace(b"PETROV", b"PETROW")
-        (environment / "us_ofac" / "SDN.CSV").write_bytes(changed)
+        (mirror / "us_ofac" / "SDN.CSV").write_bytes(changed)
         assert loaded_cores(refresh.execute_in_process(instance=instance, raise_on_error=False))
         tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
         assert requested(tick) == DOWNSTREAM
@@ -105,7 +96,7 @@ def test_core_assets_carry_a_freshness_policy_and_versions():
 
 
 def test_an_unchanged_sanctions_run_skips_matching_until_judgements_annotations_or_matcher_change(
-    environment, capsys, monkeypatch
+    mirror, capsys, monkeypatch
 ):
     assert main(["run"]) == 0
     first = capsys.readouterr().out
@@ -119,7 +110,7 @@ def test_an_unchanged_sanctions_run_skips_matching_until_judgements_annotations_
     assert main(["run"]) == 0
     again = capsys.readouterr().out
     assert "match_all: inputs changed: judgements" in again and "run succeeded" in again
-    (environment.parent / "data" / "annotations.csv").write_text("id,field,value,source,note\n")
+    (mirror.parent / "data" / "annotations.csv").write_text("id,field,value,source,note\n")
     assert main(["run"]) == 0
     assert "match_all: inputs changed: annotations" in capsys.readouterr().out
     monkeypatch.setattr("sanctions.fingerprint.MATCHER_CODE_VERSION", "rules-1-edited")
@@ -127,10 +118,8 @@ def test_an_unchanged_sanctions_run_skips_matching_until_judgements_annotations_
     assert "match_all: inputs changed: code/matcher" in capsys.readouterr().out
 
 
-def test_a_failed_sanctions_run_sends_a_failure_notice_to_the_jsonl_sink(
-    environment, tmp_path, capsys
-):
-    (environment / "us_ofac" / "SDN.CSV").write_bytes(b"<html>Service unavailable</html>")
+def test_a_failed_sanctions_run_sends_a_failure_notice_to_the_jsonl_sink(mirror, tmp_path, capsys):
+    (mirror / "us_ofac" / "SDN.CSV").write_bytes(b"<html>Service unavailable</html>")
     assert main(["run"]) == 1
     assert "FAILED" in capsys.readouterr().out
     notices = [

@@ -12,24 +12,9 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.definitions import defs
-from tests.conftest import FIXTURES, REPO, make_mirror
+from tests.conftest import REPO
 
 TAXONOMY = REPO / "schemas" / "programmes.csv"
-
-
-@pytest.fixture
-def environment(monkeypatch, tmp_path):
-    """A data directory and a mirror of the US fixture, no inherited settings but the
-    fixtures' record-count minimum (conftest)."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("SANCTIONS_", "DAGSTER_HOME")) and "_MIN_RECORDS_" not in name:
-            monkeypatch.delenv(name)
-    mirror = make_mirror(tmp_path / "mirror", {"SDN.CSV": FIXTURES / "us_ofac_csv" / "SDN.CSV"})
-    monkeypatch.setenv("SANCTIONS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SANCTIONS_MIRROR", str(mirror))
-    monkeypatch.setenv("SANCTIONS_ALERT_JSONL", str(tmp_path / "alerts.jsonl"))
-    return tmp_path
 
 
 def published(data_dir, sql: str) -> list[tuple]:

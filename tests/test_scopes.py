@@ -14,7 +14,6 @@ from sanctions.programmes import PROGRAMMES_CSV
 from sanctions.report import build_report
 from sanctions.scopes import SCOPES_CSV, ScopesError, load_scopes
 from sanctions.site import build_site
-from tests.test_alignment import real_warehouse  # noqa: F401 (module fixture)
 from tests.test_cli import clean_env, only_error_line  # noqa: F401 (fixture)
 
 SHIPPED = SCOPES_CSV.read_text(encoding="utf-8")
@@ -84,7 +83,7 @@ def test_a_bad_scopes_setting_stops_the_run_before_any_fetch(clean_env, tmp_path
     assert not (tmp_path / "data").exists(), "nothing may be fetched or created"
 
 
-def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, tmp_path):  # noqa: F811
+def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(alignment_warehouse, tmp_path):
     """A report's own counting: the strict regimes plus Canada's SEMA regimes for Russia and
     Venezuela (the kind of broader definition the 2022 report used)."""
     path = tmp_path / "scopes.csv"
@@ -97,7 +96,7 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
         writer.writerows(["report_2022", key, ""] for key in [*strict[1:], *extra])
         writer.writerow(["au_only", "AU-THEMATIC-HR", "Australia's thematic human rights"])
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(real_warehouse, copy)
+    shutil.copy(alignment_warehouse, copy)
     with warehouse.connect(copy) as con:
         alignment.build(con, scopes=load_scopes(path))
         assert [s.name for s in scopes.from_warehouse(con)] == [
@@ -168,8 +167,8 @@ def test_a_scope_added_in_a_file_reaches_every_mart_and_figure(real_warehouse, t
     )
 
 
-def test_every_alignment_and_matching_table_and_column_has_a_comment(real_warehouse):  # noqa: F811
-    with duckdb.connect(str(real_warehouse), read_only=True) as con:
+def test_every_alignment_and_matching_table_and_column_has_a_comment(alignment_warehouse):
+    with duckdb.connect(str(alignment_warehouse), read_only=True) as con:
         tables = con.execute(
             """SELECT schema_name || '.' || table_name FROM duckdb_tables()
                WHERE schema_name IN ('alignment', 'matching') AND coalesce(comment, '') = ''

@@ -1,7 +1,8 @@
 """`sanctions site` on the real snapshots: US SDN.CSV 2024-05-03, Canada 2025-05-25, UK
 2025-04-10 and Australia 2026-07-23, matched and published. Every number of the index is
-followed to its page, whose targets must count to the figure; every figure page, the index and
-a sample of target pages load in headless Chromium without a console message."""
+followed to its page, whose targets must count to the figure; the index, a figure page of each
+kind and a few target pages load in headless Chromium without a console message (every figure
+page and forty target pages under `-m slow`)."""
 
 import json
 import re
@@ -12,44 +13,15 @@ import pytest
 from lxml import html
 
 from pipelines import cli
-from sanctions import alignment, clusters, matching, warehouse
-from sanctions.archive import Archive
-from sanctions.publish import publish_copy
-from sanctions.refresh import refresh_from_mirror
 from sanctions.site import build_site
-from tests.conftest import make_mirror, real_data_dir
 
 pytestmark = pytest.mark.integration
-FILES = {
-    "us_ofac": ("SDN.CSV", "us_ofac/sdn_history/SDN_2024-05-03.CSV"),
-    "ca_sema": ("sema-lmes.xml", "ca/sema-lmes_2025-05-25.xml"),
-    "uk_fcdo": ("ConList.csv", "uk/ConList_2025-04-10.csv"),
-    "au_dfat": ("regulation8_consolidated.xlsx", "au/regulation8_consolidated_2026-07-23.xlsx"),
-}
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """A data directory whose published copy holds the four lists, matched, with its marts."""
-    data = real_data_dir()
-    if not all((data / path).is_file() for _, path in FILES.values()):
-        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
-    root = tmp_path_factory.mktemp("site")
-    for source_id, (name, path) in FILES.items():
-        make_mirror(root / "mirror", {name: data / path}, source_id)
-    with warehouse.connect(root / "warehouse.duckdb") as con:
-        refresh_from_mirror(con, tuple(FILES), Archive(root / "raw"), str(root / "mirror"))
-        matching.match(con)
-        clusters.write_clusters(con)
-        alignment.build(con)
-        publish_copy(con, root / "published" / "warehouse.duckdb")
-    return root
-
-
-@pytest.fixture(scope="module")
-def site(data_dir, tmp_path_factory):
+def site(four_lists, tmp_path_factory):
     out = tmp_path_factory.mktemp("site_out")
-    pages = build_site(data_dir / "published" / "warehouse.duckdb", out)
+    pages = build_site(four_lists / "published" / "warehouse.duckdb", out)
     assert pages["targets"] > 15_000 and pages["figures"] > 100
     return out
 
@@ -58,16 +30,16 @@ def page(path) -> html.HtmlElement:
     return html.fromstring(path.read_text(encoding="utf-8"))
 
 
-def bastrykin(data_dir) -> str:
-    with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as con:
+def bastrykin(four_lists) -> str:
+    with duckdb.connect(str(four_lists / "published" / "warehouse.duckdb"), read_only=True) as con:
         ((target_id,),) = con.execute(
             "SELECT target_id FROM alignment.targets WHERE name ILIKE '%BASTRYKIN%'"
         ).fetchall()
     return target_id
 
 
-def test_bastrykins_page_names_every_jurisdiction_with_programmes_and_dates(data_dir, site):
-    doc = page(site / "targets" / f"{bastrykin(data_dir)}.html")
+def test_bastrykins_page_names_every_jurisdiction_with_programmes_and_dates(four_lists, site):
+    doc = page(site / "targets" / f"{bastrykin(four_lists)}.html")
     listings = {}
     for row in doc.xpath("//table[@id='programmes']//tr[@class='listing']"):
         cells = [cell.text_content().strip() for cell in row.xpath("td")]
@@ -124,11 +96,11 @@ def test_every_number_of_the_index_links_to_the_targets_it_counts(site):
                 assert int(text.replace(",", "")) == numerator, link.get("href")
 
 
-def test_the_allied_share_is_over_targets_with_a_known_country(data_dir, site):
+def test_the_allied_share_is_over_targets_with_a_known_country(four_lists, site):
     index = page(site / "index.html")
     definition = " ".join(index.get_element_by_id("allies-definition").text_content().split())
     assert "the share is over the targets with a known country" in definition
-    with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(four_lists / "published" / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             """SELECT metric, numerator, denominator FROM alignment.summary
                WHERE jurisdiction = 'AU' AND scope = 'all'
@@ -145,16 +117,38 @@ def test_the_allied_share_is_over_targets_with_a_known_country(data_dir, site):
     assert 0 < allied < with_country  # ANZUS: the US and New Zealand
 
 
-def test_every_page_loads_in_a_headless_browser_without_console_messages(
-    data_dir, site, chromium, tmp_path
-):
-    figures = sorted((site / "figures").rglob("*.html"))
-    targets = sorted((site / "targets").glob("*.html"))
-    sample = [site / "targets" / f"{bastrykin(data_dir)}.html", *targets[:: len(targets) // 40]]
-    pages = [site / "index.html", *figures, *sample]
-    loaded, messages = chromium.console(pages, tmp_path / "harness.html")
+def figure_page_of_each_kind(site) -> list:
+    """The first figure page of each kind: a combination of jurisdictions, a lag bucket, and
+    one page per metric (counts, shares, the median lag), whatever its scope or jurisdiction."""
+    kinds = {}
+    for path in sorted((site / "figures").rglob("*.html")):
+        parts = path.relative_to(site / "figures").parts
+        kinds.setdefault(parts[0] if parts[0] in ("combination", "lags") else parts[1], path)
+    return list(kinds.values())
+
+
+def assert_pages_load_without_console_messages(chromium, pages, harness) -> None:
+    loaded, messages = chromium.console(pages, harness)
     assert messages == []
     assert loaded == len(pages)
+
+
+def test_pages_of_every_kind_load_in_a_headless_browser_without_console_messages(
+    four_lists, site, chromium, tmp_path
+):
+    """The index, a figure page of each kind and a few target pages (the `slow` sweep loads
+    every figure page and forty target pages)."""
+    figures = figure_page_of_each_kind(site)
+    assert {path.relative_to(site / "figures").parts[0] for path in figures} >= {
+        "combination",
+        "lags",
+    }
+    assert len(figures) > 5, "a figure page per metric"
+    targets = sorted((site / "targets").glob("*.html"))
+    sample = [site / "targets" / f"{bastrykin(four_lists)}.html", *targets[:: len(targets) // 3]]
+    assert_pages_load_without_console_messages(
+        chromium, [site / "index.html", *figures, *sample], tmp_path / "harness.html"
+    )
     dom = html.fromstring(chromium.dom(site / "index.html", scripts_ms=20_000))
     drawn = dom.xpath(
         "//div[contains(@class, 'vega')]//*[local-name()='svg']//*[local-name()='path']"
@@ -165,21 +159,30 @@ def test_every_page_loads_in_a_headless_browser_without_console_messages(
     for name, shot in (
         ("site_index.png", site / "index.html"),
         ("site_target_bastrykin.png", sample[0]),
-        (
-            "site_figure.png",
-            site / "figures" / next(iter(sorted(figures))).relative_to(site / "figures"),
-        ),
+        ("site_figure.png", figures[0]),
     ):
         assert chromium.screenshot(shot, name, 2400).stat().st_size > 10_000
 
 
-def test_the_search_index_finds_a_target_by_any_of_its_names(data_dir, site):
+@pytest.mark.slow
+def test_every_page_loads_in_a_headless_browser_without_console_messages(
+    four_lists, site, chromium, tmp_path
+):
+    figures = sorted((site / "figures").rglob("*.html"))
+    targets = sorted((site / "targets").glob("*.html"))
+    sample = [site / "targets" / f"{bastrykin(four_lists)}.html", *targets[:: len(targets) // 40]]
+    assert_pages_load_without_console_messages(
+        chromium, [site / "index.html", *figures, *sample], tmp_path / "harness.html"
+    )
+
+
+def test_the_search_index_finds_a_target_by_any_of_its_names(four_lists, site):
     text = (site / "assets" / "search-index.js").read_text(encoding="utf-8")
     assert text.startswith("window.SEARCH_INDEX = ")
     rows = json.loads(text.removeprefix("window.SEARCH_INDEX = ").rstrip().rstrip(";"))
     found = [row for row in rows if any("BASTRYKIN" in name.upper() for name in [row[1], *row[2]])]
-    assert [row[0] for row in found] == [f"targets/{bastrykin(data_dir)}.html"]
-    for name in ("index.html", f"targets/{bastrykin(data_dir)}.html"):
+    assert [row[0] for row in found] == [f"targets/{bastrykin(four_lists)}.html"]
+    for name in ("index.html", f"targets/{bastrykin(four_lists)}.html"):
         assert not re.search(r"src=\"https?://", (site / name).read_text()), "fetches online"
 
 
