@@ -23,8 +23,9 @@ install: $(BIN)/sanctions
 run: install
 	$(BIN)/sanctions run
 
+# One process per core (pytest-xdist); a file's tests stay in one process, with its fixtures.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # Runs every shell block of README.md and docs/*.md in a fresh copy (a few minutes).
 test-docs: install
