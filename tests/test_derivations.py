@@ -6,7 +6,7 @@ regimes' start dates, absent companion files read as unknown, UN-mandated per da
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -106,6 +106,68 @@ def test_a_taxonomy_fix_reaches_past_dates(tmp_path, monkeypatch):
             "SELECT DISTINCT unnest(programme_keys) FROM history.events WHERE record_id = 'US:1001'"
         ).fetchall()
         assert keys == [("US-GLOMAG",)]
+
+
+HISTORY_STATE = {
+    "record_versions": """SELECT record_id, content_hash, valid_from, valid_to, snapshot_id,
+                                 programmes, parts, programme_entries
+                          FROM history.record_versions""",
+    "events": """SELECT record_id, event, event_date, changed_fields, programme_keys,
+                        programmes, snapshot_id FROM history.events""",
+    "part_hashes": "SELECT record_id, parts FROM history.part_hashes",
+}
+
+
+def history_state(con) -> dict[str, list[tuple]]:
+    return {
+        name: con.execute(f"{sql} ORDER BY ALL").fetchall() for name, sql in HISTORY_STATE.items()
+    }
+
+
+@pytest.mark.parametrize("fixed_before", ["a_new_file", "the_marts_build"])
+def test_a_taxonomy_fix_leaves_the_history_a_replay_under_it_gives(
+    tmp_path, monkeypatch, fixed_before
+):
+    """Item 1 (history hashes): under a taxonomy lacking GLOMAG and PEESA-EO14039, US:1005
+    moving from OFAC's PEESA tag to PEESA-EO14039 (one key once fixed) reads as a programmes
+    change, and US:1001's key differs. Once the taxonomy is fixed, the versions, events and part
+    hashes equal a replay of the same files under the fixed taxonomy throughout: no false
+    "changed" event, before or after the next file."""
+    full = PROGRAMMES_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    lacking = [r for r in full if not r.startswith(("US,GLOMAG,", "US,PEESA-EO14039,"))]
+    assert len(full) - len(lacking) == 2
+    days = ("2024-01-01", "2024-02-01", "2024-03-01")
+    dated_set(tmp_path / days[0], days[0], sdn((b'"SDNTK"', b'"PEESA"')), None)
+    dated_set(tmp_path / days[1], days[1], sdn((b'"SDNTK"', b'"PEESA-EO14039"')), None)
+    third = sdn((b'"SDNTK"', b'"PEESA-EO14039"'), (b'"SEA EXAMPLE"', b'"SEA EXAMPLE II"'))
+    dated_set(tmp_path / days[2], days[2], third, None)
+    states = {}
+    for path, taxonomy_rows in (("fixed", full), ("edited", lacking)):
+        taxonomy = tmp_path / f"{path}.csv"
+        taxonomy.write_text("".join(taxonomy_rows), encoding="utf-8")
+        monkeypatch.setenv("SANCTIONS_PROGRAMMES", str(taxonomy))
+        with warehouse.connect(tmp_path / f"{path}.duckdb") as con:
+            for day in days:
+                if path == "edited" and fixed_before == "a_new_file" and day == days[-1]:
+                    taxonomy.write_text("".join(full), encoding="utf-8")
+                report = replay(con, SOURCES["us_ofac"], tmp_path / day, Archive(tmp_path / path))
+                assert len(report.applied) == 1, report.skipped
+            if path == "edited":
+                changed = con.execute(
+                    """SELECT record_id, event_date::DATE, changed_fields FROM history.events
+                       WHERE event = 'changed' ORDER BY ALL"""
+                ).fetchall()
+                if fixed_before == "the_marts_build":
+                    assert ("US:1005", date(2024, 2, 1), ["programmes"]) in changed
+                    taxonomy.write_text("".join(full), encoding="utf-8")
+                else:
+                    assert changed == [("US:1003", date(2024, 3, 1), ["details", "names"])]
+            build_marts(con)
+            states[path] = history_state(con)
+    assert states["edited"] == states["fixed"]
+    assert [row[:3] for row in states["fixed"]["events"] if row[1] == "changed"] == [
+        ("US:1003", "changed", datetime(2024, 3, 1, tzinfo=UTC))
+    ]
 
 
 def test_same_day_republication_shows_only_the_latest_version(tmp_path):

@@ -194,12 +194,6 @@ def test_a_backfill_equals_a_replay_into_an_empty_warehouse(paths):
     assert_same(paths("backfill"), paths("replay"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured after merging part B: report_figures and as_of(D) are identical, but 700 "
-    "history.record_versions keep a content_hash computed under the taxonomy of the day they "
-    "were written (keys in the hash), so the history differs from one built under the fixed one",
-)
 def test_a_taxonomy_fixed_between_runs_equals_the_fixed_taxonomy_throughout(paths):
     assert_same(paths("taxonomy"), paths("replay"))
 
