@@ -362,8 +362,8 @@ def _rehash_programmes(con, hist: str) -> int:
         SELECT *, sum(starts::INTEGER) OVER (
                       PARTITION BY source_id, record_id ORDER BY valid_from, snapshot_seq
                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-        FROM (SELECT *, NOT (opened_by = 'changed' AND previous_hash = content_hash
-                             AND previous_to = valid_from) AS starts
+        FROM (SELECT *, NOT coalesce(opened_by = 'changed' AND previous_hash = content_hash
+                                      AND previous_to = valid_from, false) AS starts
               FROM h_chain)"""
     )
     con.execute(
