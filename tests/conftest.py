@@ -249,34 +249,61 @@ def http_server():
 # ---------------------------------------------------------------- h18b: the oracle's warehouse
 
 
+# Every dated real file of each source, under the name the replay dates it by (the official file
+# name plus _<date>, or a folder named by the date for a set of files): tests/test_oracle.py
+# reads the same files. The UN file is stored as un_consolidated_<date>.xml; the replay takes
+# only the official name (consolidated.xml), so it is linked under that name.
+US_LEGACY_SETS = ("2015-01-17", "2018-01-27", "2019-01-04")
+UK_DAYS = ("2025-04-10", "2025-04-14")
+CA_DAYS = ("2020-04-15", "2025-05-25")
+
+
+def oracle_files(data: Path) -> dict[str, dict[str, Path]]:
+    """{source id: {name in the replay folder: real file or folder}}, in each source's order."""
+    us = {day: data / "us_ofac/legacy_csv" / day for day in US_LEGACY_SETS}
+    us["2021-07-07"] = data / "us_ofac/csv_2021-07-07"
+    us |= {p.name: p for p in sorted((data / "us_ofac/sdn_history").glob("SDN_*.CSV"))}
+    return {
+        "us_ofac": us,
+        "uk_fcdo": {f"ConList_{d}.csv": data / f"uk/ConList_{d}.csv" for d in UK_DAYS},
+        "ca_sema": {f"sema-lmes_{d}.xml": data / f"ca/sema-lmes_{d}.xml" for d in CA_DAYS},
+        "eu_fsf": {"fsf_2026-08-22.xml": data / "eu/fsf_reconstructed_2026-08-22.xml"},
+        "au_dfat": {
+            "regulation8_consolidated_2026-07-23.xlsx": data
+            / "au/regulation8_consolidated_2026-07-23.xlsx"
+        },
+        "un_sc": {"consolidated_2025-04-19.xml": data / "un/un_consolidated_2025-04-19.xml"},
+    }
+
+
 @pytest.fixture(scope="session")
 def oracle_warehouse(tmp_path_factory) -> Path:
-    """Every dated real file of the US (OFAC SDN.CSV history), the UK (ConList 2025-04-10 and
-    -14) and Canada (2025-05-25) replayed into one warehouse, matched, marts built: what
-    tests/test_oracle.py compares with its own reading of the same files."""
+    """Every dated real file of every source replayed in date order into its source's history
+    (the US: the legacy CSV sets, the 2021-07-07 set, then the SDN.CSV history, as one
+    history), matched, marts built: what tests/test_oracle.py compares with its own reading of
+    the same files."""
     from sanctions import alignment, clusters, matching, warehouse
     from sanctions.archive import Archive
     from sanctions.replay import replay
     from sanctions.sources import SOURCES
 
     data = real_data_dir()
-    if not (data / "us_ofac/sdn_history").is_dir():
-        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    files = oracle_files(data)
+    absent = [str(p) for named in files.values() for p in named.values() if not p.exists()]
+    if absent:
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA): {absent}")
     root = tmp_path_factory.mktemp("oracle")
-    folders = {"uk_fcdo": root / "uk", "ca_sema": root / "ca"}
-    for folder in folders.values():
-        folder.mkdir()
-    for day in ("2025-04-10", "2025-04-14"):
-        (folders["uk_fcdo"] / f"ConList_{day}.csv").symlink_to(data / f"uk/ConList_{day}.csv")
-    (folders["ca_sema"] / "sema-lmes_2025-05-25.xml").symlink_to(
-        data / "ca/sema-lmes_2025-05-25.xml"
-    )
-    folders["us_ofac"] = data / "us_ofac/sdn_history"
+    folders = {source_id: root / source_id for source_id in files}
+    for source_id, named in files.items():
+        folders[source_id].mkdir()
+        for name, target in named.items():
+            (folders[source_id] / name).symlink_to(target)
     path = root / "warehouse.duckdb"
     with warehouse.connect(path) as con:
         for source_id, folder in folders.items():
             report = replay(con, SOURCES[source_id], folder, Archive(root / "raw"))
-            assert report.applied and not report.skipped, (source_id, report.skipped)
+            applied = len(report.applied)
+            assert applied == len(files[source_id]) and not report.skipped, (source_id, report)
         matching.match(con)
         clusters.write_clusters(con)
         alignment.build(con)
