@@ -319,18 +319,28 @@ READERS = {
 }
 
 
+def dated_files(path: Path) -> list[Path]:
+    """A file, or the files of a folder: an OFAC CSV set is its SDN.CSV, a folder of sets or
+    of dated files each of them."""
+    if path.is_file():
+        return [path]
+    if (path / "SDN.CSV").is_file():
+        return [path / "SDN.CSV"]
+    return [file for child in sorted(path.iterdir()) for file in dated_files(child)]
+
+
 @pytest.fixture(scope="module")
 def lists() -> dict[str, list[Listing]]:
     """{jurisdiction: its files in date order}, read from the same real files the warehouse
-    replays (a folder is an OFAC CSV set: its SDN.CSV)."""
+    replays."""
     files = oracle_files(real_data_dir())
-    if not all(path.exists() for named in files.values() for path in named.values()):
+    if not all(path.exists() for paths in files.values() for path in paths):
         pytest.skip(f"real snapshots not found at {real_data_dir()} (set SANCTIONS_REAL_DATA)")
     read = {}
-    for source_id, named in files.items():
+    for source_id, paths in files.items():
         jurisdiction, reader = READERS[source_id]
-        paths = [path / "SDN.CSV" if path.is_dir() else path for path in named.values()]
-        read[jurisdiction] = sorted(map(reader, paths), key=lambda listing: listing.day)
+        listings = [reader(file) for path in paths for file in dated_files(path)]
+        read[jurisdiction] = sorted(listings, key=lambda listing: listing.day)
     return read
 
 
@@ -375,6 +385,21 @@ def reference_counts(db, jurisdiction: str, day: date) -> tuple[int, int] | None
         if records:
             return records, strict
     return None
+
+
+def test_every_file_is_one_snapshot_of_its_history(lists, db):
+    """No file refused or skipped: the history holds one snapshot per file, of its records."""
+    found = defaultdict(list)
+    for source_id, day, records in db.execute(
+        "SELECT source_id, as_of::DATE, records FROM history.snapshots ORDER BY source_id, seq"
+    ).fetchall():
+        found[READERS[source_id][0]].append((day, records))
+    expected = {
+        jurisdiction: [(listing.day, len(listing.programmes)) for listing in listings]
+        for jurisdiction, listings in lists.items()
+    }
+    assert dict(found) == expected
+    assert len(expected["US"]) == 16  # 3 legacy sets, the 2021-07-07 set, 12 SDN.CSV
 
 
 @pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
