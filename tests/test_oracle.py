@@ -405,7 +405,8 @@ def test_every_file_is_one_snapshot_of_its_history(lists, db):
 @pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
 def test_records_and_strict_records_on_every_date(lists, db, jurisdiction):
     listings = lists[jurisdiction]
-    days = sorted({listing.day for listing in listings} | set(EARLIER_DATES))
+    files = {listing.day for listing in listings}
+    days = sorted(files | {day - timedelta(days=1) for day in files} | set(EARLIER_DATES))
     expected = {day: counts_on(listings, jurisdiction, day) for day in days}
     counts = reference_counts if jurisdiction == "UN" else warehouse_counts
     assert {day: counts(db, jurisdiction, day) for day in days} == expected
