@@ -1,7 +1,11 @@
 """The history of each list: record versions (SCD2) and events, applied with every publish.
 
 A record's content is hashed part by part (details, names, programmes, identifiers, dates,
-countries, addresses) so that a "changed" event says which parts changed.
+countries, addresses) so that a "changed" event says which parts changed. A version is the
+content as published (its programme strings, not their keys: versions depend on the files
+alone); an event needs a part to differ, and the programmes part compares keys, so a change of
+feed or spelling that keeps every key is a new version without an event, and a taxonomy edit
+only re-derives the programmes part and the events (`key_programmes`).
 
 The history follows the sequence of published snapshots, not their identities: A, B, then A
 again gives listed, delisted and relisted events (a publisher re-issuing an older file is a
@@ -43,6 +47,18 @@ PARTS = {
     "addresses": """SELECT record_id, md5(string_agg(full_address, ';' ORDER BY full_address)) AS h
                     FROM {content}.addresses WHERE source_id = $source GROUP BY record_id""",
 }
+
+
+# What tells versions apart in place of the keyed programmes part: the strings as published.
+PROGRAMME_STRINGS = """SELECT record_id, md5(string_agg(concat_ws(':', programme_raw, list_name),
+                       ';' ORDER BY programme_raw, list_name)) AS h FROM {content}.programmes
+                       WHERE source_id = $source GROUP BY record_id"""
+
+
+def _content_hash(part: str) -> str:
+    """The version identity over the part hashes `part.format(name)` names (SQL)."""
+    names = ["strings" if name == "programmes" else name for name in PARTS]
+    return f"md5(concat_ws('|', {', '.join(part.format(name) for name in names)}))"
 
 
 HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes", "programme_keys")
@@ -96,14 +112,19 @@ def apply_snapshot(
         )
     # under a taxonomy edited since the last write, the history is re-hashed first
     key_programmes(con, hist, content, source_id)
-    parts = ",\n".join(f"{name} AS ({sql.format(content=content)})" for name, sql in PARTS.items())
+    parts = ",\n".join(
+        f"{name} AS ({sql.format(content=content)})"
+        for name, sql in {**PARTS, "strings": PROGRAMME_STRINGS}.items()
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_now AS
         WITH {parts}
         SELECT details.record_id,
                {", ".join(f"coalesce({name}.h, '')" + f" AS h_{name}" for name in PARTS)},
+               {_content_hash("coalesce({}.h, '')")} AS content_hash,
+               -- the identity versions had before the strings told them apart (keys instead)
                md5(concat_ws('|', {", ".join(f"coalesce({name}.h, '')" for name in PARTS)}))
-                   AS content_hash,
+                   AS keyed_hash,
                (SELECT list(DISTINCT p.programme_key ORDER BY p.programme_key)
                 FROM {content}.programmes p WHERE p.source_id = $source
                   AND p.record_id = details.record_id) AS programme_keys,
@@ -116,8 +137,20 @@ def apply_snapshot(
                          FROM {content}.programmes p WHERE p.source_id = $source
                            AND p.record_id = details.record_id), []) AS programme_entries
         FROM details {
-            " ".join(f"LEFT JOIN {name} USING (record_id)" for name in PARTS if name != "details")
+            " ".join(
+                f"LEFT JOIN {name} USING (record_id)"
+                for name in (*PARTS, "strings")
+                if name != "details"
+            )
         }""",
+        {"source": source_id},
+    )
+    # open versions written when keys told versions apart take the identity of today's content
+    con.execute(
+        f"""UPDATE {hist}.record_versions v SET content_hash = n.content_hash
+            FROM h_now n
+            WHERE v.source_id = $source AND v.valid_to IS NULL AND v.record_id = n.record_id
+              AND v.content_hash = n.keyed_hash AND v.content_hash <> n.content_hash""",
         {"source": source_id},
     )
     con.execute(
@@ -160,8 +193,9 @@ def apply_snapshot(
             FROM h_now n JOIN h_open o USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
-              -- a part no earlier file carried becoming known is not a change
-              AND (len($unknown) = 0 OR len({changed}) > 0)
+              -- a change needs a part to differ: not programme strings of the same keys, nor
+              -- a part no earlier file carried becoming known
+              AND (len({changed}) > 0 OR b.record_id IS NULL AND len($unknown) = 0)
             UNION ALL
             SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
@@ -285,10 +319,12 @@ def key_programmes(
 
 
 def _rehash_programmes(con, hist: str) -> int:
-    """Re-derive the programmes part hash of every version from its programme rows as published
-    and the keys in use (the formula of PARTS["programmes"]), then join consecutive versions
-    now equal and re-derive whether each change touched the programmes. Versions closed before
-    their rows were kept (programme_entries NULL) keep their hash."""
+    """Re-derive the programmes part of every version from its programme rows as published and
+    the keys in use (the formula of PARTS["programmes"]), then the events between consecutive
+    versions: a change keeps or loses "programmes" in its fields, one left with none goes, and
+    where only the strings changed before, a change of keys now is a "changed" event. Versions
+    (the content as published) stay. Versions closed before their rows were kept
+    (programme_entries NULL) keep their part."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_rehash AS
         WITH entries AS (
@@ -313,10 +349,8 @@ def _rehash_programmes(con, hist: str) -> int:
     parts = ", ".join(
         f"'{name}': " + ("r.h" if name == "programmes" else f"v.parts['{name}']") for name in PARTS
     )
-    hashed = ", ".join("r.h" if name == "programmes" else f"v.parts['{name}']" for name in PARTS)
     con.execute(
-        f"""UPDATE {hist}.record_versions v
-            SET parts = MAP {{{parts}}}, content_hash = md5(concat_ws('|', {hashed}))
+        f"""UPDATE {hist}.record_versions v SET parts = MAP {{{parts}}}
             FROM h_rehash r WHERE v.rowid = r.version"""
     )
     con.execute(
@@ -325,63 +359,50 @@ def _rehash_programmes(con, hist: str) -> int:
             WHERE v.source_id = p.source_id AND v.record_id = p.record_id
               AND v.valid_to IS NULL AND v.parts IS NOT NULL"""
     )
-    # versions in publish order, each beside the one before it and the event that opened it
+    # each version that continues the one before it (no delisting between), with its event
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_chain AS
-        SELECT *, lag(content_hash) OVER w AS previous_hash, lag(valid_to) OVER w AS previous_to,
-               lag(parts) OVER w AS previous_parts
-        FROM (SELECT v.rowid AS version, v.source_id, v.record_id, v.snapshot_id, v.valid_from,
-                     v.valid_to, v.content_hash, v.parts, s.seq AS snapshot_seq,
-                     (SELECT any_value(e.event) FROM {hist}.events e
-                      WHERE e.source_id = v.source_id AND e.record_id = v.record_id
-                        AND e.snapshot_id = v.snapshot_id AND e.event_date = v.valid_from
-                        AND e.event <> 'delisted') AS opened_by
-              FROM {hist}.record_versions v
-              LEFT JOIN {hist}.snapshots s
-                ON s.source_id = v.source_id AND s.snapshot_id = v.snapshot_id
-               AND s.as_of = v.valid_from)
-        WINDOW w AS (PARTITION BY source_id, record_id ORDER BY valid_from, snapshot_seq)"""
+        SELECT * FROM (
+            SELECT *, lag(valid_to) OVER w AS previous_to, lag(parts) OVER w AS previous_parts
+            FROM (SELECT v.source_id, v.record_id, v.snapshot_id, v.valid_from, v.parts,
+                         v.programmes, s.seq AS snapshot_seq, s.origin,
+                         (SELECT any_value(e.event) FROM {hist}.events e
+                          WHERE e.source_id = v.source_id AND e.record_id = v.record_id
+                            AND e.snapshot_id = v.snapshot_id AND e.event_date = v.valid_from
+                            AND e.event <> 'delisted') AS opened_by, v.valid_to
+                  FROM {hist}.record_versions v
+                  LEFT JOIN {hist}.snapshots s
+                    ON s.source_id = v.source_id AND s.snapshot_id = v.snapshot_id
+                   AND s.as_of = v.valid_from)
+            WINDOW w AS (PARTITION BY source_id, record_id ORDER BY valid_from, snapshot_seq))
+        WHERE previous_to = valid_from AND previous_parts IS NOT NULL AND parts IS NOT NULL
+          AND coalesce(opened_by, 'changed') = 'changed'"""
     )
+    programmes_differ = "c.parts['programmes'] IS DISTINCT FROM c.previous_parts['programmes']"
     con.execute(
         f"""UPDATE {hist}.events e
             SET changed_fields = list_filter(
                     {list(PARTS)}::VARCHAR[],
-                    lambda part: CASE WHEN part = 'programmes'
-                                      THEN c.parts['programmes']
-                                           IS DISTINCT FROM c.previous_parts['programmes']
+                    lambda part: CASE WHEN part = 'programmes' THEN {programmes_differ}
                                       ELSE list_contains(e.changed_fields, part) END)
             FROM h_chain c
-            WHERE e.event = 'changed' AND c.opened_by = 'changed'
-              AND c.previous_parts IS NOT NULL AND c.parts IS NOT NULL
-              AND e.source_id = c.source_id AND e.record_id = c.record_id
-              AND e.snapshot_id = c.snapshot_id AND e.event_date = c.valid_from"""
-    )
-    # a version a change opened that now equals the one before it continues that one
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE h_joined AS
-        SELECT *, sum(starts::INTEGER) OVER (
-                      PARTITION BY source_id, record_id ORDER BY valid_from, snapshot_seq
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-        FROM (SELECT *, NOT (opened_by = 'changed' AND previous_hash = content_hash
-                             AND previous_to = valid_from) AS starts
-              FROM h_chain)"""
+            WHERE e.event = 'changed' AND e.source_id = c.source_id
+              AND e.record_id = c.record_id AND e.snapshot_id = c.snapshot_id
+              AND e.event_date = c.valid_from"""
     )
     con.execute(
-        f"""UPDATE {hist}.record_versions v SET valid_to = r.valid_to
-            FROM (SELECT arg_min(version, NOT starts) AS version,
-                         arg_max_null(valid_to, (valid_from, snapshot_seq)) AS valid_to
-                  FROM h_joined GROUP BY source_id, record_id, run HAVING count(*) > 1) r
-            WHERE v.rowid = r.version"""
+        f"""DELETE FROM {hist}.events e USING h_chain c
+            WHERE e.event = 'changed' AND e.changed_fields = [] AND e.source_id = c.source_id
+              AND e.record_id = c.record_id AND e.snapshot_id = c.snapshot_id
+              AND e.event_date = c.valid_from"""
     )
     con.execute(
-        f"""DELETE FROM {hist}.events e USING h_joined j
-            WHERE NOT j.starts AND e.event = 'changed' AND e.source_id = j.source_id
-              AND e.record_id = j.record_id AND e.snapshot_id = j.snapshot_id
-              AND e.event_date = j.valid_from"""
-    )
-    con.execute(
-        f"DELETE FROM {hist}.record_versions WHERE rowid IN "
-        "(SELECT version FROM h_joined WHERE NOT starts)"
+        f"""INSERT INTO {hist}.events
+            SELECT c.source_id, c.record_id, 'changed', c.valid_from, ['programmes'], NULL,
+                   c.snapshot_id, nextval('history.event_seq'), c.origin, c.programmes
+            FROM h_chain c
+            WHERE c.opened_by IS NULL AND {programmes_differ}
+            ORDER BY c.valid_from, c.record_id"""
     )
     return changed
 
@@ -507,7 +528,8 @@ def current_matches_core(con, source_id: str) -> bool:
     try:
         apply_snapshot(con, source_id, "check", datetime.max.replace(tzinfo=UTC), hist="history")
         changed = con.execute(
-            "SELECT count(*) FROM history.events WHERE snapshot_id = 'check'"
+            """SELECT (SELECT count(*) FROM history.events WHERE snapshot_id = 'check')
+                    + (SELECT count(*) FROM history.record_versions WHERE snapshot_id = 'check')"""
         ).fetchall()[0][0]
     finally:
         con.execute("ROLLBACK")

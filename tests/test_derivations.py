@@ -6,7 +6,7 @@ regimes' start dates, absent companion files read as unknown, UN-mandated per da
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -128,21 +128,33 @@ def history_state(con) -> dict[str, list[tuple]]:
 def test_a_taxonomy_fix_leaves_the_history_a_replay_under_it_gives(
     tmp_path, monkeypatch, fixed_before
 ):
-    """Item 1 (history hashes): under a taxonomy lacking GLOMAG and PEESA-EO14039, US:1005
-    moving from OFAC's PEESA tag to PEESA-EO14039 (one key once fixed) reads as a programmes
-    change, and US:1001's key differs. Once the taxonomy is fixed, the versions, events and part
-    hashes equal a replay of the same files under the fixed taxonomy throughout: no false
-    "changed" event, before or after the next file."""
+    """Item 1 (history): a taxonomy lacking GLOMAG and PEESA-EO14039 and keying
+    ILLICIT-DRUGS-EO14059 as SDGT by mistake. US:1005 moving from OFAC's PEESA tag to
+    PEESA-EO14039 (one key once fixed) reads as a programmes change under it; US:1004 moving
+    from SDGT to ILLICIT-DRUGS-EO14059 reads as none. Once the taxonomy is fixed, versions,
+    events and part hashes equal a replay under the fixed taxonomy throughout, whether the fix
+    meets a new file or the marts build first."""
     full = PROGRAMMES_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
-    lacking = [r for r in full if not r.startswith(("US,GLOMAG,", "US,PEESA-EO14039,"))]
-    assert len(full) - len(lacking) == 2
+    edited = [
+        row.replace(",US-ILLICIT-DRUGS-EO14059,", ",US-SDGT,")
+        if row.startswith("US,ILLICIT-DRUGS-EO14059,")
+        else row
+        for row in full
+        if not row.startswith(("US,GLOMAG,", "US,PEESA-EO14039,"))
+    ]
+    assert len(full) - len(edited) == 2 and ",US-SDGT,\n" not in "".join(full)
     days = ("2024-01-01", "2024-02-01", "2024-03-01")
+    moved = (
+        (b'"SDNTK"', b'"PEESA-EO14039"'),
+        (b'"aircraft","SDGT"', b'"aircraft","ILLICIT-DRUGS-EO14059"'),
+    )
     dated_set(tmp_path / days[0], days[0], sdn((b'"SDNTK"', b'"PEESA"')), None)
-    dated_set(tmp_path / days[1], days[1], sdn((b'"SDNTK"', b'"PEESA-EO14039"')), None)
-    third = sdn((b'"SDNTK"', b'"PEESA-EO14039"'), (b'"SEA EXAMPLE"', b'"SEA EXAMPLE II"'))
-    dated_set(tmp_path / days[2], days[2], third, None)
+    dated_set(tmp_path / days[1], days[1], sdn(*moved), None)
+    dated_set(tmp_path / days[2], days[2], sdn(*moved, (b'"SEA EXAMPLE"', b'"SEA II"')), None)
+    changes = """SELECT record_id, event_date::DATE, changed_fields FROM history.events
+                 WHERE event = 'changed' ORDER BY ALL"""
     states = {}
-    for path, taxonomy_rows in (("fixed", full), ("edited", lacking)):
+    for path, taxonomy_rows in (("fixed", full), ("edited", edited)):
         taxonomy = tmp_path / f"{path}.csv"
         taxonomy.write_text("".join(taxonomy_rows), encoding="utf-8")
         monkeypatch.setenv("SANCTIONS_PROGRAMMES", str(taxonomy))
@@ -152,21 +164,19 @@ def test_a_taxonomy_fix_leaves_the_history_a_replay_under_it_gives(
                     taxonomy.write_text("".join(full), encoding="utf-8")
                 report = replay(con, SOURCES["us_ofac"], tmp_path / day, Archive(tmp_path / path))
                 assert len(report.applied) == 1, report.skipped
-            if path == "edited":
-                changed = con.execute(
-                    """SELECT record_id, event_date::DATE, changed_fields FROM history.events
-                       WHERE event = 'changed' ORDER BY ALL"""
-                ).fetchall()
-                if fixed_before == "the_marts_build":
-                    assert ("US:1005", date(2024, 2, 1), ["programmes"]) in changed
-                    taxonomy.write_text("".join(full), encoding="utf-8")
-                else:
-                    assert changed == [("US:1003", date(2024, 3, 1), ["details", "names"])]
+            if path == "edited" and fixed_before == "the_marts_build":
+                assert con.execute(changes).fetchall() == [
+                    ("US:1003", date(2024, 3, 1), ["details", "names"]),
+                    ("US:1005", date(2024, 2, 1), ["programmes"]),
+                ]
+                taxonomy.write_text("".join(full), encoding="utf-8")
             build_marts(con)
             states[path] = history_state(con)
+            states[path]["changes"] = con.execute(changes).fetchall()
     assert states["edited"] == states["fixed"]
-    assert [row[:3] for row in states["fixed"]["events"] if row[1] == "changed"] == [
-        ("US:1003", "changed", datetime(2024, 3, 1, tzinfo=UTC))
+    assert states["fixed"]["changes"] == [
+        ("US:1003", date(2024, 3, 1), ["details", "names"]),
+        ("US:1004", date(2024, 2, 1), ["programmes"]),
     ]
 
 
