@@ -24,9 +24,9 @@ COMPANION_FACTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "SDN_COMMENTS.CSV": (),  # continues records.remarks: see CONTINUED_REMARKS
     },
 }
-# The history's parts (sanctions.history.PARTS) a companion file fills. Where it was unknown
-# (no earlier file carried it), the first file that does, and the first live snapshot a
-# backfill is spliced before, report no change in them.
+# The history's parts (sanctions.history.PARTS) a companion file fills. Where a record's part
+# was unknown (no file carrying it had shown the record), the first file that does, and the
+# first live snapshot a backfill is spliced before, report no change in it.
 COMPANION_PARTS = {
     "ALT.CSV": ("names",),
     "ADD.CSV": ("addresses", "countries"),

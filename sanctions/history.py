@@ -125,17 +125,30 @@ def apply_snapshot(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_parts_before AS
-           SELECT record_id, parts FROM {hist}.part_hashes WHERE source_id = ?""",
+           SELECT record_id, parts, coalesce(unknown_parts, []) AS unknown_parts
+           FROM {hist}.part_hashes WHERE source_id = ?""",
         [source_id],
     )
-    absent, never_known = _absent_files(con, source_id, snapshot_id, content, hist)
+    absent = _absent_files(con, source_id, snapshot_id, content)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
-    params["unknown"] = [part for name in never_known for part in COMPANION_PARTS.get(name, ())]
+    # A part an absent file fills stays unknown for a record no file carrying it has shown
+    # (a record never seen, or seen only without that file).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE h_unknown AS
+           SELECT n.record_id,
+                  list_filter($absent_parts, lambda part: b.record_id IS NULL
+                                                          OR list_contains(b.unknown_parts, part))
+                      AS unknown_parts
+           FROM h_now n LEFT JOIN h_parts_before b USING (record_id)""",
+        {"absent_parts": [part for name in absent for part in COMPANION_PARTS.get(name, ())]},
+    )
     differing = ", ".join(
         f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
     )
+    # a part becoming known (unknown before, known now) is no change
     changed = (
-        f"list_filter([{differing}], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x))"
+        f"list_filter([{differing}], lambda x: x IS NOT NULL AND NOT "
+        "(list_contains(b.unknown_parts, x) AND NOT list_contains(u.unknown_parts, x)))"
     )
     events = con.execute(
         f"""INSERT INTO {hist}.events
@@ -150,11 +163,10 @@ def apply_snapshot(
             FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
             UNION ALL
             SELECT n.record_id, 'changed', {changed}, n.programme_keys, n.programmes
-            FROM h_now n JOIN h_open o USING (record_id)
+            FROM h_now n JOIN h_open o USING (record_id) JOIN h_unknown u USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
-              -- a part no earlier file carried becoming known is not a change
-              AND (len($unknown) = 0 OR len({changed}) > 0)
+              AND (b.record_id IS NULL OR len({changed}) > 0)
             UNION ALL
             SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
@@ -179,11 +191,17 @@ def apply_snapshot(
                                AND v.valid_to IS NULL)""",
         {"source": source_id, "as_of": as_of, "snapshot": snapshot_id},
     )
-    con.execute(f"DELETE FROM {hist}.part_hashes WHERE source_id = ?", [source_id])
+    # a delisted record keeps its row: relisted, it carries forward what it had, known or not
     con.execute(
-        f"""INSERT INTO {hist}.part_hashes
-            SELECT ?, record_id, MAP {{{", ".join(f"'{name}': h_{name}" for name in PARTS)}}}
-            FROM h_now""",
+        f"""DELETE FROM {hist}.part_hashes
+            WHERE source_id = ? AND record_id IN (SELECT record_id FROM h_now)""",
+        [source_id],
+    )
+    con.execute(
+        f"""INSERT INTO {hist}.part_hashes (source_id, record_id, parts, unknown_parts)
+            SELECT ?, record_id, MAP {{{", ".join(f"'{name}': h_{name}" for name in PARTS)}}},
+                   unknown_parts
+            FROM h_now JOIN h_unknown USING (record_id)""",
         [source_id],
     )
     key_programmes(con, hist, rekey_events=False)
@@ -197,26 +215,14 @@ def apply_snapshot(
     return events
 
 
-def _absent_files(
-    con, source_id: str, snapshot_id: str, content: str, hist: str
-) -> tuple[list[str], set[str]]:
-    """The companion files the snapshot lacks (sanctions.companions), and those it is the first
-    to carry (every earlier snapshot of the history lacked them): what they hold was unknown,
-    so its first values are no change."""
+def _absent_files(con, source_id: str, snapshot_id: str, content: str) -> list[str]:
+    """The companion files the snapshot lacks (sanctions.companions)."""
     row = con.execute(
         f"""SELECT any_value(absent_files) FROM {content}.snapshots
             WHERE source_id = ? AND snapshot_id = ?""",
         [source_id, snapshot_id],
     ).fetchall()
-    absent = (row[0][0] if row else None) or []
-    earlier = con.execute(
-        f"SELECT coalesce(absent_files, []) FROM {hist}.snapshots WHERE source_id = ?",
-        [source_id],
-    ).fetchall()
-    if not earlier:
-        return absent, set()
-    never = set(earlier[0][0]).intersection(*(set(files) for (files,) in earlier))
-    return absent, never - set(absent)
+    return (row[0][0] if row else None) or []
 
 
 def key_programmes(con, hist: str = "history", rekey_events: bool = True) -> int:

@@ -241,6 +241,38 @@ def test_the_first_file_to_carry_a_companion_reports_no_change(tmp_path):
     assert all("names" not in fields and "addresses" not in fields for _, fields in changed)
 
 
+def test_a_record_first_listed_without_its_companions_reports_no_change_when_they_come(
+    tmp_path,
+):
+    """Item 7: a record whose aliases and addresses no file had given yet (listed, and listed
+    again, only in lone SDN.CSV files, while the sets before and between were full) gets them
+    from the next full set: no "names", "addresses" or "countries" change, as for a record
+    that was always in full sets."""
+    without_petrov = b"".join(line for line in SDN_LINES if not line.startswith(b"1001,"))
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", without_petrov, OFAC_CSV)
+    dated_set(folder, "2024-02-01", sdn(), None)
+    dated_set(folder, "2024-03-01", without_petrov, OFAC_CSV)
+    dated_set(folder, "2024-04-01", sdn(), None)
+    dated_set(folder, "2024-05-01", sdn(), OFAC_CSV)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        assert len(report.applied) == 5
+        events = con.execute(
+            """SELECT event_date::DATE, event, changed_fields FROM history.events
+               WHERE record_id = 'US:1001' ORDER BY seq"""
+        ).fetchall()
+        aliases = con.execute(
+            "SELECT list(name ORDER BY name) FROM core.names WHERE record_id = 'US:1001'"
+        ).fetchall()[0][0]
+    assert events == [
+        (date(2024, 2, 1), "listed", None),
+        (date(2024, 3, 1), "delisted", None),
+        (date(2024, 4, 1), "relisted", None),
+    ]
+    assert aliases == ["PETROFF, Ivan", "PETROV, Ivan", "PETROV, Ivan Sergeyevich"]
+
+
 def test_un_mandated_comes_from_the_un_listing_valid_on_the_date(tmp_path):
     """Item 8: a US record delisted before today is UN-mandated on the dates the UN listed
     the target (QDe.904 since 2002-01-11), and not before."""
