@@ -273,6 +273,41 @@ def test_a_record_first_listed_without_its_companions_reports_no_change_when_the
     assert aliases == ["PETROFF, Ivan", "PETROV, Ivan", "PETROV, Ivan Sergeyevich"]
 
 
+def test_a_lone_file_keeps_the_facts_of_the_remarks_continued_in_sdn_comments(tmp_path):
+    """Item 7: OFAC cuts long remarks mid-word and continues them in SDN_COMMENTS.CSV; a lone
+    SDN.CSV keeps the whole remarks last known and the facts read from them (the identifier in
+    the continuation, not the half one of the cut): no "identifiers" change either way."""
+    cut = (
+        b"Cedula No. 12345678 (Colombia).",
+        b"Cedula No. 123",
+    )
+    full = tmp_path / "full"
+    shutil.copytree(OFAC_CSV, full)
+    (full / "SDN.CSV").write_bytes(sdn(cut))
+    comments = full / "SDN_COMMENTS.CSV"
+    comments.write_bytes(
+        comments.read_bytes().replace(b"\x1a", b'1005,"45678 (Colombia)."\r\n\x1a')
+    )
+    steps = [("2024-01-01", full), ("2024-02-01", None), ("2024-03-01", full)]
+    for day, companions_from in steps:
+        dated_set(tmp_path / day, day, sdn(cut), companions_from)
+    facts = """SELECT (SELECT list(value ORDER BY value) FROM core.identifiers
+                       WHERE record_id = 'US:1005'),
+                      (SELECT remarks FROM core.records WHERE record_id = 'US:1005')"""
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        seen = []
+        for day, _ in steps:
+            replay(con, SOURCES["us_ofac"], tmp_path / day, Archive(tmp_path / "raw"))
+            seen.append(con.execute(facts).fetchall()[0])
+        assert seen == [seen[0]] * 3
+        identifiers, remarks = seen[0]
+        assert "12345678" in identifiers and remarks.endswith("Cedula No. 12345678 (Colombia).")
+        changed = con.execute(
+            "SELECT record_id, changed_fields FROM history.events WHERE event = 'changed'"
+        ).fetchall()
+    assert changed == []
+
+
 def test_un_mandated_comes_from_the_un_listing_valid_on_the_date(tmp_path):
     """Item 8: a US record delisted before today is UN-mandated on the dates the UN listed
     the target (QDe.904 since 2002-01-11), and not before."""
