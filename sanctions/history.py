@@ -310,16 +310,20 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
                (SELECT arg_max(programme_keys, seq) FROM {scratch}.events e
                 WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_keys,
                o.programmes AS old_programmes,
-               -- the parts F shows that differ, leaving out those F did not carry
+               -- the parts F shows that differ, leaving out those F did not carry and those
+               -- the older files left unknown for the record
                list_filter(map_keys(f.parts), lambda k: f.parts[k] IS DISTINCT FROM o.parts[k]
-                                                         AND NOT list_contains($unknown, k))
+                                                         AND NOT list_contains($unknown, k)
+                                                         AND NOT list_contains(u.unknown_parts, k))
                    AS changed_parts,
                EXISTS (SELECT 1 FROM {scratch}.record_versions v
                        WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
         FROM (SELECT * FROM {scratch}.record_versions
               WHERE source_id = $source AND valid_to IS NULL) o
         FULL JOIN (SELECT * FROM history.record_versions
-                   WHERE source_id = $source AND valid_from = $started) f USING (record_id)""",
+                   WHERE source_id = $source AND valid_from = $started) f USING (record_id)
+        LEFT JOIN (SELECT record_id, coalesce(unknown_parts, []) AS unknown_parts
+                   FROM {scratch}.part_hashes WHERE source_id = $source) u USING (record_id)""",
         {"source": source_id, "started": started, "unknown": unknown},
     )
     # The older version continues through F when F showed the same content.

@@ -308,6 +308,24 @@ def test_a_lone_file_keeps_the_facts_of_the_remarks_continued_in_sdn_comments(tm
     assert changed == []
 
 
+def test_a_backfill_of_lone_files_reports_no_change_of_what_they_lacked(tmp_path):
+    """Item 7: older lone SDN.CSV files backfilled before a live full set: the aliases,
+    addresses and continued remarks they lacked were unknown, so the full set changes none of
+    them; a real change the full set shows (a programme added) is still one."""
+    designated = sdn((b'"GLOMAG"', b'"GLOMAG] [RUSSIA-EO14024"'))
+    dated_set(tmp_path / "live", "2024-02-01", designated, OFAC_CSV)
+    dated_set(tmp_path / "older", "2024-01-01", sdn(), None)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], tmp_path / "live", Archive(tmp_path / "raw"))
+        report = replay(con, SOURCES["us_ofac"], tmp_path / "older", Archive(tmp_path / "raw"))
+        assert report.backfilled
+        changed = con.execute(
+            """SELECT event_date::DATE, record_id, changed_fields FROM history.events
+               WHERE event = 'changed' ORDER BY ALL"""
+        ).fetchall()
+    assert changed == [(date(2024, 2, 1), "US:1001", ["programmes"])]
+
+
 def test_un_mandated_comes_from_the_un_listing_valid_on_the_date(tmp_path):
     """Item 8: a US record delisted before today is UN-mandated on the dates the UN listed
     the target (QDe.904 since 2002-01-11), and not before."""
