@@ -32,8 +32,12 @@ COMPANION_FACTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
 COMPANION_PARTS = {
     "ALT.CSV": ("names",),
     "ADD.CSV": ("addresses", "countries"),
-    "SDN_COMMENTS.CSV": ("details",),
+    "SDN_COMMENTS.CSV": ("details", "identifiers", "dates", "countries"),  # remarks' facts
 }
+# A record's remarks longer than OFAC's 1,000-character SDN.CSV cell were continued in
+# SDN_COMMENTS.CSV: only then can the file's return change the facts of a record it was unknown
+# for (a change of a shorter record is a change).
+CONTINUED_AFTER = {"SDN_COMMENTS.CSV": 1000}
 # The coverage fields (sanctions.quality) only a companion file fills: a snapshot without the
 # file says nothing of them, so they are not judged, neither against floors nor against the
 # published snapshot.

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sanctions import programmes as taxonomy
-from sanctions.companions import COMPANION_PARTS
+from sanctions.companions import COMPANION_PARTS, CONTINUED_AFTER
 
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
@@ -125,30 +125,38 @@ def apply_snapshot(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_parts_before AS
-           SELECT record_id, parts, coalesce(unknown_parts, []) AS unknown_parts
+           SELECT record_id, parts, coalesce(unknown_files, []) AS unknown_files
            FROM {hist}.part_hashes WHERE source_id = ?""",
         [source_id],
     )
     absent = _absent_files(con, source_id, snapshot_id, content)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
-    # A part an absent file fills stays unknown for a record no file carrying it has shown
-    # (a record never seen, or seen only without that file).
+    # What an absent file holds stays unknown for a record no file carrying it has shown (a
+    # record never seen, or seen only without that file); the parts of a file that becomes
+    # known for the record are no change (of remarks' facts, only if they were continued).
+    continued = {name: f"AND length(r.remarks) > {size}" for name, size in CONTINUED_AFTER.items()}
+    becoming_known = _parts_of(
+        "list_contains(b.unknown_files, '{name}') AND NOT list_contains($absent, '{name}') "
+        + "{continued}",
+        continued,
+    )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE h_unknown AS
+        f"""CREATE OR REPLACE TEMP TABLE h_unknown AS
            SELECT n.record_id,
-                  list_filter($absent_parts, lambda part: b.record_id IS NULL
-                                                          OR list_contains(b.unknown_parts, part))
-                      AS unknown_parts
-           FROM h_now n LEFT JOIN h_parts_before b USING (record_id)""",
-        {"absent_parts": [part for name in absent for part in COMPANION_PARTS.get(name, ())]},
+                  list_filter($absent, lambda name: b.record_id IS NULL
+                                                    OR list_contains(b.unknown_files, name))
+                      AS unknown_files,
+                  {becoming_known} AS becoming_known
+           FROM h_now n LEFT JOIN h_parts_before b USING (record_id)
+           LEFT JOIN {content}.records r ON r.source_id = $source AND r.record_id = n.record_id""",
+        {"absent": absent, "source": source_id},
     )
     differing = ", ".join(
         f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
     )
-    # a part becoming known (unknown before, known now) is no change
     changed = (
-        f"list_filter([{differing}], lambda x: x IS NOT NULL AND NOT "
-        "(list_contains(b.unknown_parts, x) AND NOT list_contains(u.unknown_parts, x)))"
+        f"list_filter([{differing}], lambda x: x IS NOT NULL "
+        "AND NOT list_contains(u.becoming_known, x))"
     )
     events = con.execute(
         f"""INSERT INTO {hist}.events
@@ -198,9 +206,9 @@ def apply_snapshot(
         [source_id],
     )
     con.execute(
-        f"""INSERT INTO {hist}.part_hashes (source_id, record_id, parts, unknown_parts)
+        f"""INSERT INTO {hist}.part_hashes (source_id, record_id, parts, unknown_files)
             SELECT ?, record_id, MAP {{{", ".join(f"'{name}': h_{name}" for name in PARTS)}}},
-                   unknown_parts
+                   unknown_files
             FROM h_now JOIN h_unknown USING (record_id)""",
         [source_id],
     )
@@ -213,6 +221,16 @@ def apply_snapshot(
         [source_id, snapshot_id, as_of, datetime.now(UTC), records, events, origin, first, absent],
     )
     return events
+
+
+def _parts_of(condition: str, extra: dict[str, str] | None = None) -> str:
+    """SQL of the parts filled by the companion files for which `condition` holds (a format
+    string of `name`, the file, and `continued`, from `extra`)."""
+    return " || ".join(
+        f"""CASE WHEN {condition.format(name=name, continued=(extra or {}).get(name, ""))}
+                 THEN {list(parts)}::VARCHAR[] ELSE []::VARCHAR[] END"""
+        for name, parts in COMPANION_PARTS.items()
+    )
 
 
 def _absent_files(con, source_id: str, snapshot_id: str, content: str) -> list[str]:
@@ -314,7 +332,7 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
                -- the older files left unknown for the record
                list_filter(map_keys(f.parts), lambda k: f.parts[k] IS DISTINCT FROM o.parts[k]
                                                          AND NOT list_contains($unknown, k)
-                                                         AND NOT list_contains(u.unknown_parts, k))
+                                                         AND NOT list_contains(u.unknown, k))
                    AS changed_parts,
                EXISTS (SELECT 1 FROM {scratch}.record_versions v
                        WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
@@ -322,7 +340,8 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
               WHERE source_id = $source AND valid_to IS NULL) o
         FULL JOIN (SELECT * FROM history.record_versions
                    WHERE source_id = $source AND valid_from = $started) f USING (record_id)
-        LEFT JOIN (SELECT record_id, coalesce(unknown_parts, []) AS unknown_parts
+        LEFT JOIN (SELECT record_id,
+                          {_parts_of("list_contains(unknown_files, '{name}')")} AS unknown
                    FROM {scratch}.part_hashes WHERE source_id = $source) u USING (record_id)""",
         {"source": source_id, "started": started, "unknown": unknown},
     )

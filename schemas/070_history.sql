@@ -121,10 +121,10 @@ JOIN history.programme_keys k
   ON k.jurisdiction = split_part(v.record_id, ':', 1) AND k.programme_raw = v.programme_raw;
 COMMENT ON VIEW history.version_programmes IS 'Each version''s programme keys: the list as of t under programme k is the rows with valid_from <= t < valid_to (or open). Versions of one day follow the publish sequence: a version replaced the same day has valid_from = valid_to and is never current.';
 ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
-COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). A part of a record that no snapshot carrying the file has shown is unknown (history.part_hashes.unknown_parts): its first known value is no change event.';
+COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). What the file holds is unknown for a record no snapshot carrying the file has shown (history.part_hashes.unknown_files): its first known value is no change event.';
 ALTER TABLE history.record_versions ADD COLUMN IF NOT EXISTS parts MAP(VARCHAR, VARCHAR);
 COMMENT ON COLUMN history.record_versions.parts IS 'The version''s part hashes (details, names, programmes, ...): which parts differ between two versions; NULL for versions written before it was kept.';
 
--- Absent is unknown (sanctions.companions): which parts of a record no companion file gave yet.
-ALTER TABLE history.part_hashes ADD COLUMN IF NOT EXISTS unknown_parts VARCHAR[];
-COMMENT ON COLUMN history.part_hashes.unknown_parts IS 'Parts (names, addresses, countries, details) that only an optional companion file fills and that no snapshot carrying the file has shown for the record: their first known value is no change.';
+-- Absent is unknown (sanctions.companions): which companion files no snapshot gave a record yet.
+ALTER TABLE history.part_hashes ADD COLUMN IF NOT EXISTS unknown_files VARCHAR[];
+COMMENT ON COLUMN history.part_hashes.unknown_files IS 'Optional companion files (ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV) no snapshot carrying them has shown the record in: the first values of the parts they fill (sanctions.companions.COMPANION_PARTS) are no change.';

@@ -308,6 +308,39 @@ def test_a_lone_file_keeps_the_facts_of_the_remarks_continued_in_sdn_comments(tm
     assert changed == []
 
 
+def test_remarks_continued_for_the_first_time_are_no_change_but_a_new_title_is(tmp_path):
+    """Item 7: a lone SDN.CSV first, then the full set: the facts the continuation adds to
+    remarks OFAC cut at 1,000 characters (1005's Cedula number) are no change; a title changed
+    in the same file on a record whose remarks are not continued (1001) still is."""
+    short = b"Cedula No. 12345678 (Colombia)."
+    links = "".join(f"Linked To: EMPRESA EJEMPLO {n:02d} S.A. DE C.V.; " for n in range(18))
+    head = sdn()[sdn().index(b"DOB circa 1970") : sdn().index(short)]
+    site = "x" * (1000 - len(head) - len(links) - len("Website www..test; Cedula No. 12"))
+    long = f"{links}Website www.{site}.test; {short.decode()}".encode()
+    whole = sdn((short, long), (b"#directi", b"#directives."))
+    cut_at = whole.index(b"DOB circa 1970") + 1000
+    assert whole[cut_at - 6 : cut_at] == b"No. 12"  # OFAC's cut, inside the number
+    lone = whole[:cut_at] + whole[whole.index(b'"', cut_at) :]
+    full = tmp_path / "full"
+    shutil.copytree(OFAC_CSV, full)
+    continuation = whole[cut_at : whole.index(b'"', cut_at)]
+    (full / "SDN_COMMENTS.CSV").write_bytes(b'1005,"' + continuation + b'"\r\n\x1a')
+    retitled = lone.replace(b'"Former Deputy Minister"', b'"Deputy Minister"')
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", lone, None)
+    dated_set(folder, "2024-02-01", retitled, full)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        changed = con.execute(
+            "SELECT record_id, changed_fields FROM history.events WHERE event = 'changed'"
+        ).fetchall()
+        identifiers = con.execute(
+            "SELECT list(value ORDER BY value) FROM core.identifiers WHERE record_id = 'US:1005'"
+        ).fetchall()[0][0]
+    assert "12345678" in identifiers
+    assert changed == [("US:1001", ["details"])]
+
+
 def test_a_backfill_of_lone_files_reports_no_change_of_what_they_lacked(tmp_path):
     """Item 7: older lone SDN.CSV files backfilled before a live full set: the aliases,
     addresses and continued remarks they lacked were unknown, so the full set changes none of
