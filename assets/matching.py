@@ -12,7 +12,7 @@ import dagster as dg
 from assets.automation import AFTER_UPSTREAM, ON_NEW_SNAPSHOT
 from assets.metadata import table_metadata
 from pipelines.resources import SanctionsResource
-from sanctions import clusters, fingerprint, matching
+from sanctions import clusters, fingerprint, matching, warehouse
 from sanctions.evaluation import evaluate
 from sanctions.sources import SOURCES
 
@@ -71,8 +71,7 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
         context.log.info(f"matching: {fingerprint.describe(changed)}")
         fingerprint.start(con, context.run.run_id, found, changed)
         previous_accepted = _accepted(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with warehouse.transaction(con):
             stats = matching.match(con)
             cluster_stats = clusters.write_clusters(con)
             quality = _label_quality(con)
@@ -85,10 +84,6 @@ def matched(context: dg.AssetExecutionContext, sanctions: SanctionsResource):
                     f"{', '.join(failed)} failed",
                     allow_retries=False,
                 )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         links_table = table_metadata(con, "matching", "links")
         clusters_table = table_metadata(con, "matching", "clusters")
     yield from results

@@ -13,14 +13,24 @@ from pipelines.jobs import JOBS
 from pipelines.orphans import orphaned_runs_sensor
 from pipelines.resources import SanctionsResource
 from pipelines.schedules import daily_refresh
-from pipelines.sensors import alert_on_run_failure, retry_alert_deliveries
+from pipelines.sensors import (
+    alert_on_run_failure,
+    derive_on_analyst_inputs,
+    retry_alert_deliveries,
+)
 
 defs = dg.Definitions(
     assets=[*source_assets, matched, marts, published, alert_events, alert_deliveries],
     asset_checks=source_checks,
     jobs=list(JOBS),
     schedules=[daily_refresh],
-    sensors=[automation_sensor, retry_alert_deliveries, alert_on_run_failure, orphaned_runs_sensor],
+    sensors=[
+        automation_sensor,
+        retry_alert_deliveries,
+        alert_on_run_failure,
+        orphaned_runs_sensor,
+        derive_on_analyst_inputs,
+    ],
     resources={"sanctions": SanctionsResource()},
     executor=dg.in_process_executor,
 )

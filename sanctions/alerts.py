@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from sanctions import scopes
+from sanctions import scopes, warehouse
 
 KINDS = ("unilateral_listing", "follow_on", "coordinated_listing", "divergence", "delisting")
 DEFAULT_MAX_WAIT_DAYS = 7
@@ -386,14 +386,9 @@ def build_alerts(
     con.execute(FLIPS_SQL)
     con.execute(OTHERS_SQL)
     con.execute(CLASSIFY_SQL)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         con.execute(ALERTS_SQL, {"now": now, "max_age": max_age_days})
         con.execute(LOG_SQL, {"baseline": baseline, "now": now})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return con.execute("SELECT count(*) FROM alerts.alerts").fetchall()[0][0] - before
 
 

@@ -32,7 +32,7 @@ from sanctions.freshness import LAST_GOOD_SQL
 from sanctions.publish import neutralised
 from sanctions.scopes import Scope, load_scopes, scope_rows
 from sanctions.sources import SOURCES, freshness_hours
-from sanctions.warehouse import sql_string
+from sanctions.warehouse import sql_string, transaction
 
 NOT_LOADED = "not loaded for date"
 # The first Magnitsky law (US, 2012): over_time starts its year-ends there.
@@ -504,8 +504,7 @@ def build(
     """Rebuild every alignment mart in one transaction, counting by `scopes` (default: the
     shipped schemas/scopes.csv); return row counts."""
     scopes = scopes or load_scopes()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _registry_table(con)
         history.key_programmes(con)  # the taxonomy in use keys the history too
         _scopes_table(con, scopes)
@@ -530,10 +529,6 @@ def build(
         ).fetchall():
             if comment := column_comment(table, column, names):
                 _comment(con, "COLUMN", f"{table}.{column}", comment)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {
         table: con.execute(f"SELECT count(*) FROM alignment.{table}").fetchall()[0][0]
         for table in (

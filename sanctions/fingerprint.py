@@ -108,13 +108,21 @@ def inputs(con, reference_files: Mapping[str, Path], annotations: Path) -> dict[
                 )
             ).encode()
         ).hexdigest()
-    for name, path in sorted(reference_files.items()):
-        found[f"reference/{name}"] = file_digest(path)
-    found["judgements"] = _query_digest(con, "FROM matching.judgements")
-    found["annotations"] = file_digest(annotations)
+    found.update(outside_inputs(con, reference_files, annotations))
     found["code/parsers"] = parsers_code_version()
     found["code/matcher"] = MATCHER_CODE_VERSION
     found["code/marts"] = marts_code_version()
+    return found
+
+
+def outside_inputs(con, reference_files: Mapping[str, Path], annotations: Path) -> dict[str, str]:
+    """The inputs that change without any refresh (an analyst edits them): the reference CSVs,
+    the judgements and the annotations. Cheap enough for a sensor to read every minute."""
+    found = {
+        f"reference/{name}": file_digest(path) for name, path in sorted(reference_files.items())
+    }
+    found["judgements"] = _query_digest(con, "FROM matching.judgements")
+    found["annotations"] = file_digest(annotations)
     return found
 
 

@@ -1,7 +1,11 @@
 """The history of each list: record versions (SCD2) and events, applied with every publish.
 
 A record's content is hashed part by part (details, names, programmes, identifiers, dates,
-countries, addresses) so that a "changed" event says which parts changed.
+countries, addresses) so that a "changed" event says which parts changed. A version is the
+content as published (its programme strings, not their keys: versions depend on the files
+alone); an event needs a part to differ, and the programmes part compares keys, so a change of
+feed or spelling that keeps every key is a new version without an event, and a taxonomy edit
+only re-derives the programmes part and the events (`key_programmes`).
 
 The history follows the sequence of published snapshots, not their identities: A, B, then A
 again gives listed, delisted and relisted events (a publisher re-issuing an older file is a
@@ -43,6 +47,18 @@ PARTS = {
     "addresses": """SELECT record_id, md5(string_agg(full_address, ';' ORDER BY full_address)) AS h
                     FROM {content}.addresses WHERE source_id = $source GROUP BY record_id""",
 }
+
+
+# What tells versions apart in place of the keyed programmes part: the strings as published.
+PROGRAMME_STRINGS = """SELECT record_id, md5(string_agg(concat_ws(':', programme_raw, list_name),
+                       ';' ORDER BY programme_raw, list_name)) AS h FROM {content}.programmes
+                       WHERE source_id = $source GROUP BY record_id"""
+
+
+def _content_hash(part: str) -> str:
+    """The version identity over the part hashes `part.format(name)` names (SQL)."""
+    names = ["strings" if name == "programmes" else name for name in PARTS]
+    return f"md5(concat_ws('|', {', '.join(part.format(name) for name in names)}))"
 
 
 HISTORY_TABLES = ("snapshots", "record_versions", "events", "part_hashes", "programme_keys")
@@ -94,23 +110,47 @@ def apply_snapshot(
             f"{source_id}: snapshot {snapshot_id[:12]} is dated {as_of:%Y-%m-%d}, before the "
             f"newest snapshot in the history ({newest:%Y-%m-%d}); replay files in date order"
         )
-    parts = ",\n".join(f"{name} AS ({sql.format(content=content)})" for name, sql in PARTS.items())
+    # under a taxonomy edited since the last write, the history is re-hashed first
+    key_programmes(con, hist, content, source_id)
+    parts = ",\n".join(
+        f"{name} AS ({sql.format(content=content)})"
+        for name, sql in {**PARTS, "strings": PROGRAMME_STRINGS}.items()
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_now AS
         WITH {parts}
         SELECT details.record_id,
                {", ".join(f"coalesce({name}.h, '')" + f" AS h_{name}" for name in PARTS)},
+               {_content_hash("coalesce({}.h, '')")} AS content_hash,
+               -- the identity versions had before the strings told them apart (keys instead)
                md5(concat_ws('|', {", ".join(f"coalesce({name}.h, '')" for name in PARTS)}))
-                   AS content_hash,
+                   AS keyed_hash,
                (SELECT list(DISTINCT p.programme_key ORDER BY p.programme_key)
                 FROM {content}.programmes p WHERE p.source_id = $source
                   AND p.record_id = details.record_id) AS programme_keys,
                coalesce((SELECT list(DISTINCT p.programme_raw ORDER BY p.programme_raw)
                          FROM {content}.programmes p WHERE p.source_id = $source
-                           AND p.record_id = details.record_id), []) AS programmes
+                           AND p.record_id = details.record_id), []) AS programmes,
+               coalesce((SELECT list({{'programme_raw': p.programme_raw,
+                                       'list_name': p.list_name}}
+                                     ORDER BY p.programme_raw, p.list_name)
+                         FROM {content}.programmes p WHERE p.source_id = $source
+                           AND p.record_id = details.record_id), []) AS programme_entries
         FROM details {
-            " ".join(f"LEFT JOIN {name} USING (record_id)" for name in PARTS if name != "details")
+            " ".join(
+                f"LEFT JOIN {name} USING (record_id)"
+                for name in (*PARTS, "strings")
+                if name != "details"
+            )
         }""",
+        {"source": source_id},
+    )
+    # open versions written when keys told versions apart take the identity of today's content
+    con.execute(
+        f"""UPDATE {hist}.record_versions v SET content_hash = n.content_hash
+            FROM h_now n
+            WHERE v.source_id = $source AND v.valid_to IS NULL AND v.record_id = n.record_id
+              AND v.content_hash = n.keyed_hash AND v.content_hash <> n.content_hash""",
         {"source": source_id},
     )
     con.execute(
@@ -174,7 +214,9 @@ def apply_snapshot(
             FROM h_now n JOIN h_open o USING (record_id) JOIN h_unknown u USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
-              AND (b.record_id IS NULL OR len({changed}) > 0)
+              -- a change needs a part to differ: not programme strings of the same keys, nor
+              -- what a companion file first gives a record
+              AND (len({changed}) > 0 OR b.record_id IS NULL)
             UNION ALL
             SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
@@ -192,7 +234,8 @@ def apply_snapshot(
     con.execute(
         f"""INSERT INTO {hist}.record_versions
            SELECT $source, n.record_id, n.content_hash, $as_of, NULL, $snapshot, n.programmes,
-                  MAP {{{", ".join(f"'{name}': n.h_{name}" for name in PARTS)}}}
+                  MAP {{{", ".join(f"'{name}': n.h_{name}" for name in PARTS)}}},
+                  n.programme_entries
            FROM h_now n
            WHERE NOT EXISTS (SELECT 1 FROM {hist}.record_versions v
                              WHERE v.source_id = $source AND v.record_id = n.record_id
@@ -212,7 +255,6 @@ def apply_snapshot(
             FROM h_now JOIN h_unknown USING (record_id)""",
         [source_id],
     )
-    key_programmes(con, hist, rekey_events=False)
     records = con.execute("SELECT count(*) FROM h_now").fetchall()[0][0]
     first = newest is None
     con.execute(
@@ -243,32 +285,50 @@ def _absent_files(con, source_id: str, snapshot_id: str, content: str) -> list[s
     return (row[0][0] if row else None) or []
 
 
-def key_programmes(con, hist: str = "history", rekey_events: bool = True) -> int:
-    """Key every programme string the history holds, as published, through the taxonomy in use
-    (`{hist}.programme_keys`), and re-key the events from their strings: past dates read the
-    same keys as core, and a taxonomy fix reaches them. Returns how many events changed keys.
-    A history write keys only (its new events carry core's keys, from the same taxonomy); the
-    marts build re-keys the events too."""
+def key_programmes(
+    con, hist: str = "history", content: str | None = None, source_id: str | None = None
+) -> int:
+    """Key every programme string the history holds (and `content` holds for `source_id`, about
+    to be applied), as published, through the taxonomy in use (`{hist}.programme_keys`).
+
+    When the taxonomy keys a string differently from the last time, the history is brought to
+    what a replay under the taxonomy in use gives: programme part hashes re-derived, versions
+    that differed only by keys now equal joined, events re-keyed and their changed fields
+    re-derived. Returns how many versions changed."""
+    sources = [
+        f"SELECT record_id, unnest(programmes) AS programme_raw FROM {hist}.record_versions",
+        f"SELECT record_id, unnest(programmes) FROM {hist}.events",
+    ]
+    params = []
+    if content is not None:
+        sources.append(
+            f"SELECT record_id, programme_raw FROM {content}.programmes WHERE source_id = ?"
+        )
+        params.append(source_id)
     strings = con.execute(
-        f"""SELECT DISTINCT split_part(record_id, ':', 1) AS jurisdiction, programme_raw
-            FROM (SELECT record_id, unnest(programmes) AS programme_raw
-                  FROM {hist}.record_versions
-                  UNION ALL
-                  SELECT record_id, unnest(programmes) FROM {hist}.events)"""
+        f"""SELECT DISTINCT split_part(record_id, ':', 1), programme_raw
+            FROM ({" UNION ALL ".join(sources)})""",
+        params,
     ).fetchall()
-    keys = []
-    for jurisdiction, raw in strings:
-        info = taxonomy.classify(jurisdiction, raw)
-        keys.append(info.key if info else taxonomy.unclassified_key(jurisdiction, raw))
+    keyed = {
+        (jurisdiction, raw): taxonomy.key_for(jurisdiction, raw) for jurisdiction, raw in strings
+    }
+    before = {
+        (jurisdiction, raw): key
+        for jurisdiction, raw, key in con.execute(f"FROM {hist}.programme_keys").fetchall()
+    }
+    if keyed == before:
+        return 0
     con.execute(f"DELETE FROM {hist}.programme_keys")
     con.execute(
         f"""INSERT INTO {hist}.programme_keys
             SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])""",
-        [[s[0] for s in strings], [s[1] for s in strings], keys],
+        [[j for j, _ in keyed], [raw for _, raw in keyed], list(keyed.values())],
     )
-    if not rekey_events:
-        return 0
-    return con.execute(
+    if before and all(keyed.get(string, key) == key for string, key in before.items()):
+        return 0  # new strings only: what is written was keyed by the taxonomy in use
+    changed = _rehash_programmes(con, hist)
+    con.execute(
         f"""UPDATE {hist}.events e SET programme_keys = k.programme_keys
             FROM (SELECT e.seq, list(DISTINCT k.programme_key ORDER BY k.programme_key)
                              AS programme_keys
@@ -279,7 +339,97 @@ def key_programmes(con, hist: str = "history", rekey_events: bool = True) -> int
                    AND k.programme_raw = e.programme_raw
                   GROUP BY e.seq) k
             WHERE e.seq = k.seq AND e.programme_keys IS DISTINCT FROM k.programme_keys"""
-    ).fetchall()[0][0]
+    )
+    return changed
+
+
+def _rehash_programmes(con, hist: str) -> int:
+    """Re-derive the programmes part of every version from its programme rows as published and
+    the keys in use (the formula of PARTS["programmes"]), then the events between consecutive
+    versions: a change keeps or loses "programmes" in its fields, one left with none goes, and
+    where only the strings changed before, a change of keys now is a "changed" event. Versions
+    (the content as published) stay. Versions closed before their rows were kept
+    (programme_entries NULL) keep their part."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE h_rehash AS
+        WITH entries AS (
+            SELECT v.rowid AS version, split_part(v.record_id, ':', 1) AS jurisdiction,
+                   unnest(v.programme_entries, recursive := true)
+            FROM {hist}.record_versions v
+            WHERE v.programme_entries IS NOT NULL AND v.parts IS NOT NULL),
+        hashed AS (
+            SELECT e.version, md5(string_agg(concat_ws(':', k.programme_key, e.list_name), ';'
+                                             ORDER BY k.programme_key, e.list_name)) AS h
+            FROM entries e JOIN {hist}.programme_keys k
+              ON k.jurisdiction = e.jurisdiction AND k.programme_raw = e.programme_raw
+            GROUP BY e.version)
+        SELECT v.rowid AS version, coalesce(h.h, '') AS h
+        FROM {hist}.record_versions v LEFT JOIN hashed h ON h.version = v.rowid
+        WHERE v.programme_entries IS NOT NULL AND v.parts IS NOT NULL
+          AND coalesce(h.h, '') IS DISTINCT FROM v.parts['programmes']"""
+    )
+    changed = con.execute("SELECT count(*) FROM h_rehash").fetchall()[0][0]
+    if not changed:
+        return 0
+    parts = ", ".join(
+        f"'{name}': " + ("r.h" if name == "programmes" else f"v.parts['{name}']") for name in PARTS
+    )
+    con.execute(
+        f"""UPDATE {hist}.record_versions v SET parts = MAP {{{parts}}}
+            FROM h_rehash r WHERE v.rowid = r.version"""
+    )
+    con.execute(
+        f"""UPDATE {hist}.part_hashes p SET parts = v.parts
+            FROM {hist}.record_versions v
+            WHERE v.source_id = p.source_id AND v.record_id = p.record_id
+              AND v.valid_to IS NULL AND v.parts IS NOT NULL"""
+    )
+    # each version that continues the one before it (no delisting between), with its event
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE h_chain AS
+        SELECT * FROM (
+            SELECT *, lag(valid_to) OVER w AS previous_to, lag(parts) OVER w AS previous_parts
+            FROM (SELECT v.source_id, v.record_id, v.snapshot_id, v.valid_from, v.parts,
+                         v.programmes, s.seq AS snapshot_seq, s.origin,
+                         (SELECT any_value(e.event) FROM {hist}.events e
+                          WHERE e.source_id = v.source_id AND e.record_id = v.record_id
+                            AND e.snapshot_id = v.snapshot_id AND e.event_date = v.valid_from
+                            AND e.event <> 'delisted') AS opened_by, v.valid_to
+                  FROM {hist}.record_versions v
+                  LEFT JOIN {hist}.snapshots s
+                    ON s.source_id = v.source_id AND s.snapshot_id = v.snapshot_id
+                   AND s.as_of = v.valid_from)
+            WINDOW w AS (PARTITION BY source_id, record_id ORDER BY valid_from, snapshot_seq))
+        WHERE previous_to = valid_from AND previous_parts IS NOT NULL AND parts IS NOT NULL
+          AND coalesce(opened_by, 'changed') = 'changed'"""
+    )
+    programmes_differ = "c.parts['programmes'] IS DISTINCT FROM c.previous_parts['programmes']"
+    con.execute(
+        f"""UPDATE {hist}.events e
+            SET changed_fields = list_filter(
+                    {list(PARTS)}::VARCHAR[],
+                    lambda part: CASE WHEN part = 'programmes' THEN {programmes_differ}
+                                      ELSE list_contains(e.changed_fields, part) END)
+            FROM h_chain c
+            WHERE e.event = 'changed' AND e.source_id = c.source_id
+              AND e.record_id = c.record_id AND e.snapshot_id = c.snapshot_id
+              AND e.event_date = c.valid_from"""
+    )
+    con.execute(
+        f"""DELETE FROM {hist}.events e USING h_chain c
+            WHERE e.event = 'changed' AND e.changed_fields = [] AND e.source_id = c.source_id
+              AND e.record_id = c.record_id AND e.snapshot_id = c.snapshot_id
+              AND e.event_date = c.valid_from"""
+    )
+    con.execute(
+        f"""INSERT INTO {hist}.events
+            SELECT c.source_id, c.record_id, 'changed', c.valid_from, ['programmes'], NULL,
+                   c.snapshot_id, nextval('history.event_seq'), c.origin, c.programmes
+            FROM h_chain c
+            WHERE c.opened_by IS NULL AND {programmes_differ}
+            ORDER BY c.valid_from, c.record_id"""
+    )
+    return changed
 
 
 def create_scratch(con, scratch: str = "history_backfill") -> str:
@@ -313,6 +463,7 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
             f"{source_id}: the backfill reaches {last:%Y-%m-%d}, not before the history's "
             f"first snapshot ({started:%Y-%m-%d})"
         )
+    key_programmes(con)  # the live history under the taxonomy the older files were keyed by
     params = {"source": source_id, "started": started, "first": first_snapshot}
     absent_at_first = con.execute(
         """SELECT coalesce(any_value(absent_files), []) FROM history.snapshots
@@ -407,7 +558,8 @@ def current_matches_core(con, source_id: str) -> bool:
     try:
         apply_snapshot(con, source_id, "check", datetime.max.replace(tzinfo=UTC), hist="history")
         changed = con.execute(
-            "SELECT count(*) FROM history.events WHERE snapshot_id = 'check'"
+            """SELECT (SELECT count(*) FROM history.events WHERE snapshot_id = 'check')
+                    + (SELECT count(*) FROM history.record_versions WHERE snapshot_id = 'check')"""
         ).fetchall()[0][0]
     finally:
         con.execute("ROLLBACK")

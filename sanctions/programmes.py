@@ -244,3 +244,10 @@ def classify(jurisdiction: str, raw: str, path: Path | None = None) -> Programme
     """The taxonomy entry of a published regime string: its normalised form, else, when it only
     names a country, the jurisdiction's regime for that country; None when neither is known."""
     return taxonomy(path).classify(jurisdiction, raw)
+
+
+def key_for(jurisdiction: str, raw: str) -> str:
+    """The key every table gives a published regime string under the taxonomy in use: its
+    classification, else its UNCLASSIFIED key (staging, core and the history key alike)."""
+    info = classify(jurisdiction, raw)
+    return info.key if info else unclassified_key(jurisdiction, raw)

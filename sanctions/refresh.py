@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from sanctions import quality, warehouse
+from sanctions import history, quality, warehouse
 from sanctions.archive import Archive
 from sanctions.errors import CheckFailed, ParseError
 from sanctions.fetch import FetchedFile, HttpOptions, fetch_to_archive
@@ -146,8 +146,10 @@ def publish_source(
     staged = warehouse.staged_snapshot_id(con, source.id)
     if staged is None:
         raise ParseError(source.id, "(none)", "nothing is staged for this source")
-    for schema in ("staging", "core"):
-        warehouse.assign_programme_keys(con, schema, source.id)
+    warehouse.assign_programme_keys(con, "staging", source.id)
+    with warehouse.transaction(con):  # core and the history it matches are re-keyed together
+        warehouse.assign_programme_keys(con, "core", source.id)
+        history.key_programmes(con)
     loaded = warehouse.loaded_snapshot(con, source.id)
     if loaded is not None and loaded[0] == staged:
         return StepOutcome(staged, did_work=False)

@@ -250,14 +250,9 @@ def _backfill(
             matching.remember_names(con, source.id, "staging")
             previous_count = quality.staged_count(con, source.id)
             report.backfilled.append((day, events))
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with warehouse.transaction(con):
             history.splice_backfill(con, source.id, scratch)
             report.retired = _retire_backfilled(con, source.id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
         con.execute(f"DROP SCHEMA IF EXISTS {RETIRED_SCRATCH} CASCADE")

@@ -76,6 +76,18 @@ def connect(
 Opener = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one way to write: everything inside commits together or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def opener(path: Path) -> Opener:
     """Opens the warehouse for one short write at a time (never held across a download)."""
     return lambda: connect(path)
@@ -253,8 +265,7 @@ def loaded_snapshot(con, source_id: str) -> tuple[str, int] | None:
 def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
     """Replace the source's staging rows with `rows`, in one transaction; return row counts."""
     counts = dict.fromkeys(RECORD_TABLES, 0)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         companions.keep_previous(con, snapshot.source_id)
         for table in (*RECORD_TABLES, "snapshots"):
             con.execute(f"DELETE FROM staging.{table} WHERE source_id = ?", [snapshot.source_id])
@@ -295,10 +306,6 @@ def stage(con, snapshot: Snapshot, rows: Iterable[Row]) -> dict[str, int]:
             ],
         )
         companions.carry_forward(con, snapshot.source_id, snapshot.format, list(snapshot.files))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 
@@ -372,10 +379,7 @@ def assign_programme_keys(con, schema: str, source_id: str) -> int:
     ).fetchall()
     if not strings:
         return 0
-    keys = []
-    for jurisdiction, raw in strings:
-        info = programmes.classify(jurisdiction, raw)
-        keys.append(info.key if info else programmes.unclassified_key(jurisdiction, raw))
+    keys = [programmes.key_for(jurisdiction, raw) for jurisdiction, raw in strings]
     return con.execute(
         f"""UPDATE {schema}.programmes p SET programme_key = k.programme_key
             FROM (SELECT unnest(?::VARCHAR[]) AS jurisdiction, unnest(?::VARCHAR[]) AS raw,
@@ -410,8 +414,7 @@ def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
     """Swap the source's staged rows into core in one transaction; return row counts.
     Callers go through the publish gate (sanctions.refresh.publish_source)."""
     counts = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _retire_delisted(con, source_id)
         for table in RECORD_TABLES:
             con.execute(f"DELETE FROM core.{table} WHERE source_id = ?", [source_id])
@@ -441,8 +444,4 @@ def publish(con, source_id: str, origin: str = "live") -> dict[str, int]:
             con, source_id, snapshot_id, as_of, origin
         )
         matching.remember_names(con, source_id)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts

@@ -124,6 +124,16 @@ ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
 COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). What the file holds is unknown for a record no snapshot carrying the file has shown (history.part_hashes.unknown_files): its first known value is no change event.';
 ALTER TABLE history.record_versions ADD COLUMN IF NOT EXISTS parts MAP(VARCHAR, VARCHAR);
 COMMENT ON COLUMN history.record_versions.parts IS 'The version''s part hashes (details, names, programmes, ...): which parts differ between two versions; NULL for versions written before it was kept.';
+-- The programme strings with their lists, so a taxonomy edit can re-hash past versions.
+ALTER TABLE history.record_versions
+    ADD COLUMN IF NOT EXISTS programme_entries STRUCT(programme_raw VARCHAR, list_name VARCHAR)[];
+-- A warehouse written before they were kept: open versions hold what core holds.
+UPDATE history.record_versions v SET programme_entries = coalesce((
+    SELECT list({'programme_raw': p.programme_raw, 'list_name': p.list_name}
+                ORDER BY p.programme_raw, p.list_name)
+    FROM core.programmes p WHERE p.source_id = v.source_id AND p.record_id = v.record_id), [])
+WHERE v.programme_entries IS NULL AND v.valid_to IS NULL;
+COMMENT ON COLUMN history.record_versions.programme_entries IS 'Every programme row of the version as published (string and the publisher''s list): its programmes part hash is re-derived from them through the taxonomy in use, so a taxonomy edit re-hashes past versions as a replay under it would have hashed them. NULL for versions closed before it was kept.';
 
 -- Absent is unknown (sanctions.companions): which companion files no snapshot gave a record yet.
 ALTER TABLE history.part_hashes ADD COLUMN IF NOT EXISTS unknown_files VARCHAR[];

@@ -108,6 +108,78 @@ def test_a_taxonomy_fix_reaches_past_dates(tmp_path, monkeypatch):
         assert keys == [("US-GLOMAG",)]
 
 
+HISTORY_STATE = {
+    "record_versions": """SELECT record_id, content_hash, valid_from, valid_to, snapshot_id,
+                                 programmes, parts, programme_entries
+                          FROM history.record_versions""",
+    "events": """SELECT record_id, event, event_date, changed_fields, programme_keys,
+                        programmes, snapshot_id FROM history.events""",
+    "part_hashes": "SELECT record_id, parts FROM history.part_hashes",
+}
+
+
+def history_state(con) -> dict[str, list[tuple]]:
+    return {
+        name: con.execute(f"{sql} ORDER BY ALL").fetchall() for name, sql in HISTORY_STATE.items()
+    }
+
+
+@pytest.mark.parametrize("fixed_before", ["a_new_file", "the_marts_build"])
+def test_a_taxonomy_fix_leaves_the_history_a_replay_under_it_gives(
+    tmp_path, monkeypatch, fixed_before
+):
+    """Item 1 (history): a taxonomy lacking GLOMAG and PEESA-EO14039 and keying
+    ILLICIT-DRUGS-EO14059 as SDGT by mistake. US:1005 moving from OFAC's PEESA tag to
+    PEESA-EO14039 (one key once fixed) reads as a programmes change under it; US:1004 moving
+    from SDGT to ILLICIT-DRUGS-EO14059 reads as none. Once the taxonomy is fixed, versions,
+    events and part hashes equal a replay under the fixed taxonomy throughout, whether the fix
+    meets a new file or the marts build first."""
+    full = PROGRAMMES_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = [
+        row.replace(",US-ILLICIT-DRUGS-EO14059,", ",US-SDGT,")
+        if row.startswith("US,ILLICIT-DRUGS-EO14059,")
+        else row
+        for row in full
+        if not row.startswith(("US,GLOMAG,", "US,PEESA-EO14039,"))
+    ]
+    assert len(full) - len(edited) == 2 and ",US-SDGT,\n" not in "".join(full)
+    days = ("2024-01-01", "2024-02-01", "2024-03-01")
+    moved = (
+        (b'"SDNTK"', b'"PEESA-EO14039"'),
+        (b'"aircraft","SDGT"', b'"aircraft","ILLICIT-DRUGS-EO14059"'),
+    )
+    dated_set(tmp_path / days[0], days[0], sdn((b'"SDNTK"', b'"PEESA"')), None)
+    dated_set(tmp_path / days[1], days[1], sdn(*moved), None)
+    dated_set(tmp_path / days[2], days[2], sdn(*moved, (b'"SEA EXAMPLE"', b'"SEA II"')), None)
+    changes = """SELECT record_id, event_date::DATE, changed_fields FROM history.events
+                 WHERE event = 'changed' ORDER BY ALL"""
+    states = {}
+    for path, taxonomy_rows in (("fixed", full), ("edited", edited)):
+        taxonomy = tmp_path / f"{path}.csv"
+        taxonomy.write_text("".join(taxonomy_rows), encoding="utf-8")
+        monkeypatch.setenv("SANCTIONS_PROGRAMMES", str(taxonomy))
+        with warehouse.connect(tmp_path / f"{path}.duckdb") as con:
+            for day in days:
+                if path == "edited" and fixed_before == "a_new_file" and day == days[-1]:
+                    taxonomy.write_text("".join(full), encoding="utf-8")
+                report = replay(con, SOURCES["us_ofac"], tmp_path / day, Archive(tmp_path / path))
+                assert len(report.applied) == 1, report.skipped
+            if path == "edited" and fixed_before == "the_marts_build":
+                assert con.execute(changes).fetchall() == [
+                    ("US:1003", date(2024, 3, 1), ["details", "names"]),
+                    ("US:1005", date(2024, 2, 1), ["programmes"]),
+                ]
+                taxonomy.write_text("".join(full), encoding="utf-8")
+            build_marts(con)
+            states[path] = history_state(con)
+            states[path]["changes"] = con.execute(changes).fetchall()
+    assert states["edited"] == states["fixed"]
+    assert states["fixed"]["changes"] == [
+        ("US:1003", date(2024, 3, 1), ["details", "names"]),
+        ("US:1004", date(2024, 2, 1), ["programmes"]),
+    ]
+
+
 def test_same_day_republication_shows_only_the_latest_version(tmp_path):
     """Item 5: two files of one day, the second moving a person from Russia to Global Human
     Rights: that day and later show only Global Human Rights."""

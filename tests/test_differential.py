@@ -7,7 +7,9 @@ its own:
   Canada 2025, UK 2025-04-10), then `sanctions run` with the UK 2025-04-14 file (the reference);
 - backfill: the two live runs first, then the same `sanctions replay` (a backfill);
 - taxonomy: the reference path under a taxonomy lacking the GLOMAG row, fixed before the last run;
-- split: the US files replayed in two commands instead of one.
+- split: the US files replayed in two commands instead of one;
+- republication: the reference path with an earlier edition of the UK 2025-04-10 file (one
+  Global Human Rights record under Russia, the same "Last Updated" date) run before the real one.
 
 The US history is a representative subset of `us_ofac/sdn_history` (2022-11-30, 2023-09-28,
 2024-05-03: a year-end before the first, programme changes, and the newest file, which is also
@@ -17,8 +19,10 @@ date D (targets named by their smallest record id, since ids are minted by histo
 history's versions and events, and `retired.*`.
 """
 
+import csv
 import os
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -62,8 +66,9 @@ class Path_:
             (folder / file).symlink_to(self.real / "us_ofac" / "sdn_history" / file)
         return str(folder)
 
-    def live(self, uk_file: str) -> None:
-        """The mirror holds the newest US file, Canada 2025 and one UK file."""
+    def live(self, uk_file: str | Path) -> None:
+        """The mirror holds the newest US file, Canada 2025 and one UK file (a real one by
+        name, or a file written by the test)."""
         mirror = self.root / "mirror"
         shutil.rmtree(mirror)
         for source, name, path in (
@@ -163,7 +168,22 @@ def paths(tmp_path_factory, real):
         path.live(UK_SECOND)
         path.run("run")
 
-    plans = {"replay": replay, "backfill": backfill, "taxonomy": taxonomy, "split": split}
+    def republication(path):
+        path.run("replay", "us_ofac", path.history_folder("history", US_FILES))
+        path.live(earlier_edition(path.real / "uk" / UK_FIRST, path.root / "ConList.csv"))
+        path.run("run")
+        path.live(UK_FIRST)  # the same date again, the record now under Global Human Rights
+        path.run("run")
+        path.live(UK_SECOND)
+        path.run("run")
+
+    plans = {
+        "replay": replay,
+        "backfill": backfill,
+        "taxonomy": taxonomy,
+        "split": split,
+        "republication": republication,
+    }
 
     def view(name: str) -> dict:
         if name not in views:
@@ -174,6 +194,24 @@ def paths(tmp_path_factory, real):
         return views[name]
 
     return view
+
+
+def earlier_edition(real_file: Path, out: Path) -> Path:
+    """The ConList file with its first Global Human Rights group under the Russia regime, as an
+    edition published earlier the same day and corrected later (issue 18, item 5)."""
+    with real_file.open(encoding="utf-8", newline="") as handle:
+        first_line = handle.readline()
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    regime, group = header.index("Regime"), header.index("Group ID")
+    moved = next(row[group] for row in rows[1:] if row[regime] == "Global Human Rights")
+    for row in rows[1:]:
+        if row[group] == moved:
+            row[regime] = "Russia"
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(first_line)
+        csv.writer(handle, lineterminator="\r\n").writerows(rows)
+    return out
 
 
 def assert_same(view: dict, reference: dict) -> None:
@@ -194,15 +232,24 @@ def test_a_backfill_equals_a_replay_into_an_empty_warehouse(paths):
     assert_same(paths("backfill"), paths("replay"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured after merging part B: report_figures and as_of(D) are identical, but 700 "
-    "history.record_versions keep a content_hash computed under the taxonomy of the day they "
-    "were written (keys in the hash), so the history differs from one built under the fixed one",
-)
 def test_a_taxonomy_fixed_between_runs_equals_the_fixed_taxonomy_throughout(paths):
     assert_same(paths("taxonomy"), paths("replay"))
 
 
 def test_the_same_files_split_into_other_runs_give_the_same_figures(paths):
     assert_same(paths("split"), paths("replay"))
+
+
+def test_a_same_day_republication_shows_only_the_later_edition(paths):
+    """Two editions of one date: the figures and every date's as_of are the reference's; the
+    history holds both editions (the record listed under Russia, then changed that day)."""
+    view, reference = paths("republication"), paths("replay")
+    for key in ("report_figures", "retired", "targets"):
+        assert view[key] == reference[key], f"{key} differ"
+    for day in reference["dates"]:
+        assert view["as_of"][day] == reference["as_of"][day], f"as_of({day}) differs"
+    extra = [event for event in view["events"] if event not in reference["events"]]
+    assert sorted((event[2], event[3].isoformat(), event[5]) for event in extra) == [
+        ("changed", "2025-04-10", ["UK-GHR"]),
+        ("listed", "2025-04-10", ["UK-RUSSIA"]),
+    ]

@@ -5,6 +5,7 @@ home each derive and publish; a broken taxonomy or reference CSV stops a run bef
 
 import os
 import subprocess
+import sys
 
 import dagster as dg
 import duckdb
@@ -56,13 +57,14 @@ def test_a_taxonomy_fix_rebuilds_and_publishes(environment, monkeypatch, capsys)
     lacking.write_text("".join(rows), "utf-8")  # the analyst adds the row back
     assert main(["run"]) == 0
     out = capsys.readouterr().out
-    assert "match_all: inputs changed: reference/taxonomy" in out, out
+    # the history is re-hashed under the fixed taxonomy (its programme part hashes keys)
+    assert "match_all: inputs changed: history/us_ofac, reference/taxonomy" in out, out
     assert "match_all: run succeeded" in out
     assert published(environment / "data", keys) == [("US-GLOMAG",)]
     derivations = published(
         environment / "data", "SELECT changed FROM meta.derivations ORDER BY started_at"
     )
-    assert derivations == [(["never derived"],), (["reference/taxonomy"],)]
+    assert derivations == [(["never derived"],), (["history/us_ofac", "reference/taxonomy"],)]
 
 
 def test_deleting_the_annotations_file_rebuilds_and_drops_them(environment, capsys):
@@ -164,3 +166,54 @@ def test_every_reference_csv_in_use_is_checked_naming_the_line(tmp_path):
     countries.write_text("country_code,name,aliases\nAD,Andorra,AND\n,Nowhere,\n", "utf-8")
     with pytest.raises(ReferenceFileError, match=r"countries.csv: line 3: empty country_code"):
         check_reference_files({**files, "countries.csv": countries})
+
+
+HOLD_WAREHOUSE = (
+    "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('holding', flush=True); "
+    "time.sleep(120)"
+)
+
+
+def test_the_sensor_derives_again_when_an_analyst_changes_an_input(environment, monkeypatch):
+    """Under the Dagster daemon alone (no `sanctions run`), an annotation added after the last
+    derivation requests match_all at the next tick, a reference file edit requests refresh_all
+    (core is re-keyed first), and a warehouse being written is looked at again later."""
+    from pipelines.sensors import derive_on_analyst_inputs
+
+    def tick():
+        return derive_on_analyst_inputs(dg.build_sensor_context())
+
+    data = environment / "data"
+    assert "no warehouse" in tick().skip_message
+    assert main(["run"]) == 0
+    assert "as last derived" in tick().skip_message
+
+    (data / "annotations.csv").write_text(
+        "id,field,value,source,note\nUS:1001,victim_group,journalists,NGO report,\n", "utf-8"
+    )
+    request = tick()
+    assert request.job_name == "match_all"
+    assert request.tags["sanctions/changed"] == "annotations"
+    assert tick().run_key == request.run_key  # the same change is requested once
+
+    writer = subprocess.Popen(  # another process holds the file, as a run worker does
+        [sys.executable, "-c", HOLD_WAREHOUSE, str(data / "warehouse.duckdb")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline() == "holding\n"
+        assert "being written" in tick().skip_message
+    finally:
+        writer.kill()
+        writer.wait()
+
+    taxonomy = environment / "programmes.csv"
+    taxonomy.write_text(TAXONOMY.read_text(encoding="utf-8") + "US,NEWTAG,US-NEWTAG,New,other\n")
+    monkeypatch.setenv("SANCTIONS_PROGRAMMES", str(taxonomy))
+    request = tick()
+    assert request.job_name == "refresh_all"
+    assert request.tags["sanctions/changed"] == "annotations, reference/taxonomy"
+
+    assert main(["run"]) == 0
+    assert "as last derived" in tick().skip_message
