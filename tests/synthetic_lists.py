@@ -4,8 +4,9 @@ ADD.CSV and SDN_COMMENTS.CSV, undated: replayed by file name) and OFSI's ConList
 its first row).
 
 A person listed by both has the same name and birth date in each, so the matcher links them;
-filler organisations (distinct names in each list) keep the record counts realistic enough
-for the drop check when a few people are delisted.
+filler organisations (distinct names in each list) keep the record counts large enough that
+delisting every person stays within the drop check (a good file is never refused as a broken
+export), while a file that loses the fillers is.
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ US_FILLERS = (
     "FALCON RIDGE AVIATION",
     "GRANITE BAY TRADING",
     "HOLLOWAY METALS GROUP",
+    "INDIGO COAST BUNKERING",
+    "JASPER LANE ELECTRONICS",
+    "KINGSWAY CEMENT HOLDINGS",
+    "LODESTAR MARINE SERVICES",
+    "MIRAGE DESERT CONSTRUCTION",
+    "NORTHGATE BULLION EXCHANGE",
+    "ORCHID BAY FISHERIES",
+    "PINNACLE ROCK DRILLING",
+    "QUARTZ HILL REFINERY",
+    "REDWOOD FERRY LINES",
 )
 UK_FILLERS = (
     "IRONBRIDGE CAPITAL PARTNERS",
@@ -57,6 +68,16 @@ UK_FILLERS = (
     "NORTHFIELD GRAIN EXPORT",
     "OAKMONT CHEMICAL INDUSTRIES",
     "PEBBLESTONE TELECOM",
+    "QUILLAN MOTOR WORKS",
+    "RAVENSCAR TIMBER",
+    "SILVERDALE PHARMA",
+    "THORNBURY TEXTILES",
+    "UPTON MILLS TRADING",
+    "VALEMOUNT CARGO",
+    "WESTBROOK INSURANCE BROKERS",
+    "YARROW FIELD AGRICULTURE",
+    "ZEPHYR AIR CHARTER",
+    "ASHGROVE PAPER MILLS",
 )
 US_PROGRAMMES = ("GLOMAG", "SDGT")
 UK_REGIMES = ("Global Human Rights", "Russia")

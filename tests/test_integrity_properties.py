@@ -262,7 +262,9 @@ def expected_us_events(snapshots: list[Snapshot]) -> Counter:
     and not reported."""
     continues = {f"US:{1000 + p.key}" for p in PEOPLE if len(us_remarks(p)) > REMARKS_CELL}
     continues |= {
-        f"US:{n}" for n in range(9001, 9009) if len(filler_remarks(n) or "") > REMARKS_CELL
+        f"US:{n}"
+        for n in range(9001, 9001 + len(US_FILLERS))
+        if len(filler_remarks(n) or "") > REMARKS_CELL
     }
     fillers = {f"US:{number}": (0, None) for number in range(9001, 9001 + len(US_FILLERS))}
     events: Counter = Counter()
