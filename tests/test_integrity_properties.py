@@ -1,24 +1,31 @@
 """Property-based tests of the integrity invariants over generated histories.
 
 A history is a date-ordered sequence of snapshots of two lists (OFSI ConList, and OFAC's SDN.XML
-or its legacy CSV set, now and then without ALT.CSV or ADD.CSV; dated by the publisher or, for
-the CSV set, by the replayed files' names): listings, delistings, changes, reverts, and now and
-then a bad snapshot (truncated, or one that drops most records). The same sequence is applied
-twice, split into runs differently and through a random mix of paths (the Dagster job, the
-core asset launched alone, `sanctions replay`, the CLI); each run refreshes each list at most
-once, then matches, builds the marts and alerts, as a scheduled run does. Invariants:
+or its legacy CSV set, whose good files now and then lack ALT.CSV, ADD.CSV or SDN_COMMENTS.CSV;
+dated by the publisher or, for the CSV set, by the replayed files' names): listings,
+delistings, changes, reverts, same-day republications, and now and then a bad snapshot
+(truncated, or one that drops most records). The same sequence is applied twice, split into
+runs differently and through a random mix of paths (the Dagster job, the core asset launched
+alone, `sanctions replay`, the CLI), the second time with every companion file; each run
+refreshes each list at most once, then matches, builds the marts and alerts, as a scheduled
+run does. Invariants:
 
 - core never holds a snapshot that failed a blocking check, and after every publish the
   history's open versions are exactly core's records (checked after every step of every play);
 - re-running on unchanged input changes no target id; a taxonomy edit reaches every date's
   figures (history included) and undoing it restores them;
-- a snapshot missing a companion file writes no change of the parts that file carries (names
-  from ALT.CSV, addresses and their countries from ADD.CSV);
+- the US history holds exactly the events the generated files tell (`expected_us_events`):
+  a missing companion file, or its return, writes no change;
+- absent is unknown: core holds each companion fact (alias, address and its country, the
+  continuation of long remarks and the facts read from it) where some published file carrying
+  the companion listed the record, carried forward, and none where none did; the history
+  names the files each snapshot lacked;
 - the set of alerts, the listings as of every snapshot date and the report's figures do not
   depend on the split or the paths (programme changes and same-day republications included),
-  nor on the companion files missing: the history played with every companion present gives
-  the same; no lag is negative, every (event, scope) is alerted at most once and every event
-  is classified once.
+  nor on the companion files missing; only the figures read from countries may differ, while
+  some published US record never had its addresses given (they are unknown, not empty); no
+  lag is negative, every (event, scope) is alerted at most once and every event is
+  classified once.
 """
 
 from __future__ import annotations
