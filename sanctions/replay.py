@@ -1,9 +1,9 @@
 """Replay dated historical files of one source into the history, in date order.
 
 Each file's date comes from its name (SDN_2024-05-03.CSV) or its folder's name
-(legacy_csv/2019-01-04/SDN.CSV), else from the publication date the file itself carries; the
-files of one date form one snapshot (SDN, ALT, ADD of one day). Several folders replay as one
-sequence.
+(legacy_csv/2019-01-04/SDN.CSV, or a folder given itself: csv_2021-07-07/SDN.CSV), else from
+the publication date the file itself carries; the files of one date form one snapshot (SDN,
+ALT, ADD of one day). Several folders replay as one sequence.
 
 On a warehouse that already runs live, files dated before its history are backfilled: replayed
 into a scratch history and spliced in before the live one, never touching core; the records
@@ -73,6 +73,7 @@ def dated_files(
     groups: dict[date, _Group] = defaultdict(_Group)
     undated = []
     for folder in folders:
+        own = _date_in(Path(folder).absolute().name)  # csv_2021-07-07/{SDN,ALT,ADD}.CSV
         for path in sorted(Path(folder).iterdir()):
             if path.is_dir():
                 dated = _date_in(path.name)
@@ -86,6 +87,8 @@ def dated_files(
             dated = _date_in(path.name)
             if dated is not None:
                 groups[dated[0]].files[dated[1].upper()] = path
+            elif own is not None:
+                groups[own[0]].files[path.name.upper()] = path
             elif (day := _date_inside(path, source)) is not None:
                 groups[day].files[path.name.upper()] = path
             else:

@@ -249,29 +249,55 @@ def http_server():
 # ---------------------------------------------------------------- h18b: the oracle's warehouse
 
 
+# Every dated full real file of each source, as tests/test_oracle.py reads them too: the US
+# folders as `sanctions replay` takes them (the legacy sets are folders named by their date; the
+# 2021-07-07 set is such a folder itself), the other files linked into one folder per source.
+# The UN file is stored as un_consolidated_<date>.xml, but the replay takes only the official
+# name (consolidated.xml) plus a date: it is linked under that name.
+REPLAY_NAMES = {"un_consolidated_2025-04-19.xml": "consolidated_2025-04-19.xml"}
+
+
+def oracle_files(data: Path) -> dict[str, list[Path]]:
+    """{source id: the real files and folders of its history}."""
+    return {
+        "us_ofac": [
+            data / "us_ofac/legacy_csv",
+            data / "us_ofac/csv_2021-07-07",
+            data / "us_ofac/sdn_history",
+        ],
+        "uk_fcdo": [data / f"uk/ConList_{d}.csv" for d in ("2025-04-10", "2025-04-14")],
+        "ca_sema": [data / f"ca/sema-lmes_{d}.xml" for d in ("2020-04-15", "2025-05-25")],
+        "eu_fsf": [data / "eu/fsf_reconstructed_2026-08-22.xml"],
+        "au_dfat": [data / "au/regulation8_consolidated_2026-07-23.xlsx"],
+        "un_sc": [data / "un/un_consolidated_2025-04-19.xml"],
+    }
+
+
 @pytest.fixture(scope="session")
 def oracle_warehouse(tmp_path_factory) -> Path:
-    """Every dated real file of the US (OFAC SDN.CSV history), the UK (ConList 2025-04-10 and
-    -14) and Canada (2025-05-25) replayed into one warehouse, matched, marts built: what
-    tests/test_oracle.py compares with its own reading of the same files."""
+    """Every dated full real file of every source replayed in date order into its source's
+    history (the US: the legacy CSV sets, the 2021-07-07 set, then the SDN.CSV history, as one
+    history), matched, marts built: what tests/test_oracle.py compares with its own reading of
+    the same files; it also checks that every file reached the history."""
     from sanctions import alignment, clusters, matching, warehouse
     from sanctions.archive import Archive
     from sanctions.replay import replay
     from sanctions.sources import SOURCES
 
     data = real_data_dir()
-    if not (data / "us_ofac/sdn_history").is_dir():
-        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA)")
+    files = oracle_files(data)
+    absent = [str(p) for paths in files.values() for p in paths if not p.exists()]
+    if absent:
+        pytest.skip(f"real snapshots not found at {data} (set SANCTIONS_REAL_DATA): {absent}")
     root = tmp_path_factory.mktemp("oracle")
-    folders = {"uk_fcdo": root / "uk", "ca_sema": root / "ca"}
-    for folder in folders.values():
-        folder.mkdir()
-    for day in ("2025-04-10", "2025-04-14"):
-        (folders["uk_fcdo"] / f"ConList_{day}.csv").symlink_to(data / f"uk/ConList_{day}.csv")
-    (folders["ca_sema"] / "sema-lmes_2025-05-25.xml").symlink_to(
-        data / "ca/sema-lmes_2025-05-25.xml"
-    )
-    folders["us_ofac"] = data / "us_ofac/sdn_history"
+    folders: dict[str, list[Path]] = {}
+    for source_id, paths in files.items():
+        folders[source_id] = [path for path in paths if path.is_dir()]
+        linked = root / source_id
+        for path in (path for path in paths if path.is_file()):
+            linked.mkdir(exist_ok=True)
+            (linked / REPLAY_NAMES.get(path.name, path.name)).symlink_to(path)
+        folders[source_id] += [linked] if linked.is_dir() else []
     path = root / "warehouse.duckdb"
     with warehouse.connect(path) as con:
         for source_id, folder in folders.items():

@@ -156,6 +156,28 @@ def test_each_committee_is_a_programme_with_its_listing_date(layout_2026):
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "listed"),
+    [
+        ("First listed on 16/07/2009 (amended on 26/07/2022 and 29/06/2023)", date(2009, 7, 16)),
+        ("First listed on 2 /03/2016 (amended on 1/06/2017)", date(2016, 3, 2)),
+        ("16 Jul.2020 (amended on 19 Dec. 2023)", date(2020, 7, 16)),
+        (41340, date(2013, 3, 7)),  # an Excel day number in a General cell
+    ],
+)
+def test_listing_information_dates_in_every_written_form(tmp_path, written, listed):
+    """Forms of the real 2026 file (1718 DPRK, 2127 CAR) once read as no date, which left the
+    Control Date (the entry's last change, here 2026-02-20) or the amendment date as the
+    listing date."""
+    rows = sheet_rows(workbook(tmp_path / "fixture"))
+    at = {name: rows[0].index(name) for name in ("Reference", "Listing Information")}
+    for row in rows[1:]:
+        if re.match(r"102\b", str(row[at["Reference"]]).removesuffix(".0").rstrip("a")):
+            row[at["Listing Information"]] = written
+    programmes = of(Programme, parsed(workbook_of_rows(tmp_path / FILE_NAME, rows)), "AU:102")
+    assert [p.listed_on for p in programmes] == [listed]
+
+
 def test_un_mandated_committees_mark_the_record(layout_2026):
     un_references = {
         (a.record_id, a.value) for a in of(Attribute, layout_2026) if a.attribute == "un_reference"

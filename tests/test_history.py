@@ -1,5 +1,6 @@
 """History of the lists: versions and events on every publish, and replays of dated files."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,21 @@ def test_bad_files_are_reported_and_skipped_without_touching_history(tmp_path):
     assert reasons["SDN_2024-03-01.CSV"].startswith("already in the history")
     assert "us_ofac: SDN.CSV" in reasons["SDN_2024-04-01.CSV"]
     assert events(db) == before
+
+
+def test_a_folder_named_by_its_date_dates_the_set_it_holds(tmp_path):
+    """A set of one day kept as csv_2021-07-07/{SDN,ALT,ADD}.CSV and given itself: its files
+    carry no date and the CSV holds none, so the folder's name dates them (they were skipped
+    as undated)."""
+    folder = tmp_path / "csv_2024-01-01"
+    folder.mkdir()
+    for name in ("SDN.CSV", "ALT.CSV", "ADD.CSV"):
+        (folder / name).write_bytes((FIXTURES / "us_ofac_csv" / name).read_bytes())
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        files = con.execute("SELECT files FROM core.snapshots").fetchall()
+    assert [day for day, _ in report.applied] == [date(2024, 1, 1)] and not report.skipped
+    assert all(name in files[0][0] for name in ("SDN.CSV", "ALT.CSV", "ADD.CSV"))
 
 
 @pytest.mark.integration
