@@ -472,9 +472,9 @@ def play(root: Path, runs, monkeypatch) -> Warehouse:
     return db
 
 
-# each example plays whole histories (the second test two): the default run keeps to a few;
-# `make properties` runs 60
-EXAMPLES = int(os.environ.get("SANCTIONS_PROPERTY_EXAMPLES") or 2)
+# each example plays whole histories (the second test two): the default run plays one example
+# of each; `make properties` runs 60
+EXAMPLES = int(os.environ.get("SANCTIONS_PROPERTY_EXAMPLES") or 1)
 PROPERTY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
