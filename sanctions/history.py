@@ -380,9 +380,12 @@ def _rehash_programmes(con, hist: str) -> int:
     )
     con.execute(
         f"""UPDATE {hist}.part_hashes p SET parts = v.parts
-            FROM {hist}.record_versions v
-            WHERE v.source_id = p.source_id AND v.record_id = p.record_id
-              AND v.valid_to IS NULL AND v.parts IS NOT NULL"""
+            FROM (SELECT source_id, record_id,
+                         arg_max(parts, (valid_from, coalesce(valid_to, 'infinity'::TIMESTAMPTZ)))
+                             AS parts
+                  FROM {hist}.record_versions WHERE parts IS NOT NULL
+                  GROUP BY source_id, record_id) v  -- a delisted record's row: its last version
+            WHERE v.source_id = p.source_id AND v.record_id = p.record_id"""
     )
     # each version that continues the one before it (no delisting between), with its event
     con.execute(
