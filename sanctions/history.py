@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sanctions import programmes as taxonomy
-from sanctions.companions import COMPANION_PARTS
+from sanctions.companions import COMPANION_PARTS, CONTINUED_AFTER
 
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
@@ -165,17 +165,38 @@ def apply_snapshot(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE h_parts_before AS
-           SELECT record_id, parts FROM {hist}.part_hashes WHERE source_id = ?""",
+           SELECT record_id, parts, coalesce(unknown_files, []) AS unknown_files
+           FROM {hist}.part_hashes WHERE source_id = ?""",
         [source_id],
     )
-    absent, never_known = _absent_files(con, source_id, snapshot_id, content, hist)
+    absent = _absent_files(con, source_id, snapshot_id, content)
     params = {"source": source_id, "as_of": as_of, "snapshot": snapshot_id, "origin": origin}
-    params["unknown"] = [part for name in never_known for part in COMPANION_PARTS.get(name, ())]
+    # What an absent file holds stays unknown for a record no file carrying it has shown (a
+    # record never seen, or seen only without that file); the parts of a file that becomes
+    # known for the record are no change (of remarks' facts, only if they were continued).
+    continued = {name: f"AND length(r.remarks) > {size}" for name, size in CONTINUED_AFTER.items()}
+    becoming_known = _parts_of(
+        "list_contains(b.unknown_files, '{name}') AND NOT list_contains($absent, '{name}') "
+        + "{continued}",
+        continued,
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE h_unknown AS
+           SELECT n.record_id,
+                  list_filter($absent, lambda name: b.record_id IS NULL
+                                                    OR list_contains(b.unknown_files, name))
+                      AS unknown_files,
+                  {becoming_known} AS becoming_known
+           FROM h_now n LEFT JOIN h_parts_before b USING (record_id)
+           LEFT JOIN {content}.records r ON r.source_id = $source AND r.record_id = n.record_id""",
+        {"absent": absent, "source": source_id},
+    )
     differing = ", ".join(
         f"CASE WHEN n.h_{name} <> b.parts['{name}'] THEN '{name}' END" for name in PARTS
     )
     changed = (
-        f"list_filter([{differing}], lambda x: x IS NOT NULL AND NOT list_contains($unknown, x))"
+        f"list_filter([{differing}], lambda x: x IS NOT NULL "
+        "AND NOT list_contains(u.becoming_known, x))"
     )
     events = con.execute(
         f"""INSERT INTO {hist}.events
@@ -190,12 +211,12 @@ def apply_snapshot(
             FROM h_now n WHERE n.record_id NOT IN (SELECT record_id FROM h_open)
             UNION ALL
             SELECT n.record_id, 'changed', {changed}, n.programme_keys, n.programmes
-            FROM h_now n JOIN h_open o USING (record_id)
+            FROM h_now n JOIN h_open o USING (record_id) JOIN h_unknown u USING (record_id)
             LEFT JOIN h_parts_before b USING (record_id)
             WHERE n.content_hash <> o.content_hash
               -- a change needs a part to differ: not programme strings of the same keys, nor
-              -- a part no earlier file carried becoming known
-              AND (len({changed}) > 0 OR b.record_id IS NULL AND len($unknown) = 0)
+              -- what a companion file first gives a record
+              AND (len({changed}) > 0 OR b.record_id IS NULL)
             UNION ALL
             SELECT o.record_id, 'delisted', NULL, o.last_keys, o.programmes
             FROM h_open o WHERE o.record_id NOT IN (SELECT record_id FROM h_now)
@@ -221,11 +242,17 @@ def apply_snapshot(
                                AND v.valid_to IS NULL)""",
         {"source": source_id, "as_of": as_of, "snapshot": snapshot_id},
     )
-    con.execute(f"DELETE FROM {hist}.part_hashes WHERE source_id = ?", [source_id])
+    # a delisted record keeps its row: relisted, it carries forward what it had, known or not
     con.execute(
-        f"""INSERT INTO {hist}.part_hashes
-            SELECT ?, record_id, MAP {{{", ".join(f"'{name}': h_{name}" for name in PARTS)}}}
-            FROM h_now""",
+        f"""DELETE FROM {hist}.part_hashes
+            WHERE source_id = ? AND record_id IN (SELECT record_id FROM h_now)""",
+        [source_id],
+    )
+    con.execute(
+        f"""INSERT INTO {hist}.part_hashes (source_id, record_id, parts, unknown_files)
+            SELECT ?, record_id, MAP {{{", ".join(f"'{name}': h_{name}" for name in PARTS)}}},
+                   unknown_files
+            FROM h_now JOIN h_unknown USING (record_id)""",
         [source_id],
     )
     records = con.execute("SELECT count(*) FROM h_now").fetchall()[0][0]
@@ -238,26 +265,24 @@ def apply_snapshot(
     return events
 
 
-def _absent_files(
-    con, source_id: str, snapshot_id: str, content: str, hist: str
-) -> tuple[list[str], set[str]]:
-    """The companion files the snapshot lacks (sanctions.companions), and those it is the first
-    to carry (every earlier snapshot of the history lacked them): what they hold was unknown,
-    so its first values are no change."""
+def _parts_of(condition: str, extra: dict[str, str] | None = None) -> str:
+    """SQL of the parts filled by the companion files for which `condition` holds (a format
+    string of `name`, the file, and `continued`, from `extra`)."""
+    return " || ".join(
+        f"""CASE WHEN {condition.format(name=name, continued=(extra or {}).get(name, ""))}
+                 THEN {list(parts)}::VARCHAR[] ELSE []::VARCHAR[] END"""
+        for name, parts in COMPANION_PARTS.items()
+    )
+
+
+def _absent_files(con, source_id: str, snapshot_id: str, content: str) -> list[str]:
+    """The companion files the snapshot lacks (sanctions.companions)."""
     row = con.execute(
         f"""SELECT any_value(absent_files) FROM {content}.snapshots
             WHERE source_id = ? AND snapshot_id = ?""",
         [source_id, snapshot_id],
     ).fetchall()
-    absent = (row[0][0] if row else None) or []
-    earlier = con.execute(
-        f"SELECT coalesce(absent_files, []) FROM {hist}.snapshots WHERE source_id = ?",
-        [source_id],
-    ).fetchall()
-    if not earlier:
-        return absent, set()
-    never = set(earlier[0][0]).intersection(*(set(files) for (files,) in earlier))
-    return absent, never - set(absent)
+    return (row[0][0] if row else None) or []
 
 
 def key_programmes(
@@ -355,9 +380,12 @@ def _rehash_programmes(con, hist: str) -> int:
     )
     con.execute(
         f"""UPDATE {hist}.part_hashes p SET parts = v.parts
-            FROM {hist}.record_versions v
-            WHERE v.source_id = p.source_id AND v.record_id = p.record_id
-              AND v.valid_to IS NULL AND v.parts IS NOT NULL"""
+            FROM (SELECT source_id, record_id,
+                         arg_max(parts, (valid_from, coalesce(valid_to, 'infinity'::TIMESTAMPTZ)))
+                             AS parts
+                  FROM {hist}.record_versions WHERE parts IS NOT NULL
+                  GROUP BY source_id, record_id) v  -- a delisted record's row: its last version
+            WHERE v.source_id = p.source_id AND v.record_id = p.record_id"""
     )
     # each version that continues the one before it (no delisting between), with its event
     con.execute(
@@ -454,16 +482,21 @@ def splice_backfill(con, source_id: str, scratch: str = "history_backfill") -> i
                (SELECT arg_max(programme_keys, seq) FROM {scratch}.events e
                 WHERE e.record_id = coalesce(o.record_id, f.record_id)) AS old_keys,
                o.programmes AS old_programmes,
-               -- the parts F shows that differ, leaving out those F did not carry
+               -- the parts F shows that differ, leaving out those F did not carry and those
+               -- the older files left unknown for the record
                list_filter(map_keys(f.parts), lambda k: f.parts[k] IS DISTINCT FROM o.parts[k]
-                                                         AND NOT list_contains($unknown, k))
+                                                         AND NOT list_contains($unknown, k)
+                                                         AND NOT list_contains(u.unknown, k))
                    AS changed_parts,
                EXISTS (SELECT 1 FROM {scratch}.record_versions v
                        WHERE v.record_id = coalesce(o.record_id, f.record_id)) AS known_before
         FROM (SELECT * FROM {scratch}.record_versions
               WHERE source_id = $source AND valid_to IS NULL) o
         FULL JOIN (SELECT * FROM history.record_versions
-                   WHERE source_id = $source AND valid_from = $started) f USING (record_id)""",
+                   WHERE source_id = $source AND valid_from = $started) f USING (record_id)
+        LEFT JOIN (SELECT record_id,
+                          {_parts_of("list_contains(unknown_files, '{name}')")} AS unknown
+                   FROM {scratch}.part_hashes WHERE source_id = $source) u USING (record_id)""",
         {"source": source_id, "started": started, "unknown": unknown},
     )
     # The older version continues through F when F showed the same content.

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS history.part_hashes (
     record_id VARCHAR NOT NULL,
     parts MAP(VARCHAR, VARCHAR) NOT NULL
 );
-COMMENT ON TABLE history.part_hashes IS 'Internal: the part hashes of each record in the newest snapshot, to say which fields a change touched.';
+COMMENT ON TABLE history.part_hashes IS 'Internal: the part hashes of each record in the newest snapshot that showed it, to say which fields a change touched.';
 COMMENT ON COLUMN history.part_hashes.source_id IS 'Source id.';
 COMMENT ON COLUMN history.part_hashes.record_id IS 'The record.';
 COMMENT ON COLUMN history.part_hashes.parts IS 'Part name -> hash.';
@@ -121,7 +121,7 @@ JOIN history.programme_keys k
   ON k.jurisdiction = split_part(v.record_id, ':', 1) AND k.programme_raw = v.programme_raw;
 COMMENT ON VIEW history.version_programmes IS 'Each version''s programme keys: the list as of t under programme k is the rows with valid_from <= t < valid_to (or open). Versions of one day follow the publish sequence: a version replaced the same day has valid_from = valid_to and is never current.';
 ALTER TABLE history.snapshots ADD COLUMN IF NOT EXISTS absent_files VARCHAR[];
-COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). A part that no snapshot so far carried is unknown: its first known value is no change event.';
+COMMENT ON COLUMN history.snapshots.absent_files IS 'Optional companion files the snapshot lacked (core.snapshots.absent_files). What the file holds is unknown for a record no snapshot carrying the file has shown (history.part_hashes.unknown_files): its first known value is no change event.';
 ALTER TABLE history.record_versions ADD COLUMN IF NOT EXISTS parts MAP(VARCHAR, VARCHAR);
 COMMENT ON COLUMN history.record_versions.parts IS 'The version''s part hashes (details, names, programmes, ...): which parts differ between two versions; NULL for versions written before it was kept.';
 -- The programme strings with their lists, so a taxonomy edit can re-hash past versions.
@@ -134,3 +134,7 @@ UPDATE history.record_versions v SET programme_entries = coalesce((
     FROM core.programmes p WHERE p.source_id = v.source_id AND p.record_id = v.record_id), [])
 WHERE v.programme_entries IS NULL AND v.valid_to IS NULL;
 COMMENT ON COLUMN history.record_versions.programme_entries IS 'Every programme row of the version as published (string and the publisher''s list): its programmes part hash is re-derived from them through the taxonomy in use, so a taxonomy edit re-hashes past versions as a replay under it would have hashed them. NULL for versions closed before it was kept.';
+
+-- Absent is unknown (sanctions.companions): which companion files no snapshot gave a record yet.
+ALTER TABLE history.part_hashes ADD COLUMN IF NOT EXISTS unknown_files VARCHAR[];
+COMMENT ON COLUMN history.part_hashes.unknown_files IS 'Optional companion files (ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV) no snapshot carrying them has shown the record in: the first values of the parts they fill (sanctions.companions.COMPANION_PARTS) are no change.';

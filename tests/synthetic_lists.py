@@ -1,9 +1,12 @@
 """Small lists written in the official formats, for tests that generate whole histories:
-OFAC's legacy SDN.XML (dated by Publish_Date) and OFSI's ConList.csv (dated by its first row).
+OFAC's legacy SDN.XML (dated by Publish_Date) or its legacy CSV set (SDN.CSV with ALT.CSV,
+ADD.CSV and SDN_COMMENTS.CSV, undated: replayed by file name) and OFSI's ConList.csv (dated by
+its first row).
 
 A person listed by both has the same name and birth date in each, so the matcher links them;
-filler organisations (distinct names in each list) keep the record counts realistic enough
-for the drop check when a few people are delisted.
+filler organisations (distinct names in each list) keep the record counts large enough that
+delisting every person stays within the drop check (a good file is never refused as a broken
+export), while a file that loses the fillers is.
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ class Person:
     family: str
     given: str
     born: date
+    alias: str  # US only, in ALT.CSV
+    city: str  # US only, in ADD.CSV
+    country: str
 
 
 PEOPLE = (
-    Person(1, "KOVALENKO", "Borys", date(1961, 2, 12)),
-    Person(2, "ABDULLAEV", "Rustam", date(1970, 7, 3)),
-    Person(3, "MENDOZA QUIROGA", "Lucia", date(1958, 11, 21)),
-    Person(4, "TAKAHASHI", "Kenji", date(1982, 5, 9)),
-    Person(5, "OKONKWO", "Chidi", date(1966, 1, 30)),
+    Person(1, "KOVALENKO", "Borys", date(1961, 2, 12), "KOVALENKO, Boris", "Kyiv", "Ukraine"),
+    Person(
+        2, "ABDULLAEV", "Rustam", date(1970, 7, 3), "ABDULAEV, Rustam", "Tashkent", "Uzbekistan"
+    ),
+    Person(3, "MENDOZA QUIROGA", "Lucia", date(1958, 11, 21), "MENDOZA, Lucy", "La Paz", "Bolivia"),
+    Person(4, "TAKAHASHI", "Kenji", date(1982, 5, 9), "TAKAHASI, Kenzi", "Osaka", "Japan"),
+    Person(5, "OKONKWO", "Chidi", date(1966, 1, 30), "OKONKWO, Chidiebere", "Lagos", "Nigeria"),
 )
 US_FILLERS = (
     "AMBER HARBOUR LOGISTICS",
@@ -40,6 +48,16 @@ US_FILLERS = (
     "FALCON RIDGE AVIATION",
     "GRANITE BAY TRADING",
     "HOLLOWAY METALS GROUP",
+    "INDIGO COAST BUNKERING",
+    "JASPER LANE ELECTRONICS",
+    "KINGSWAY CEMENT HOLDINGS",
+    "LODESTAR MARINE SERVICES",
+    "MIRAGE DESERT CONSTRUCTION",
+    "NORTHGATE BULLION EXCHANGE",
+    "ORCHID BAY FISHERIES",
+    "PINNACLE ROCK DRILLING",
+    "QUARTZ HILL REFINERY",
+    "REDWOOD FERRY LINES",
 )
 UK_FILLERS = (
     "IRONBRIDGE CAPITAL PARTNERS",
@@ -50,6 +68,16 @@ UK_FILLERS = (
     "NORTHFIELD GRAIN EXPORT",
     "OAKMONT CHEMICAL INDUSTRIES",
     "PEBBLESTONE TELECOM",
+    "QUILLAN MOTOR WORKS",
+    "RAVENSCAR TIMBER",
+    "SILVERDALE PHARMA",
+    "THORNBURY TEXTILES",
+    "UPTON MILLS TRADING",
+    "VALEMOUNT CARGO",
+    "WESTBROOK INSURANCE BROKERS",
+    "YARROW FIELD AGRICULTURE",
+    "ZEPHYR AIR CHARTER",
+    "ASHGROVE PAPER MILLS",
 )
 US_PROGRAMMES = ("GLOMAG", "SDGT")
 UK_REGIMES = ("Global Human Rights", "Russia")
@@ -96,6 +124,87 @@ def sdn_xml(published: date, listings: list[Listing]) -> bytes:
         + "\n".join(entries)
         + "\n</sdnList>\n"
     ).encode()
+
+
+NULL = "-0- "  # OFAC's null cell, trailing space included
+REMARKS_CELL = 1000  # SDN.CSV cuts longer remarks there, mid-word; SDN_COMMENTS.CSV continues
+
+
+def _ofac_csv(rows: list[list[str | int | None]]) -> bytes:
+    """One file of OFAC's CSV set as published: no header, numbers bare and text quoted,
+    `-0- ` for null, CRLF, a lone 0x1A at the end."""
+
+    def cell(value: str | int | None) -> str:
+        if value is None:
+            return NULL
+        return str(value) if isinstance(value, int) else f'"{value}"'
+
+    lines = [",".join(cell(value) for value in row) + "\r\n" for row in rows]
+    return ("".join(lines) + "\x1a").encode("latin-1")
+
+
+def us_remarks(person: Person) -> str:
+    """What OFAC writes in a person's Remarks: birth date, nationality and gender, and for one
+    person links and passports long enough to continue in SDN_COMMENTS.CSV (the continuation
+    holds passports: facts read from the remarks)."""
+    items = [f"DOB {person.born:%d %b %Y}", f"nationality {person.country}", "Gender Male"]
+    if person.key == 3:
+        items[2] = "Gender Female"
+        items += [f"Linked To: {name}" for name in US_FILLERS]
+        items += [
+            f"{'alt. ' if n else ''}Passport B{n:07d}{person.key} (Bolivia) issued 0{n % 9 + 1} "
+            f"Jan 2010 expires 0{n % 9 + 1} Jan 2020"
+            for n in range(14)
+        ]
+    return "; ".join(items) + "."
+
+
+def filler_remarks(number: int) -> str | None:
+    """The first US filler's Remarks: links and registration numbers long enough to continue
+    in SDN_COMMENTS.CSV, so that the file is never empty, as OFAC's never is."""
+    if number != 9001:
+        return None
+    items = [f"Linked To: {name}" for name in US_FILLERS[1:]]
+    items += [f"Registration Number {number}{n:05d} (United Arab Emirates)" for n in range(24)]
+    return "; ".join(items) + "."
+
+
+def sdn_csv_set(published: date, listings: list[Listing]) -> dict[str, bytes]:
+    """OFAC's legacy CSV set (SDN.CSV, ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV) holding the people
+    and the US fillers: birth dates live in the remarks, aliases and addresses in the companion
+    files. The set carries no date (`published` is only in the file names)."""
+    sdn, alt, add, comments = [], [], [], []
+    for listing in listings:
+        person = listing.person
+        number = 1000 + person.key
+        programme = US_PROGRAMMES[listing.programme]
+        remarks = us_remarks(person)
+        if len(remarks) > REMARKS_CELL:
+            comments.append([number, remarks[REMARKS_CELL:]])
+        sdn.append(
+            [number, f"{person.family}, {person.given}", "individual", programme, listing.title]
+            + [None] * 6
+            + [remarks[:REMARKS_CELL]]
+        )
+        alt.append([number, 5000 + person.key, "aka", person.alias, None])
+        add.append([number, 6000 + person.key, None, person.city, person.country, None])
+    for number, name in enumerate(US_FILLERS, start=9001):
+        remarks = filler_remarks(number)
+        if remarks and len(remarks) > REMARKS_CELL:
+            comments.append([number, remarks[REMARKS_CELL:]])
+        sdn.append(
+            [number, name, None, "SDGT", None]
+            + [None] * 6
+            + [remarks[:REMARKS_CELL] if remarks else None]
+        )
+        alt.append([number, number - 1000, "aka", f"{name} LLC", None])
+        add.append([number, number - 2000, None, "Dubai", "United Arab Emirates", None])
+    return {
+        "SDN.CSV": _ofac_csv(sdn),
+        "ALT.CSV": _ofac_csv(alt),
+        "ADD.CSV": _ofac_csv(add),
+        "SDN_COMMENTS.CSV": _ofac_csv(comments),
+    }
 
 
 CONLIST_HEADER = [
@@ -192,3 +301,22 @@ def write_snapshot(
     path = folder / (f"{stem}_{published:%Y-%m-%d}.{ext}" if dated else name)
     path.write_bytes(writer(published, listings))
     return path
+
+
+def write_csv_set(
+    folder: Path,
+    published: date,
+    listings: list[Listing],
+    dated: bool = True,
+    absent: tuple[str, ...] = (),
+) -> Path:
+    """Write OFAC's CSV set under `folder`, less the companion files named in `absent`;
+    returns SDN.CSV's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in sdn_csv_set(published, listings).items():
+        if name not in absent:
+            stem, _, ext = name.partition(".")
+            (folder / (f"{stem}_{published:%Y-%m-%d}.{ext}" if dated else name)).write_bytes(
+                content
+            )
+    return folder / (f"SDN_{published:%Y-%m-%d}.CSV" if dated else "SDN.CSV")

@@ -313,6 +313,124 @@ def test_the_first_file_to_carry_a_companion_reports_no_change(tmp_path):
     assert all("names" not in fields and "addresses" not in fields for _, fields in changed)
 
 
+def test_a_record_first_listed_without_its_companions_reports_no_change_when_they_come(
+    tmp_path,
+):
+    """Item 7: a record whose aliases and addresses no file had given yet (listed, and listed
+    again, only in lone SDN.CSV files, while the sets before and between were full) gets them
+    from the next full set: no "names", "addresses" or "countries" change, as for a record
+    that was always in full sets."""
+    without_petrov = b"".join(line for line in SDN_LINES if not line.startswith(b"1001,"))
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", without_petrov, OFAC_CSV)
+    dated_set(folder, "2024-02-01", sdn(), None)
+    dated_set(folder, "2024-03-01", without_petrov, OFAC_CSV)
+    dated_set(folder, "2024-04-01", sdn(), None)
+    dated_set(folder, "2024-05-01", sdn(), OFAC_CSV)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        assert len(report.applied) == 5
+        events = con.execute(
+            """SELECT event_date::DATE, event, changed_fields FROM history.events
+               WHERE record_id = 'US:1001' ORDER BY seq"""
+        ).fetchall()
+        aliases = con.execute(
+            "SELECT list(name ORDER BY name) FROM core.names WHERE record_id = 'US:1001'"
+        ).fetchall()[0][0]
+    assert events == [
+        (date(2024, 2, 1), "listed", None),
+        (date(2024, 3, 1), "delisted", None),
+        (date(2024, 4, 1), "relisted", None),
+    ]
+    assert aliases == ["PETROFF, Ivan", "PETROV, Ivan", "PETROV, Ivan Sergeyevich"]
+
+
+def test_a_lone_file_keeps_the_facts_of_the_remarks_continued_in_sdn_comments(tmp_path):
+    """Item 7: OFAC cuts long remarks mid-word and continues them in SDN_COMMENTS.CSV; a lone
+    SDN.CSV keeps the whole remarks last known and the facts read from them (the identifier in
+    the continuation, not the half one of the cut): no "identifiers" change either way."""
+    cut = (
+        b"Cedula No. 12345678 (Colombia).",
+        b"Cedula No. 123",
+    )
+    full = tmp_path / "full"
+    shutil.copytree(OFAC_CSV, full)
+    (full / "SDN.CSV").write_bytes(sdn(cut))
+    comments = full / "SDN_COMMENTS.CSV"
+    comments.write_bytes(
+        comments.read_bytes().replace(b"\x1a", b'1005,"45678 (Colombia)."\r\n\x1a')
+    )
+    steps = [("2024-01-01", full), ("2024-02-01", None), ("2024-03-01", full)]
+    for day, companions_from in steps:
+        dated_set(tmp_path / day, day, sdn(cut), companions_from)
+    facts = """SELECT (SELECT list(value ORDER BY value) FROM core.identifiers
+                       WHERE record_id = 'US:1005'),
+                      (SELECT remarks FROM core.records WHERE record_id = 'US:1005')"""
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        seen = []
+        for day, _ in steps:
+            replay(con, SOURCES["us_ofac"], tmp_path / day, Archive(tmp_path / "raw"))
+            seen.append(con.execute(facts).fetchall()[0])
+        assert seen == [seen[0]] * 3
+        identifiers, remarks = seen[0]
+        assert "12345678" in identifiers and remarks.endswith("Cedula No. 12345678 (Colombia).")
+        changed = con.execute(
+            "SELECT record_id, changed_fields FROM history.events WHERE event = 'changed'"
+        ).fetchall()
+    assert changed == []
+
+
+def test_remarks_continued_for_the_first_time_are_no_change_but_a_new_title_is(tmp_path):
+    """Item 7: a lone SDN.CSV first, then the full set: the facts the continuation adds to
+    remarks OFAC cut at 1,000 characters (1005's Cedula number) are no change; a title changed
+    in the same file on a record whose remarks are not continued (1001) still is."""
+    short = b"Cedula No. 12345678 (Colombia)."
+    links = "".join(f"Linked To: EMPRESA EJEMPLO {n:02d} S.A. DE C.V.; " for n in range(18))
+    head = sdn()[sdn().index(b"DOB circa 1970") : sdn().index(short)]
+    site = "x" * (1000 - len(head) - len(links) - len("Website www..test; Cedula No. 12"))
+    long = f"{links}Website www.{site}.test; {short.decode()}".encode()
+    whole = sdn((short, long), (b"#directi", b"#directives."))
+    cut_at = whole.index(b"DOB circa 1970") + 1000
+    assert whole[cut_at - 6 : cut_at] == b"No. 12"  # OFAC's cut, inside the number
+    lone = whole[:cut_at] + whole[whole.index(b'"', cut_at) :]
+    full = tmp_path / "full"
+    shutil.copytree(OFAC_CSV, full)
+    continuation = whole[cut_at : whole.index(b'"', cut_at)]
+    (full / "SDN_COMMENTS.CSV").write_bytes(b'1005,"' + continuation + b'"\r\n\x1a')
+    retitled = lone.replace(b'"Former Deputy Minister"', b'"Deputy Minister"')
+    folder = tmp_path / "us"
+    dated_set(folder, "2024-01-01", lone, None)
+    dated_set(folder, "2024-02-01", retitled, full)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+        changed = con.execute(
+            "SELECT record_id, changed_fields FROM history.events WHERE event = 'changed'"
+        ).fetchall()
+        identifiers = con.execute(
+            "SELECT list(value ORDER BY value) FROM core.identifiers WHERE record_id = 'US:1005'"
+        ).fetchall()[0][0]
+    assert "12345678" in identifiers
+    assert changed == [("US:1001", ["details"])]
+
+
+def test_a_backfill_of_lone_files_reports_no_change_of_what_they_lacked(tmp_path):
+    """Item 7: older lone SDN.CSV files backfilled before a live full set: the aliases,
+    addresses and continued remarks they lacked were unknown, so the full set changes none of
+    them; a real change the full set shows (a programme added) is still one."""
+    designated = sdn((b'"GLOMAG"', b'"GLOMAG] [RUSSIA-EO14024"'))
+    dated_set(tmp_path / "live", "2024-02-01", designated, OFAC_CSV)
+    dated_set(tmp_path / "older", "2024-01-01", sdn(), None)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        replay(con, SOURCES["us_ofac"], tmp_path / "live", Archive(tmp_path / "raw"))
+        report = replay(con, SOURCES["us_ofac"], tmp_path / "older", Archive(tmp_path / "raw"))
+        assert report.backfilled
+        changed = con.execute(
+            """SELECT event_date::DATE, record_id, changed_fields FROM history.events
+               WHERE event = 'changed' ORDER BY ALL"""
+        ).fetchall()
+    assert changed == [(date(2024, 2, 1), "US:1001", ["programmes"])]
+
+
 def test_un_mandated_comes_from_the_un_listing_valid_on_the_date(tmp_path):
     """Item 8: a US record delisted before today is UN-mandated on the dates the UN listed
     the target (QDe.904 since 2002-01-11), and not before."""
