@@ -42,6 +42,12 @@ def dated_set(folder: Path, day: str, sdn_bytes: bytes, companions_from: Path | 
             shutil.copyfile(companions_from / name, member / name)
 
 
+def replay_all(con, folder: Path, tmp_path: Path, files: int) -> None:
+    """Replay the dated sets of `folder`, every one of them applied."""
+    report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
+    assert len(report.applied) == files, report.skipped
+
+
 def build_marts(con) -> None:
     con.execute("BEGIN TRANSACTION")
     matching.match(con)
@@ -262,8 +268,7 @@ def test_an_absent_companion_file_is_unknown_not_a_deletion(tmp_path):
     alt.write_bytes(alt.read_bytes().replace(b'"PETROFF, Ivan"', b'"PETROV, Ivan S."'))
     dated_set(folder, "2024-03-01", sdn(), changed)
     with warehouse.connect(tmp_path / "w.duckdb") as con:
-        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
-        assert len(report.applied) == 3
+        replay_all(con, folder, tmp_path, files=3)
         events = con.execute(
             """SELECT event_date::DATE, record_id, changed_fields FROM history.events
                WHERE event = 'changed' ORDER BY ALL"""
@@ -328,8 +333,7 @@ def test_a_record_first_listed_without_its_companions_reports_no_change_when_the
     dated_set(folder, "2024-04-01", sdn(), None)
     dated_set(folder, "2024-05-01", sdn(), OFAC_CSV)
     with warehouse.connect(tmp_path / "w.duckdb") as con:
-        report = replay(con, SOURCES["us_ofac"], folder, Archive(tmp_path / "raw"))
-        assert len(report.applied) == 5
+        replay_all(con, folder, tmp_path, files=5)
         events = con.execute(
             """SELECT event_date::DATE, event, changed_fields FROM history.events
                WHERE record_id = 'US:1001' ORDER BY seq"""
