@@ -391,13 +391,9 @@ def _listing_date(row: dict) -> date | None:
     if isinstance(info, date | int | float) and not isinstance(info, bool):
         return _cell_date(info)
     for day, month, year, *slashed in _LISTING_DATE.findall(_text(info) or ""):
-        if day and (found := parse_date_text(f"{day} {month} {year}").earliest):
+        text = f"{day} {month} {year}" if day else "/".join(slashed)  # day first
+        if found := parse_date_text(text).earliest:
             return found
-        if slashed[0]:
-            try:
-                return date(int(slashed[2]), int(slashed[1]), int(slashed[0]))
-            except ValueError:
-                continue  # not a day: keep looking
     return _cell_date(row["Control Date"])
 
 
