@@ -25,6 +25,11 @@ from datetime import UTC, datetime
 from sanctions import programmes as taxonomy
 from sanctions.companions import COMPANION_PARTS, CONTINUED_AFTER
 
+# The programmes part: keys (with the publisher's list), so a new spelling of one key is no
+# change; re-derived from the strings when the taxonomy changes (_rehash_programmes).
+PROGRAMMES_HASH = """md5(string_agg(concat_ws(':', programme_key, list_name), ';'
+                                     ORDER BY programme_key, list_name))"""
+
 PARTS = {
     "details": """SELECT record_id, md5(concat_ws('|', entity_type, name, title, gender, remarks))
                   AS h FROM {content}.records WHERE source_id = $source""",
@@ -33,9 +38,8 @@ PARTS = {
                 GROUP BY record_id""",
     # the key, not the string: the UK writes "Russia" in ConList and its statutory title in the
     # UK Sanctions List, and a change of feed is no change of the records
-    "programmes": """SELECT record_id, md5(string_agg(concat_ws(':', programme_key, list_name),
-                     ';' ORDER BY programme_key, list_name)) AS h FROM {content}.programmes
-                     WHERE source_id = $source GROUP BY record_id""",
+    "programmes": f"""SELECT record_id, {PROGRAMMES_HASH} AS h FROM {{content}}.programmes
+                      WHERE source_id = $source GROUP BY record_id""",
     "identifiers": """SELECT record_id, md5(string_agg(concat_ws(':', id_type, value, country_name),
                       ';' ORDER BY id_type, value)) AS h FROM {content}.identifiers
                       WHERE source_id = $source GROUP BY record_id""",
@@ -292,9 +296,8 @@ def key_programmes(
     to be applied), as published, through the taxonomy in use (`{hist}.programme_keys`).
 
     When the taxonomy keys a string differently from the last time, the history is brought to
-    what a replay under the taxonomy in use gives: programme part hashes re-derived, versions
-    that differed only by keys now equal joined, events re-keyed and their changed fields
-    re-derived. Returns how many versions changed."""
+    what a replay under the taxonomy in use gives: programme part hashes and the changes between
+    versions re-derived, events re-keyed. Returns how many versions' programmes part changed."""
     sources = [
         f"SELECT record_id, unnest(programmes) AS programme_raw FROM {hist}.record_versions",
         f"SELECT record_id, unnest(programmes) FROM {hist}.events",
@@ -345,7 +348,7 @@ def key_programmes(
 
 def _rehash_programmes(con, hist: str) -> int:
     """Re-derive the programmes part of every version from its programme rows as published and
-    the keys in use (the formula of PARTS["programmes"]), then the events between consecutive
+    the keys in use (PROGRAMMES_HASH), then the events between consecutive
     versions: a change keeps or loses "programmes" in its fields, one left with none goes, and
     where only the strings changed before, a change of keys now is a "changed" event. Versions
     (the content as published) stay. Versions closed before their rows were kept
@@ -358,10 +361,8 @@ def _rehash_programmes(con, hist: str) -> int:
             FROM {hist}.record_versions v
             WHERE v.programme_entries IS NOT NULL AND v.parts IS NOT NULL),
         hashed AS (
-            SELECT e.version, md5(string_agg(concat_ws(':', k.programme_key, e.list_name), ';'
-                                             ORDER BY k.programme_key, e.list_name)) AS h
-            FROM entries e JOIN {hist}.programme_keys k
-              ON k.jurisdiction = e.jurisdiction AND k.programme_raw = e.programme_raw
+            SELECT e.version, {PROGRAMMES_HASH} AS h
+            FROM entries e JOIN {hist}.programme_keys k USING (jurisdiction, programme_raw)
             GROUP BY e.version)
         SELECT v.rowid AS version, coalesce(h.h, '') AS h
         FROM {hist}.record_versions v LEFT JOIN hashed h ON h.version = v.rowid
