@@ -55,7 +55,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
 )
 def derive_on_analyst_inputs(context: dg.SensorEvaluationContext):
     settings = Settings.from_env()
-    path = settings.data_dir / "warehouse.duckdb"
+    path = settings.warehouse_path
     if not path.is_file():
         return dg.SkipReason(f"no warehouse at {path} yet")
     try:
